@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A location (tenant): one business whose actions are reviewed together.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "locations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    /// The default From address of emails.
+    pub sending_address: String,
+    /// The email signature appended to every email.
+    pub signature: String,
+    /// IANA time zone name, e.g. `Europe/London`.
+    pub time_zone: String,
+    /// Opening hours per weekday: `{"mon": ["09:00", "18:00"], ...}`.
+    pub business_hours: Json,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

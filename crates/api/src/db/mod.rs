@@ -1,0 +1,95 @@
+//! Connecting to the store and keeping its schema current.
+
+pub mod entities;
+
+use std::{path::Path, time::Duration};
+
+use anyhow::Context;
+use inbox_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+/// Connects to `url` (`sqlite://…` or `postgres://…`). For a SQLite file it first creates the
+/// file's folder, which SQLite itself will not do.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = sqlite_file(url) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        // WAL lets readers go on while one writer writes; the mode is kept in the file, so
+        // setting it on one connection of the pool sets it for all.
+        db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("applying migrations")
+}
+
+/// Whether the schema is current.
+pub async fn is_migrated(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// The URL with any password replaced, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(
+            redact("postgres://inbox:s3cret@db:5432/inbox"),
+            "postgres://inbox:***@db:5432/inbox"
+        );
+        assert_eq!(
+            redact("sqlite://inbox.db?mode=rwc"),
+            "sqlite://inbox.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite://data/inbox.db?mode=rwc"),
+            Some("data/inbox.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/test"), None);
+    }
+}

@@ -1,0 +1,152 @@
+//! The API's one error type and its single mapping to RFC 9457 `application/problem+json`.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use inbox_domain::ActionStatus;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as named in the request (`status`, `cursor`, `id`, ...).
+    #[schema(example = "status")]
+    pub field: String,
+    #[schema(
+        example = "`archived` is not a valid ActionStatus; expected one of: pending, approved, rejected, snoozed, deferred, expired, auto_executed"
+    )]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// An RFC 9457 problem: the body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:ai-inbox:problem:invalid-request",
+    "title": "The request is invalid",
+    "status": 400,
+    "detail": "One or more query parameters are invalid.",
+    "errors": [{"field": "status", "message": "`archived` is not a valid ActionStatus"}]
+}))]
+pub struct Problem {
+    /// A stable URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The invalid fields (validation problems only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// The action's status now (conflicts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<ActionStatus>,
+    /// The action's version now (conflicts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: bad query, path or body.
+    #[error("{detail}")]
+    InvalidRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// No such resource in the caller's location.
+    #[error("{0}")]
+    NotFound(String),
+    /// The server cannot serve yet (readiness).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A failure of ours; its cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        ApiError::InvalidRequest {
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    pub fn invalid_field(field: &str, message: impl ToString) -> Self {
+        ApiError::invalid(
+            format!("`{field}` is invalid."),
+            vec![FieldError::new(field, message)],
+        )
+    }
+
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::InvalidRequest { .. } => ("invalid-request", "The request is invalid"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    /// The problem body for this error.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.kind();
+        let (detail, errors) = match self {
+            ApiError::InvalidRequest { detail, errors } => (detail.clone(), Some(errors.clone())),
+            ApiError::NotFound(detail) | ApiError::Unavailable(detail) => (detail.clone(), None),
+            ApiError::Internal(_) => (
+                "The server could not complete the request.".to_owned(),
+                None,
+            ),
+        };
+        Problem {
+            problem_type: format!("urn:ai-inbox:problem:{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+            current_status: None,
+            current_version: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Db(_) | StoreError::Corrupt(_) => ApiError::Internal(error.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .content_type("application/problem+json")
+            .json(self.problem())
+    }
+}

@@ -1,0 +1,13 @@
+//! The AI Inbox server: REST API, Swagger UI and the SPA, over SQLite or PostgreSQL.
+
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod location;
+pub mod openapi;
+pub mod query;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod store;

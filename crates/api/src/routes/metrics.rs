@@ -1,0 +1,22 @@
+use actix_web::{get, web, web::Json};
+use inbox_domain::metrics::Metrics;
+
+use crate::{error::ApiError, location::CallerLocation, startup::AppState, store};
+
+/// The metrics bar: pending review, approved and rejected in the last 24 hours, average review
+/// time and approval rate over the last 7 days.
+#[utoipa::path(
+    tag = "metrics",
+    responses(
+        (status = 200, description = "The caller's location's metrics now.", body = Metrics),
+        (status = 404, description = "The location does not exist.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+pub async fn get_metrics(
+    state: web::Data<AppState>,
+    location: CallerLocation,
+) -> Result<Json<Metrics>, ApiError> {
+    let metrics = store::metrics::compute(&state.db, location.0.id, state.clock.now()).await?;
+    Ok(Json(metrics))
+}

@@ -1,0 +1,173 @@
+//! Building the HTTP server. [`Application::build`] binds first, so a test can ask for port 0
+//! and read the real port before any request is made.
+
+use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Instant};
+
+use actix_files::{Files, NamedFile};
+use actix_web::{
+    body::MessageBody,
+    dev::{fn_service, Server, ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::{from_fn, Next},
+    web, App, HttpResponse, HttpServer,
+};
+use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{clock::Clock, error::ApiError, openapi::ApiDoc, query, routes};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    /// The location requests act for (until callers authenticate).
+    pub location_slug: String,
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// `host:port`; port 0 picks a free one.
+    pub bind: String,
+    /// The built SPA (`index.html` and its assets).
+    pub spa_dir: PathBuf,
+    pub location_slug: String,
+    /// HTTP worker threads; `None` for one per core.
+    pub workers: Option<usize>,
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(
+        settings: &ServeSettings,
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            location_slug: settings.location_slug.clone(),
+        });
+        let spa_dir = settings.spa_dir.clone();
+        let mut server = HttpServer::new(move || app(state.clone(), spa_dir.clone()));
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The documented routes: health probes and `/api/v1`. Shared by the server and
+/// [`crate::openapi::document`].
+pub fn with_documented_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .configure(routes::configure_api)
+                .default_service(web::to(api_route_not_found)),
+        )
+}
+
+fn app(
+    state: web::Data<AppState>,
+    spa_dir: PathBuf,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let app = App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(query::path_error))
+        .wrap(from_fn(log_request))
+        .into_utoipa_app();
+    with_documented_routes(app)
+        .openapi_service(|document| {
+            SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document)
+        })
+        .into_app()
+        .service(web::redirect("/docs", "/docs/"))
+        .service(spa(spa_dir))
+}
+
+async fn api_route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "No such API endpoint; see /docs/ for the API.".into(),
+    ))
+}
+
+/// The SPA's files, with `index.html` for every other path so client-side routes survive a
+/// reload. Without a build, a page that says how to make one.
+fn spa(dir: PathBuf) -> actix_web::Scope {
+    let index = dir.join("index.html");
+    if !index.is_file() {
+        return web::scope("").default_service(web::to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(
+                    "<!doctype html><title>AI Inbox</title><h1>AI Inbox</h1>\
+                 <p>The web app is not built. Run <code>just run</code>, or serve with \
+                 <code>--spa-dir</code> pointing at a build. The API is at \
+                 <a href=\"/docs/\">/docs/</a>.</p>",
+                )
+        }));
+    }
+    web::scope("").service(
+        Files::new("/", dir)
+            .index_file("index.html")
+            .default_handler(fn_service(move |request: ServiceRequest| {
+                let index = index.clone();
+                async move {
+                    let (request, _) = request.into_parts();
+                    let file = NamedFile::open_async(index).await?;
+                    let response = file.into_response(&request);
+                    Ok(ServiceResponse::new(request, response))
+                }
+            })),
+    )
+}
+
+/// One structured log line per request. The query string is left out: it may carry secrets.
+async fn log_request(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    let response = next.call(request).await?;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}

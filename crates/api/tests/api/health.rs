@@ -1,0 +1,54 @@
+use rstest_reuse::apply;
+
+use crate::helpers::{backends, spawn_app, Backend};
+
+#[apply(backends)]
+async fn liveness_and_readiness_answer_ok_on_a_migrated_store(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (status, body) = app.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    let (status, body) = app.get_json("/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ready");
+}
+
+#[apply(backends)]
+async fn an_unknown_api_path_is_a_problem_not_an_html_page(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let problem = app
+        .get_problem("/api/v1/no-such-thing", reqwest::StatusCode::NOT_FOUND)
+        .await;
+    assert_eq!(problem["type"], "urn:ai-inbox:problem:not-found");
+}
+
+#[apply(backends)]
+async fn swagger_ui_is_served_from_the_binary(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let bare = client.get(app.url("/docs")).send().await.expect("sent");
+    assert!(bare.status().is_redirection());
+    assert_eq!(bare.headers()["location"], "/docs/");
+    let page = app
+        .client
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("body").contains("swagger-ui"));
+    let script = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        script.status(),
+        200,
+        "the UI's JavaScript comes from the binary, not a CDN"
+    );
+}

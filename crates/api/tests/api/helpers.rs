@@ -1,0 +1,335 @@
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+
+use chrono::{DateTime, Duration, Utc};
+use inbox_api::{
+    clock::ManualClock,
+    db::{self, entities::*},
+    startup::{Application, ServeSettings},
+};
+use reqwest::StatusCode;
+use rstest_reuse::template;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// The store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the test once on each backend.
+#[template]
+#[rstest::rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+pub fn backends(#[case] backend: Backend) {}
+
+/// A fixed start time, so tests read the same way every day.
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z")
+        .expect("valid time")
+        .to_utc()
+}
+
+/// A running server with its own database and clock.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub clock: ManualClock,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub fn now(&self) -> DateTime<Utc> {
+        use inbox_api::clock::Clock;
+        self.clock.now()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GETs `path` and returns the status and the JSON body.
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body = response.json::<Value>().await.expect("a JSON body");
+        (status, body)
+    }
+
+    /// GETs `path`, expecting a problem+json error with `status`; returns the problem.
+    pub async fn get_problem(&self, path: &str, status: StatusCode) -> Value {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), status, "GET {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "GET {path} answers with problem+json"
+        );
+        let problem = response.json::<Value>().await.expect("a JSON body");
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(problem["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:ai-inbox:problem:")));
+        assert!(problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+}
+
+/// Starts the server on a free port against a fresh, migrated database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let database = TestDatabase::create(backend).await;
+    let db = db::connect(&database.url).await.expect("connected");
+    db::migrate(&db).await.expect("migrated");
+    let clock = ManualClock::new(start_time());
+    let settings = ServeSettings {
+        bind: "127.0.0.1:0".into(),
+        spa_dir: PathBuf::from("/nonexistent"),
+        location_slug: "demo".into(),
+        workers: Some(1),
+    };
+    let application =
+        Application::build(&settings, db.clone(), Arc::new(clock.clone())).expect("server built");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        clock,
+        _database: database,
+    }
+}
+
+/// A database that exists for one test: a SQLite file in a temporary folder, or a PostgreSQL
+/// database (on `TEST_DATABASE_URL`'s server) that is dropped afterwards.
+struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Folder(#[allow(dead_code)] tempfile::TempDir),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestDatabase {
+    async fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("inbox.db").display()
+                );
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::Folder(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("inbox_test_{}", Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL reachable at TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("test database created");
+                admin.close().await.ok();
+                let (server, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("URL with a database name");
+                TestDatabase {
+                    url: format!("{server}/{name}"),
+                    cleanup: Cleanup::PostgresDatabase { admin_url, name },
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::PostgresDatabase { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot block on itself: use a thread.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let admin = sea_orm::Database::connect(&admin_url).await?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await?;
+                    admin.close().await
+                })?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) {
+                eprintln!("could not drop test database");
+            }
+        }
+    }
+}
+
+/// Rows a test needs, made directly in the store: the `demo` location, one customer, one agent,
+/// and actions with exactly the state the test describes.
+pub struct Fixture {
+    pub location: locations::Model,
+    pub customer: customers::Model,
+    pub agent: agents::Model,
+}
+
+impl Fixture {
+    pub async fn new(app: &TestApp) -> Fixture {
+        let created = app.now() - Duration::days(30);
+        let location = locations::Model {
+            id: Uuid::now_v7(),
+            slug: "demo".into(),
+            name: "Fixture Space".into(),
+            sending_address: "hello@fixture.example".into(),
+            signature: "The Fixture team".into(),
+            time_zone: "Europe/London".into(),
+            business_hours: json!({}),
+            created_at: created,
+        };
+        let customer = customers::Model {
+            id: Uuid::now_v7(),
+            location_id: location.id,
+            full_name: "Zoë Müller".into(),
+            company: Some("Café Olé GmbH".into()),
+            customer_type: "member".into(),
+            email: Some("zoe@cafe-ole.example".into()),
+            phone: Some("+44 7700 900123".into()),
+            plan: Some("Hot Desk Monthly".into()),
+            photo_url: None,
+            search_key: inbox_api::store::search_key(&[Some("Zoë Müller"), Some("Café Olé GmbH")]),
+            created_at: created,
+        };
+        let agent = agents::Model {
+            id: Uuid::now_v7(),
+            location_id: location.id,
+            slug: "due_invoice_reminders".into(),
+            name: "Due Invoice Reminders".into(),
+            description: "Reminds members of overdue invoices.".into(),
+            enabled: true,
+            auto_execute: json!([]),
+            auto_execute_min_confidence: 90,
+            default_expiry_seconds: 72 * 3600,
+            created_at: created,
+            updated_at: created,
+        };
+        locations::Entity::insert(sea_orm::IntoActiveModel::into_active_model(
+            location.clone(),
+        ))
+        .exec(&app.db)
+        .await
+        .expect("location inserted");
+        customers::Entity::insert(sea_orm::IntoActiveModel::into_active_model(
+            customer.clone(),
+        ))
+        .exec(&app.db)
+        .await
+        .expect("customer inserted");
+        agents::Entity::insert(sea_orm::IntoActiveModel::into_active_model(agent.clone()))
+            .exec(&app.db)
+            .await
+            .expect("agent inserted");
+        Fixture {
+            location,
+            customer,
+            agent,
+        }
+    }
+
+    /// A pending email action created at `created_at`, changed by `shape`, then stored.
+    pub async fn action(
+        &self,
+        app: &TestApp,
+        created_at: DateTime<Utc>,
+        shape: impl FnOnce(&mut actions::Model),
+    ) -> actions::Model {
+        let mut action = actions::Model {
+            id: Uuid::now_v7(),
+            location_id: self.location.id,
+            agent_id: self.agent.id,
+            customer_id: self.customer.id,
+            external_id: None,
+            action_type: "draft_message".into(),
+            channel: Some("email".into()),
+            headline: "Payment reminder: Invoice #{{invoice_number}}".into(),
+            subject: Some("Payment reminder: Invoice #{{invoice_number}}".into()),
+            body: Some("<p>Hi {{first_name}}</p>".into()),
+            script: None,
+            tone: None,
+            estimated_duration_seconds: None,
+            confidence: 87,
+            confidence_factors: json!([{"label": "Strong payment history", "impact": 12}]),
+            priority: "high".into(),
+            trigger_summary: "Invoice #1234 is 5 days overdue.".into(),
+            trigger_data: json!({"invoice_number": "1234"}),
+            variables: json!(BTreeMap::from([("invoice_number", "1234")])),
+            status: "pending".into(),
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            expires_at: created_at + Duration::days(3),
+            not_before: None,
+            snoozed_until: None,
+            snooze_note: None,
+            deferred_until: None,
+            approved_awaiting_send: false,
+            first_reviewed_at: None,
+            review_time_seconds: None,
+            approved_at: None,
+            approved_by: None,
+            rejected_at: None,
+            rejected_by: None,
+            rejection_reason: None,
+            rejection_note: None,
+            expired_at: None,
+            auto_executed_at: None,
+        };
+        shape(&mut action);
+        actions::Entity::insert(sea_orm::IntoActiveModel::into_active_model(action.clone()))
+            .exec(&app.db)
+            .await
+            .expect("action inserted");
+        action
+    }
+}
+
+/// The ids of a list page's items.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item["id"].as_str().expect("id").to_owned())
+        .collect()
+}

@@ -1,0 +1,248 @@
+//! The JSON bodies of the REST API, shared by the server (which documents them) and the SPA
+//! (which reads them). They are views: the server's storage types never leak into them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    ActionStatus, ActionType, Channel, Confidence, ConfidenceFactor, CustomerType, Priority,
+    RejectionReason, Tone,
+};
+
+/// A page of a list, in keyset order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    #[cfg_attr(feature = "openapi", schema(example = json!(null)))]
+    pub next_cursor: Option<String>,
+    /// How many items the whole filtered list holds.
+    #[cfg_attr(feature = "openapi", schema(example = 23))]
+    pub total: u64,
+}
+
+/// Who the action is for, as a list row shows it ("John Smith • Acme Corp • Member").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerSummary {
+    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(example = "John Smith"))]
+    pub full_name: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Acme Corp"))]
+    pub company: Option<String>,
+    pub customer_type: CustomerType,
+}
+
+/// The agent (criteria type) that proposed an action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentSummary {
+    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(example = "Due Invoice Reminders"))]
+    pub name: String,
+}
+
+/// One row of the action list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActionListItem {
+    pub id: Uuid,
+    /// The subject line (email) or the opening line of the script (voice), in full.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Payment reminder: Invoice #1234 is overdue")
+    )]
+    pub subject: String,
+    pub customer: CustomerSummary,
+    /// The criteria type: which agent proposed it.
+    pub agent: AgentSummary,
+    pub action_type: ActionType,
+    /// `null` for internal notes and task reminders.
+    pub channel: Option<Channel>,
+    pub confidence: Confidence,
+    pub priority: Priority,
+    pub status: ActionStatus,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-24T11:05:00Z"))]
+    pub created_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-27T11:05:00Z"))]
+    pub expires_at: DateTime<Utc>,
+    /// Pass back as `expected_version` when reviewing.
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    pub version: i32,
+}
+
+/// What made the agent propose an action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Trigger {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "Invoice #1234 is 5 days overdue. Customer has good payment history but missed this payment."
+        )
+    )]
+    pub summary: String,
+    /// Supporting data such as amounts and dates.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({"invoice_number": "1234", "amount": "€120.00", "days_overdue": 5})))]
+    pub data: serde_json::Value,
+}
+
+/// A customer in full, as the detail panel's left side shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerProfile {
+    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(example = "John Smith"))]
+    pub full_name: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Acme Corp"))]
+    pub company: Option<String>,
+    pub customer_type: CustomerType,
+    #[cfg_attr(feature = "openapi", schema(example = "john.smith@acme.example"))]
+    pub email: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(example = "+44 20 7946 0958"))]
+    pub phone: Option<String>,
+    /// The active plan, if any.
+    #[cfg_attr(feature = "openapi", schema(example = "Hot Desk Monthly"))]
+    pub plan: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(example = "/avatars/john-smith.svg"))]
+    pub photo_url: Option<String>,
+}
+
+/// The four kinds of customer history the detail panel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryKind {
+    /// Check-ins, bookings, visits.
+    Activity,
+    /// Emails, calls and messages exchanged.
+    Communication,
+    /// Invoices paid, failed or refunded.
+    Payment,
+    /// Support tickets.
+    Ticket,
+}
+
+/// One entry of a customer's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    pub kind: HistoryKind,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-20T09:12:00Z"))]
+    pub occurred_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(example = "Checked in at the front desk"))]
+    pub summary: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({})))]
+    pub data: serde_json::Value,
+}
+
+/// One entry of an action's append-only history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActionEvent {
+    pub id: Uuid,
+    /// What happened: `proposed`, `approved`, `rejected`, `snoozed`, `snooze_elapsed`, ...
+    #[cfg_attr(feature = "openapi", schema(example = "approved"))]
+    pub kind: String,
+    pub from_status: Option<ActionStatus>,
+    pub to_status: Option<ActionStatus>,
+    /// Who did it: `user:<id>`, `key:<id>`, `agent:<id>` or `system`.
+    #[cfg_attr(feature = "openapi", schema(example = "system"))]
+    pub actor: String,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-24T13:05:00Z"))]
+    pub occurred_at: DateTime<Utc>,
+    /// The action's version after this event.
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
+    pub version: i32,
+    /// Details: the edit as before/after, the reason, the note, the snooze time.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({})))]
+    pub data: serde_json::Value,
+}
+
+/// The decisions taken on an action so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decisions {
+    pub first_reviewed_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    pub rejection_reason: Option<RejectionReason>,
+    pub rejection_note: Option<String>,
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub snooze_note: Option<String>,
+    pub deferred_until: Option<DateTime<Utc>>,
+    pub expired_at: Option<DateTime<Utc>>,
+    pub auto_executed_at: Option<DateTime<Utc>>,
+}
+
+/// The draft as the customer would get it: email headers or the call's details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Draft {
+    /// The customer's email address (email) or phone number (voice).
+    #[cfg_attr(feature = "openapi", schema(example = "john.smith@acme.example"))]
+    pub to: Option<String>,
+    /// The location's default sending address (email).
+    #[cfg_attr(feature = "openapi", schema(example = "hello@demo-coworking.example"))]
+    pub from: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "Payment reminder: Invoice #{{invoice_number}}")
+    )]
+    pub subject: Option<String>,
+    /// Sanitised HTML with `{{variable}}` placeholders.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "<p>Hi {{customer_name}},</p><p>Invoice #{{invoice_number}} is overdue.</p>"
+        )
+    )]
+    pub body: Option<String>,
+    /// What the AI will say in the call (voice).
+    pub script: Option<String>,
+    pub tone: Option<Tone>,
+    /// Estimated call length (voice).
+    #[cfg_attr(feature = "openapi", schema(example = 90))]
+    pub estimated_duration_seconds: Option<i32>,
+    /// The location's email signature, appended when sent.
+    pub signature: Option<String>,
+    /// The action's own variables (the customer's and location's fields fill the rest).
+    #[cfg_attr(feature = "openapi", schema(example = json!({"invoice_number": "1234", "amount": "€120.00"})))]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// One action in full: the detail panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActionDetail {
+    pub id: Uuid,
+    pub status: ActionStatus,
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    pub version: i32,
+    pub action_type: ActionType,
+    pub channel: Option<Channel>,
+    pub priority: Priority,
+    pub confidence: Confidence,
+    pub confidence_factors: Vec<ConfidenceFactor>,
+    pub trigger: Trigger,
+    pub draft: Draft,
+    pub customer: CustomerProfile,
+    pub agent: AgentSummary,
+    /// The agent's own identifier for the action; unique per agent.
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub not_before: Option<DateTime<Utc>>,
+    pub decisions: Decisions,
+    /// Every event of this action, oldest first.
+    pub history: Vec<ActionEvent>,
+    /// The customer's recent history, newest first.
+    pub customer_history: Vec<HistoryEntry>,
+    /// Earlier proactive actions for the same customer, newest first.
+    pub earlier_actions: Vec<ActionListItem>,
+}

@@ -1,0 +1,208 @@
+//! `{{name}}` placeholders in drafts.
+//!
+//! Drafts come from agents, so this is plain substitution, not a template language: nothing in
+//! a draft can loop, branch or reach data beyond the values given.
+
+use std::collections::BTreeMap;
+
+/// How filled-in values are written into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Plain text: values as they are.
+    None,
+    /// HTML: values are escaped so they can never add markup.
+    Html,
+}
+
+/// A draft with its placeholders filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    /// Placeholders with no value, in order of first use; they are left in the text as written.
+    pub unknown: Vec<String>,
+}
+
+/// One `{{ name }}` found in a text: its byte range and its name.
+fn placeholders(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let mut from = 0;
+    std::iter::from_fn(move || loop {
+        let start = from + text[from..].find("{{")?;
+        let close = start + 2 + text[start + 2..].find("}}")?;
+        let name = text[start + 2..close].trim();
+        from = start + 2;
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            from = close + 2;
+            return Some((start..close + 2, name));
+        }
+    })
+}
+
+/// The distinct placeholder names of `text`, in order of first use.
+pub fn names(text: &str) -> Vec<String> {
+    let mut seen = Vec::<String>::new();
+    for (_, name) in placeholders(text) {
+        if !seen.iter().any(|known| known == name) {
+            seen.push(name.to_owned());
+        }
+    }
+    seen
+}
+
+/// Fills every placeholder of `text` that `values` knows.
+pub fn render(text: &str, values: &BTreeMap<String, String>, escape: Escape) -> Rendered {
+    let mut out = String::with_capacity(text.len());
+    let mut unknown = Vec::<String>::new();
+    let mut copied_to = 0;
+    for (range, name) in placeholders(text) {
+        out.push_str(&text[copied_to..range.start]);
+        match values.get(name) {
+            Some(value) => match escape {
+                Escape::None => out.push_str(value),
+                Escape::Html => push_html_escaped(&mut out, value),
+            },
+            None => {
+                out.push_str(&text[range.clone()]);
+                if !unknown.iter().any(|known| known == name) {
+                    unknown.push(name.to_owned());
+                }
+            }
+        }
+        copied_to = range.end;
+    }
+    out.push_str(&text[copied_to..]);
+    Rendered { text: out, unknown }
+}
+
+fn push_html_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// The fields of a customer and a location that every draft may use.
+#[derive(Debug, Clone, Copy)]
+pub struct StandardFields<'a> {
+    pub customer_name: &'a str,
+    pub company: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub plan: Option<&'a str>,
+    pub location_name: &'a str,
+}
+
+/// The values a draft is filled from: the standard fields, then the action's own variables,
+/// which win where both name the same thing.
+pub fn values(
+    standard: StandardFields<'_>,
+    action: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let mut set = |name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            values.insert(name.to_owned(), value.to_owned());
+        }
+    };
+    let mut words = standard.customer_name.split_whitespace();
+    set("customer_name", Some(standard.customer_name));
+    set("first_name", words.next());
+    set("last_name", words.last());
+    set("company", standard.company);
+    set("customer_email", standard.email);
+    set("customer_phone", standard.phone);
+    set("plan", standard.plan);
+    set("location_name", Some(standard.location_name));
+    values.extend(action.iter().map(|(k, v)| (k.clone(), v.clone())));
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn fills_known_placeholders_and_lists_unknown_ones() {
+        let rendered = render(
+            "Hi {{first_name}}, invoice #{{ invoice_number }} ({{missing}}, {{missing}})",
+            &map(&[("first_name", "Zoë"), ("invoice_number", "1234")]),
+            Escape::None,
+        );
+        assert_eq!(
+            rendered.text,
+            "Hi Zoë, invoice #1234 ({{missing}}, {{missing}})"
+        );
+        assert_eq!(rendered.unknown, vec!["missing".to_owned()]);
+    }
+
+    #[test]
+    fn html_values_cannot_add_markup() {
+        let rendered = render(
+            "<p>{{name}}</p>",
+            &map(&[("name", "<script>x</script> & co")]),
+            Escape::Html,
+        );
+        assert_eq!(
+            rendered.text,
+            "<p>&lt;script&gt;x&lt;/script&gt; &amp; co</p>"
+        );
+    }
+
+    #[test]
+    fn braces_that_are_not_placeholders_stay_as_written() {
+        let text = "{{ not a name }} {{}} {{a-b}} {{ok}";
+        assert_eq!(render(text, &BTreeMap::new(), Escape::None).text, text);
+        assert!(names(text).is_empty());
+    }
+
+    #[test]
+    fn action_variables_win_over_standard_fields() {
+        let standard = StandardFields {
+            customer_name: "John Smith",
+            company: Some("Acme Corp"),
+            email: None,
+            phone: None,
+            plan: None,
+            location_name: "Northside",
+        };
+        let values = values(standard, &map(&[("first_name", "Johnny")]));
+        assert_eq!(values["first_name"], "Johnny");
+        assert_eq!(values["last_name"], "Smith");
+        assert_eq!(values["company"], "Acme Corp");
+        assert!(!values.contains_key("customer_email"));
+    }
+
+    proptest! {
+        #[test]
+        fn rendering_with_every_value_known_leaves_no_placeholder(
+            words in proptest::collection::vec("[a-z_]{1,8}", 1..6),
+            value in "[^{}]{0,12}",
+        ) {
+            let text = words.iter().map(|w| format!("x {{{{{w}}}}} y")).collect::<String>();
+            let values: BTreeMap<_, _> = words.iter().map(|w| (w.clone(), value.clone())).collect();
+            let rendered = render(&text, &values, Escape::None);
+            prop_assert!(rendered.unknown.is_empty());
+            prop_assert!(!rendered.text.contains("{{"));
+            prop_assert_eq!(names(&text).len(), values.len());
+        }
+
+        #[test]
+        fn rendering_never_panics_and_keeps_text_without_placeholders(text in "\\PC{0,64}") {
+            let rendered = render(&text, &BTreeMap::new(), Escape::Html);
+            prop_assert_eq!(rendered.text, text);
+        }
+    }
+}

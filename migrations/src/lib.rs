@@ -1,0 +1,21 @@
+//! The schema of AI Inbox. The same migrations run on SQLite and PostgreSQL; every table that
+//! holds a location's data carries `location_id`, and its indexes lead with it.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_locations_and_customers;
+mod m20261124_000002_create_agents;
+mod m20261124_000003_create_actions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_locations_and_customers::Migration),
+            Box::new(m20261124_000002_create_agents::Migration),
+            Box::new(m20261124_000003_create_actions::Migration),
+        ]
+    }
+}
