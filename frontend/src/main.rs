@@ -1,1 +1,9 @@
-fn main() {}
+//! The AI Inbox review client: Leptos, rendered in the browser, built to WASM.
+
+mod api;
+mod app;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -4,6 +4,7 @@
 //! compiling for `wasm32-unknown-unknown`.
 
 pub mod action;
+pub mod display;
 pub mod dto;
 pub mod lifecycle;
 pub mod metrics;

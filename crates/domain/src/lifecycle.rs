@@ -284,7 +284,7 @@ impl Lifecycle {
                 }
             }
             (S::Snoozed, E::SnoozeElapsed) => {
-                if !self.snoozed_until.is_some_and(|at| at <= now) {
+                if self.snoozed_until.is_none_or(|at| at > now) {
                     return Err(not_due());
                 }
                 Lifecycle {
@@ -293,7 +293,7 @@ impl Lifecycle {
                 }
             }
             (S::Deferred, E::DeferralElapsed) => {
-                if !self.deferred_until.is_some_and(|at| at <= now) {
+                if self.deferred_until.is_none_or(|at| at > now) {
                     return Err(not_due());
                 }
                 let status = if self.approved_awaiting_send {

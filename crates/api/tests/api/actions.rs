@@ -176,6 +176,9 @@ async fn an_action_past_its_expiry_never_reads_as_pending(#[case] backend: Backe
     assert_eq!(detail["status"], "expired");
 }
 
+/// Changes a fixture action into the lifecycle a test needs.
+type Shape = Box<dyn Fn(&mut actions::Model)>;
+
 /// The list's SQL filter and the domain's `status_at` must agree on every lifecycle at every
 /// moment, or a segment would show an action another screen disagrees with.
 #[apply(backends)]
@@ -184,7 +187,7 @@ async fn segments_agree_with_the_domain_state_machine_at_any_time(#[case] backen
     let fixture = Fixture::new(&app).await;
     let start = app.now();
     let h = Duration::hours;
-    let shapes: Vec<Box<dyn Fn(&mut actions::Model)>> = vec![
+    let shapes: Vec<Shape> = vec![
         Box::new(|_| {}),
         Box::new(move |a| a.expires_at = start + h(3)),
         Box::new(move |a| {

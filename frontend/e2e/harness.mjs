@@ -1,0 +1,71 @@
+// Starts the real `inbox` server on a fresh, seeded SQLite database and a headless Chromium.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const binary = process.env.INBOX_BIN ?? join(root, "target/debug/inbox");
+const spaDir = process.env.INBOX_SPA_DIR ?? join(root, "target/spa");
+export const screenshotDir = join(root, "target/screenshots");
+
+// Chromium in a closed network: no background services that would try to reach the internet.
+const chromiumFlags = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A seeded server and a browser page; `close()` stops both and removes their files. */
+export async function start() {
+  const workDir = mkdtempSync(join(tmpdir(), "inbox-e2e-"));
+  const env = {
+    RUST_LOG: "warn",
+    ...process.env,
+    DATABASE_URL: `sqlite://${join(workDir, "inbox.db")}?mode=rwc`,
+  };
+  execFileSync(binary, ["seed", "--demo"], { env, stdio: "ignore" });
+  const server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--spa-dir", spaDir, "--workers", "1"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const baseUrl = await new Promise((resolveUrl, reject) => {
+    let seen = "";
+    server.stdout.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on (http:\/\/\S+)/);
+      if (match) resolveUrl(match[1]);
+    });
+    server.on("exit", (code) => reject(new Error(`inbox serve exited with ${code} before listening`)));
+  });
+  const context = await chromium.launchPersistentContext(join(workDir, "profile"), {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: chromiumFlags,
+    viewport: { width: 1440, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on("pageerror", (error) => pageErrors.push(error));
+  page.on("console", (message) => {
+    if (message.type() === "error") pageErrors.push(new Error(message.text()));
+  });
+  mkdirSync(screenshotDir, { recursive: true });
+  return {
+    baseUrl,
+    page,
+    pageErrors,
+    async close() {
+      await context.close();
+      server.kill("SIGTERM");
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}

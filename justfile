@@ -1,0 +1,61 @@
+# AI Inbox tasks. `just run` and `just test` are the README's quick start.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# The wasm-bindgen CLI must be the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version := `sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock`
+spa_dir := "target/spa"
+wasm_opt := "frontend/node_modules/.bin/wasm-opt"
+# Run as root (CI) or through sudo for system packages.
+sudo := if `id -u` == "0" { "" } else { "sudo" }
+
+# List the recipes.
+default:
+    @just --list
+
+# Build everything, migrate and seed the demo into SQLite, serve on http://127.0.0.1:8080.
+run: spa
+    cargo build -p inbox-api
+    ./target/debug/inbox seed --demo
+    ./target/debug/inbox serve --spa-dir {{spa_dir}}
+
+# Every check CI runs: formatting, lints, unit, property, integration and browser tests.
+test: spa browser
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo clippy -p inbox-frontend --target wasm32-unknown-unknown -- -D warnings
+    cargo check -p inbox-domain --target wasm32-unknown-unknown
+    cargo test
+    cargo build -p inbox-api
+    npm --prefix frontend test
+
+# Build the web app into target/spa (release, size-optimised).
+spa: tools
+    cargo build -p inbox-frontend --target wasm32-unknown-unknown --release
+    rm -rf {{spa_dir}} && mkdir -p {{spa_dir}}
+    wasm-bindgen --target web --no-typescript --out-dir {{spa_dir}}/pkg --out-name inbox \
+        target/wasm32-unknown-unknown/release/inbox-frontend.wasm
+    if [ -x {{wasm_opt}} ]; then \
+        {{wasm_opt}} -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+            --enable-reference-types --enable-multivalue --enable-mutable-globals \
+            {{spa_dir}}/pkg/inbox_bg.wasm -o {{spa_dir}}/pkg/inbox_bg.wasm; \
+    else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
+    cp frontend/index.html frontend/style.css frontend/favicon.svg {{spa_dir}}/
+    @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM gzipped"
+
+# Regenerate openapi/openapi.json from the code (a test fails while it is stale).
+openapi:
+    cargo run -q -p inbox-api -- openapi > openapi/openapi.json
+
+# Install the build tools a fresh machine lacks: the wasm32 target, wasm-bindgen-cli, binaryen.
+tools:
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    # Not --locked: the locked build of wasm-bindgen-cli fails on webpki-roots.
+    [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" = "{{wasm_bindgen_version}}" ] \
+        || cargo install wasm-bindgen-cli --version {{wasm_bindgen_version}}
+    if command -v npm >/dev/null && [ ! -x {{wasm_opt}} ]; then npm --prefix frontend ci --no-audit --no-fund; fi
+
+# Install what the browser tests need: Debian's Chromium and playwright-core.
+browser:
+    command -v chromium >/dev/null || { {{sudo}} apt-get update && {{sudo}} apt-get install -y chromium; }
+    [ -d frontend/node_modules/playwright-core ] || npm --prefix frontend ci --no-audit --no-fund
