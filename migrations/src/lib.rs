@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_locations_and_customers;
 mod m20261124_000002_create_agents;
 mod m20261124_000003_create_actions;
+mod m20261124_000004_create_idempotency_outcomes_responses;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_locations_and_customers::Migration),
             Box::new(m20261124_000002_create_agents::Migration),
             Box::new(m20261124_000003_create_actions::Migration),
+            Box::new(m20261124_000004_create_idempotency_outcomes_responses::Migration),
         ]
     }
 }

@@ -64,6 +64,9 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "INBOX_WORKERS")]
     workers: Option<usize>,
+    /// Seconds between sweeps that expire, wake and release actions.
+    #[arg(long, env = "INBOX_SWEEP_SECONDS", default_value_t = 15)]
+    sweep_seconds: u64,
 }
 
 /// Parses the command line and runs the command.
@@ -96,6 +99,7 @@ pub async fn run() -> anyhow::Result<()> {
                 spa_dir: args.spa_dir,
                 location_slug: args.location,
                 workers: args.workers,
+                sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock)?;

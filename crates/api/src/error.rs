@@ -5,7 +5,7 @@ use inbox_domain::ActionStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::StoreError;
+use crate::{services::ServiceError, store::StoreError};
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -67,6 +67,23 @@ pub enum ApiError {
     /// No such resource in the caller's location.
     #[error("{0}")]
     NotFound(String),
+    /// Well-formed, but breaks a rule: a field's value, an unknown variable, a reused
+    /// idempotency key.
+    #[error("{detail}")]
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// The action moved on: a stale version or a status that no longer allows the verb.
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        current_status: Option<ActionStatus>,
+        current_version: Option<i32>,
+    },
+    /// The body is larger than the server accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// The server cannot serve yet (readiness).
     #[error("{0}")]
     Unavailable(String),
@@ -94,6 +111,9 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest { .. } => ("invalid-request", "The request is invalid"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Unprocessable { .. } => ("validation", "The request breaks a rule"),
+            ApiError::Conflict { .. } => ("conflict", "The action has changed"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "The body is too large"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
@@ -103,12 +123,24 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (slug, title) = self.kind();
         let (detail, errors) = match self {
-            ApiError::InvalidRequest { detail, errors } => (detail.clone(), Some(errors.clone())),
-            ApiError::NotFound(detail) | ApiError::Unavailable(detail) => (detail.clone(), None),
+            ApiError::InvalidRequest { detail, errors }
+            | ApiError::Unprocessable { detail, errors } => (detail.clone(), Some(errors.clone())),
+            ApiError::NotFound(detail)
+            | ApiError::Unavailable(detail)
+            | ApiError::PayloadTooLarge(detail)
+            | ApiError::Conflict { detail, .. } => (detail.clone(), None),
             ApiError::Internal(_) => (
                 "The server could not complete the request.".to_owned(),
                 None,
             ),
+        };
+        let (current_status, current_version) = match self {
+            ApiError::Conflict {
+                current_status,
+                current_version,
+                ..
+            } => (*current_status, *current_version),
+            _ => (None, None),
         };
         Problem {
             problem_type: format!("urn:ai-inbox:problem:{slug}"),
@@ -116,8 +148,36 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             errors,
-            current_status: None,
-            current_version: None,
+            current_status,
+            current_version,
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(detail) => ApiError::NotFound(detail),
+            ServiceError::Invalid(issues) => ApiError::Unprocessable {
+                detail: match issues.as_slice() {
+                    [only] => format!("`{}` {}.", only.field, only.message.trim_end_matches('.')),
+                    _ => "Several fields break a rule.".to_owned(),
+                },
+                errors: issues
+                    .into_iter()
+                    .map(|issue| FieldError::new(issue.field, issue.message))
+                    .collect(),
+            },
+            ServiceError::Conflict {
+                detail,
+                status,
+                version,
+            } => ApiError::Conflict {
+                detail,
+                current_status: Some(status),
+                current_version: Some(version),
+            },
+            ServiceError::Store(store) => store.into(),
         }
     }
 }
@@ -136,6 +196,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

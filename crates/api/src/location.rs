@@ -24,3 +24,13 @@ impl FromRequest for CallerLocation {
         })
     }
 }
+
+/// Who is calling, for the history. Until callers authenticate, everyone is `anonymous`.
+impl FromRequest for crate::services::Actor {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(crate::services::Actor("anonymous".to_owned())))
+    }
+}

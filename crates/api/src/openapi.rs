@@ -20,11 +20,19 @@ back as `cursor` with the same filters and sort.",
         license(name = "MIT")
     ),
     tags(
-        (name = "actions", description = "Proposed actions: list, detail and review."),
-        (name = "metrics", description = "The metrics bar."),
+        (name = "actions", description = "Proposed actions: propose, list, detail, review (one at a time or in bulk), outcomes and responses."),
+        (name = "agents", description = "The proactive agents (criteria types) and their auto-execute settings."),
+        (name = "customers", description = "Customers and their history."),
+        (name = "metrics", description = "The metrics bar, overall and per agent."),
+        (name = "events", description = "Live updates as Server-Sent Events."),
         (name = "health", description = "Liveness and readiness probes."),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError))
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        inbox_domain::dto::ActionChanged,
+        inbox_domain::metrics::Metrics
+    ))
 )]
 pub struct ApiDoc;
 

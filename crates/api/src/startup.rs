@@ -15,12 +15,17 @@ use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{clock::Clock, error::ApiError, openapi::ApiDoc, query, routes};
+use crate::{
+    clock::Clock, error::ApiError, jobs, json::MAX_BODY_BYTES, openapi::ApiDoc, query, routes,
+    services::bus::EventBus,
+};
 
 /// What every handler can reach.
 pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
+    /// Announces committed action changes to the live event streams.
+    pub bus: EventBus,
     /// The location requests act for (until callers authenticate).
     pub location_slug: String,
 }
@@ -35,12 +40,15 @@ pub struct ServeSettings {
     pub location_slug: String,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
+    /// How often the timer sweep runs; `None` runs none (tests sweep by hand).
+    pub sweep_interval: Option<std::time::Duration>,
 }
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
+    bus: EventBus,
 }
 
 impl Application {
@@ -51,9 +59,19 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
+        let bus = EventBus::default();
+        if let Some(interval) = settings.sweep_interval {
+            tokio::spawn(jobs::run_schedule(
+                db.clone(),
+                bus.clone(),
+                clock.clone(),
+                interval,
+            ));
+        }
         let state = web::Data::new(AppState {
             db,
             clock,
+            bus: bus.clone(),
             location_slug: settings.location_slug.clone(),
         });
         let spa_dir = settings.spa_dir.clone();
@@ -62,11 +80,16 @@ impl Application {
             server = server.workers(workers);
         }
         let server = server.listen(listener)?.run();
-        Ok(Application { port, server })
+        Ok(Application { port, server, bus })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The bus the server announces changes on (tests sweep with it).
+    pub fn bus(&self) -> EventBus {
+        self.bus.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -105,6 +128,7 @@ fn app(
     let app = App::new()
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(query::path_error))
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .wrap(from_fn(log_request))
         .into_utoipa_app();
     with_documented_routes(app)

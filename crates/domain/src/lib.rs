@@ -8,6 +8,7 @@ pub mod display;
 pub mod dto;
 pub mod lifecycle;
 pub mod metrics;
+pub mod review;
 pub mod variables;
 
 pub use action::{

@@ -43,6 +43,35 @@ pub struct Metrics {
         schema(example = 0.87, minimum = 0.0, maximum = 1.0)
     )]
     pub approval_rate: Option<f64>,
+    /// The same per agent, so a reviewer sees which agent needs tuning.
+    pub by_agent: Vec<AgentMetrics>,
+}
+
+/// One agent's numbers: pending now; approved, rejected, rate and rejection reasons over the
+/// last 7 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentMetrics {
+    pub agent: crate::dto::AgentSummary,
+    #[cfg_attr(feature = "openapi", schema(example = 7))]
+    pub pending_review: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 12))]
+    pub approved: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
+    pub rejected: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 0.8))]
+    pub approval_rate: Option<f64>,
+    /// The most frequent reasons, most frequent first (at most three).
+    pub top_rejection_reasons: Vec<ReasonCount>,
+}
+
+/// How often a rejection reason was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReasonCount {
+    pub reason: crate::RejectionReason,
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
+    pub count: u64,
 }
 
 #[cfg(test)]

@@ -73,6 +73,13 @@ pub fn render(text: &str, values: &BTreeMap<String, String>, escape: Escape) -> 
     Rendered { text: out, unknown }
 }
 
+/// `value` with the characters that are markup in HTML escaped.
+pub fn escape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_html_escaped(&mut out, value);
+    out
+}
+
 fn push_html_escaped(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {

@@ -1,15 +1,159 @@
-//! HTTP handlers: extract, convert, call the store or a service, return a view.
+//! HTTP handlers: extract, convert, call one store query or service, return a view.
 
 pub mod actions;
+pub mod agents;
+pub mod customers;
+pub mod events;
 pub mod health;
 pub mod metrics;
 
+use std::future::Future;
+
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, FieldError},
+    services::idempotency::{self, Claim, StoredResponse, MAX_KEY_CHARS},
+    startup::AppState,
+};
 
 /// Registers every `/api/v1` handler.
 pub fn configure_api(config: &mut ServiceConfig) {
     config
         .service(actions::list_actions)
+        .service(actions::propose_action)
+        .service(actions::bulk_review)
         .service(actions::get_action)
-        .service(metrics::get_metrics);
+        .service(actions::edit_action)
+        .service(actions::preview_action)
+        .service(actions::approve_action)
+        .service(actions::reject_action)
+        .service(actions::snooze_action)
+        .service(actions::report_outcome)
+        .service(actions::link_response)
+        .service(agents::list_agents)
+        .service(agents::get_agent)
+        .service(agents::update_agent)
+        .service(customers::get_customer)
+        .service(metrics::get_metrics)
+        .service(events::stream_events);
+}
+
+/// The version in an `If-Match` header (`"3"`, `W/"3"` or `3`), if any.
+pub fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(value) = request.headers().get("If-Match") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::invalid_field("If-Match", "must be the action's version, e.g. \"3\"")
+        })
+}
+
+/// A handler's successful answer, before it becomes a response.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn new(status: StatusCode, body: &impl Serialize) -> Result<Reply, ApiError> {
+        let body = serde_json::to_value(body).map_err(|error| ApiError::Internal(error.into()))?;
+        Ok(Reply { status, body })
+    }
+}
+
+/// Runs `handle` once per `Idempotency-Key`: a retry with the same key and request gets the first
+/// response again, the same key with another request is a 422. Without the header it just runs.
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    location_id: Uuid,
+    request: &HttpRequest,
+    body: &[u8],
+    handle: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    let Some(key) = request.headers().get("Idempotency-Key") else {
+        let reply = handle().await?;
+        return Ok(HttpResponse::build(reply.status).json(reply.body));
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_CHARS)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "Idempotency-Key",
+                format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
+            )
+        })?;
+    let hash = idempotency::request_hash(request.method().as_str(), request.path(), body);
+    let now = state.clock.now();
+    match idempotency::claim(&state.db, location_id, key, &hash, now)
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?
+    {
+        Claim::Replay(stored) => Ok(stored_response(&stored)),
+        Claim::Mismatch => Err(ApiError::Unprocessable {
+            detail: "This Idempotency-Key was already used for a different request.".into(),
+            errors: vec![FieldError::new(
+                "Idempotency-Key",
+                "use a new key for a new request",
+            )],
+        }),
+        Claim::InProgress => Err(ApiError::Conflict {
+            detail: "A request with this Idempotency-Key is still in progress; retry shortly."
+                .into(),
+            current_status: None,
+            current_version: None,
+        }),
+        Claim::New(claim_id) => {
+            let result = handle().await;
+            let stored = match &result {
+                Ok(reply) => StoredResponse {
+                    status: reply.status.as_u16(),
+                    body: reply.body.to_string(),
+                },
+                Err(error) => StoredResponse {
+                    status: error.status_code().as_u16(),
+                    body: serde_json::to_string(&error.problem()).unwrap_or_default(),
+                },
+            };
+            let kept = if stored.status >= 500 {
+                idempotency::release(&state.db, claim_id).await
+            } else {
+                idempotency::complete(&state.db, claim_id, &stored).await
+            };
+            if let Err(error) = kept {
+                tracing::warn!(?error, "could not record the idempotent response");
+            }
+            let reply = result?;
+            Ok(HttpResponse::build(reply.status).json(reply.body))
+        }
+    }
+}
+
+fn stored_response(stored: &StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let content_type = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    HttpResponse::build(status)
+        .content_type(content_type)
+        .insert_header(("Idempotent-Replayed", "true"))
+        .body(stored.body.clone())
 }

@@ -6,21 +6,24 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::{
-        ActionDetail, ActionEvent, ActionListItem, AgentSummary, CustomerProfile, CustomerSummary,
-        Decisions, Draft, HistoryEntry, HistoryKind, Page, Trigger,
+        ActionDetail, ActionEvent, ActionListItem, AgentSummary, CustomerResponse, CustomerSummary,
+        Decisions, Draft, Outcome, OutcomeKind, Page, Trigger,
     },
     variables::{self, Escape, StandardFields},
-    ActionStatus, Confidence, Lifecycle,
+    ActionStatus, ActionType, Channel, Confidence, Lifecycle, Priority,
 };
 use sea_orm::{
+    sea_query::{CaseStatement, Expr, Func, LikeExpr, SimpleExpr},
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{parse_json, parse_stored, StoreError};
-use crate::db::entities::{action_events, actions, agents, customer_history, customers, locations};
+use super::{parse_json, parse_stored, search_key, StoreError};
+use crate::db::entities::{
+    action_events, action_outcomes, action_responses, actions, agents, customers, locations,
+};
 
 /// The most items one page may hold.
 pub const MAX_PAGE_SIZE: u64 = 200;
@@ -34,33 +37,108 @@ const DETAIL_EARLIER_ACTIONS_LIMIT: u64 = 10;
 /// A column the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortField {
+    Subject,
+    Customer,
+    /// The criteria type: the agent's name.
+    Agent,
+    ActionType,
+    Channel,
+    Confidence,
+    /// By urgency, not by name.
+    Priority,
+    Status,
     CreatedAt,
     ExpiresAt,
-    Confidence,
 }
 
 impl SortField {
-    const ALL: [(SortField, &'static str); 3] = [
+    const ALL: [(SortField, &'static str); 10] = [
+        (SortField::Subject, "subject"),
+        (SortField::Customer, "customer"),
+        (SortField::Agent, "agent"),
+        (SortField::ActionType, "action_type"),
+        (SortField::Channel, "channel"),
+        (SortField::Confidence, "confidence"),
+        (SortField::Priority, "priority"),
+        (SortField::Status, "status"),
         (SortField::CreatedAt, "created_at"),
         (SortField::ExpiresAt, "expires_at"),
-        (SortField::Confidence, "confidence"),
     ];
 
-    fn column(self) -> actions::Column {
+    /// The SQL the list orders by; columns are qualified because customers and agents are joined.
+    fn expr(self) -> SimpleExpr {
+        let action = |column: actions::Column| Expr::col((actions::Entity, column));
         match self {
-            SortField::CreatedAt => actions::Column::CreatedAt,
-            SortField::ExpiresAt => actions::Column::ExpiresAt,
-            SortField::Confidence => actions::Column::Confidence,
+            SortField::Subject => action(actions::Column::Headline).into(),
+            SortField::Customer => {
+                Expr::col((customers::Entity, customers::Column::FullName)).into()
+            }
+            SortField::Agent => Expr::col((agents::Entity, agents::Column::Name)).into(),
+            SortField::ActionType => action(actions::Column::ActionType).into(),
+            // Notes and tasks have no channel; they sort as the empty string.
+            SortField::Channel => Func::coalesce([
+                action(actions::Column::Channel).into(),
+                Expr::val("").into(),
+            ])
+            .into(),
+            SortField::Confidence => action(actions::Column::Confidence).into(),
+            SortField::Priority => Priority::ALL
+                .iter()
+                .fold(CaseStatement::new(), |case, priority| {
+                    case.case(
+                        action(actions::Column::Priority).eq(priority.as_str()),
+                        priority_rank(*priority),
+                    )
+                })
+                .finally(-1)
+                .into(),
+            SortField::Status => action(actions::Column::Status).into(),
+            SortField::CreatedAt => action(actions::Column::CreatedAt).into(),
+            SortField::ExpiresAt => action(actions::Column::ExpiresAt).into(),
         }
     }
 
     /// The row's value of this column, as a cursor carries it.
     fn value_of(self, row: &ListRow) -> CursorValue {
         match self {
+            SortField::Subject => CursorValue::Text(row.headline.clone()),
+            SortField::Customer => CursorValue::Text(row.customer_full_name.clone()),
+            SortField::Agent => CursorValue::Text(row.agent_name.clone()),
+            SortField::ActionType => CursorValue::Text(row.action_type.clone()),
+            SortField::Channel => CursorValue::Text(row.channel.clone().unwrap_or_default()),
+            SortField::Confidence => CursorValue::Int(i64::from(row.confidence)),
+            SortField::Priority => {
+                CursorValue::Int(row.priority.parse::<Priority>().map_or(-1, priority_rank))
+            }
+            SortField::Status => CursorValue::Text(row.status.clone()),
             SortField::CreatedAt => CursorValue::Time(row.created_at),
             SortField::ExpiresAt => CursorValue::Time(row.expires_at),
-            SortField::Confidence => CursorValue::Int(i64::from(row.confidence)),
         }
+    }
+
+    fn fits(self, value: &CursorValue) -> bool {
+        match value {
+            CursorValue::Int(_) => matches!(self, SortField::Confidence | SortField::Priority),
+            CursorValue::Time(_) => matches!(self, SortField::CreatedAt | SortField::ExpiresAt),
+            CursorValue::Text(_) => matches!(
+                self,
+                SortField::Subject
+                    | SortField::Customer
+                    | SortField::Agent
+                    | SortField::ActionType
+                    | SortField::Channel
+                    | SortField::Status
+            ),
+        }
+    }
+}
+
+fn priority_rank(priority: Priority) -> i64 {
+    match priority {
+        Priority::Low => 0,
+        Priority::Medium => 1,
+        Priority::High => 2,
+        Priority::Critical => 3,
     }
 }
 
@@ -116,10 +194,21 @@ impl std::fmt::Display for Sort {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(rename_all = "snake_case")]
 enum CursorValue {
     Int(i64),
     Time(DateTime<Utc>),
+    Text(String),
+}
+
+impl CursorValue {
+    fn into_value(self) -> sea_orm::Value {
+        match self {
+            CursorValue::Int(v) => v.into(),
+            CursorValue::Time(v) => v.into(),
+            CursorValue::Text(v) => v.into(),
+        }
+    }
 }
 
 /// Where the previous page ended: the sort it was made for, and the last row's sort value and id.
@@ -138,36 +227,101 @@ impl Cursor {
 
     /// Reads a cursor made by [`Cursor::encode`] for the same `sort`.
     pub fn decode(token: &str, sort: Sort) -> Result<Cursor, String> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(token)
-            .map_err(|_| "not a cursor returned by this API".to_owned())?;
-        let cursor: Cursor = serde_json::from_slice(&bytes)
-            .map_err(|_| "not a cursor returned by this API".to_owned())?;
+        let foreign = || "not a cursor returned by this API".to_owned();
+        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| foreign())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| foreign())?;
         if cursor.sort != sort.to_string() {
             return Err(format!(
                 "this cursor belongs to sort `{}`, not `{sort}`; start again without a cursor",
                 cursor.sort
             ));
         }
-        let value_fits = matches!(
-            (sort.field, &cursor.after),
-            (
-                SortField::CreatedAt | SortField::ExpiresAt,
-                CursorValue::Time(_)
-            ) | (SortField::Confidence, CursorValue::Int(_))
-        );
-        if !value_fits {
-            return Err("not a cursor returned by this API".to_owned());
+        if !sort.field.fits(&cursor.after) {
+            return Err(foreign());
         }
         Ok(cursor)
     }
 }
 
-/// Which actions to list.
-#[derive(Debug, Clone, PartialEq)]
+/// Which actions to list. Empty lists and `None` mean "any".
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     /// The segments; at least one.
     pub statuses: Vec<ActionStatus>,
+    pub agent_id: Option<Uuid>,
+    /// Customer name or company, any case, any accents.
+    pub customer_search: Option<String>,
+    pub confidence_min: Option<u8>,
+    pub confidence_max: Option<u8>,
+    pub priorities: Vec<Priority>,
+    pub channels: Vec<Channel>,
+    pub action_types: Vec<ActionType>,
+    pub created_from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub created_to: Option<DateTime<Utc>>,
+    pub expires_from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub expires_to: Option<DateTime<Utc>>,
+}
+
+impl ListFilter {
+    fn condition(&self, now: DateTime<Utc>) -> Condition {
+        use actions::Column as A;
+        let mut all =
+            Condition::all().add(self.statuses.iter().fold(Condition::any(), |any, status| {
+                any.add(status_is(*status, now))
+            }));
+        let strings =
+            |values: Vec<&'static str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
+        if let Some(agent_id) = self.agent_id {
+            all = all.add(A::AgentId.eq(agent_id));
+        }
+        if let Some(search) = self
+            .customer_search
+            .as_deref()
+            .map(|q| search_key(&[Some(q)]))
+        {
+            let escaped = search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            all = all.add(
+                Expr::col((customers::Entity, customers::Column::SearchKey))
+                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        if let Some(min) = self.confidence_min {
+            all = all.add(A::Confidence.gte(i16::from(min)));
+        }
+        if let Some(max) = self.confidence_max {
+            all = all.add(A::Confidence.lte(i16::from(max)));
+        }
+        if !self.priorities.is_empty() {
+            all = all.add(A::Priority.is_in(strings(
+                self.priorities.iter().map(|p| p.as_str()).collect(),
+            )));
+        }
+        if !self.channels.is_empty() {
+            all = all
+                .add(A::Channel.is_in(strings(self.channels.iter().map(|c| c.as_str()).collect())));
+        }
+        if !self.action_types.is_empty() {
+            all = all.add(A::ActionType.is_in(strings(
+                self.action_types.iter().map(|t| t.as_str()).collect(),
+            )));
+        }
+        for (bound, column, lower) in [
+            (self.created_from, A::CreatedAt, true),
+            (self.created_to, A::CreatedAt, false),
+            (self.expires_from, A::ExpiresAt, true),
+            (self.expires_to, A::ExpiresAt, false),
+        ] {
+            if let Some(at) = bound {
+                all = all.add(if lower { column.gte(at) } else { column.lt(at) });
+            }
+        }
+        all
+    }
 }
 
 /// A request for one page of the list.
@@ -363,19 +517,22 @@ fn list_rows(location_id: Uuid) -> Select<actions::Entity> {
 
 /// After the cursor's row, in the order of `sort`.
 fn after_cursor(sort: Sort, cursor: &Cursor) -> Condition {
-    let column = sort.field.column();
-    let value: sea_orm::Value = match &cursor.after {
-        CursorValue::Int(v) => (*v).into(),
-        CursorValue::Time(v) => (*v).into(),
-    };
+    let value = cursor.after.clone().into_value();
+    let column = || Expr::expr(sort.field.expr());
     let (beyond, id_beyond) = if sort.descending {
-        (column.lt(value.clone()), actions::Column::Id.lt(cursor.id))
+        (
+            column().lt(value.clone()),
+            actions::Column::Id.lt(cursor.id),
+        )
     } else {
-        (column.gt(value.clone()), actions::Column::Id.gt(cursor.id))
+        (
+            column().gt(value.clone()),
+            actions::Column::Id.gt(cursor.id),
+        )
     };
     Condition::any()
         .add(beyond)
-        .add(Condition::all().add(column.eq(value)).add(id_beyond))
+        .add(Condition::all().add(column().eq(value)).add(id_beyond))
 }
 
 /// One page of the list.
@@ -386,14 +543,7 @@ pub async fn list(
     query: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
-    let segments = query
-        .filter
-        .statuses
-        .iter()
-        .fold(Condition::any(), |any, status| {
-            any.add(status_is(*status, now))
-        });
-    let filtered = list_rows(location.id).filter(segments);
+    let filtered = list_rows(location.id).filter(query.filter.condition(now));
     let total = filtered.clone().count(db).await?;
 
     let order = if query.sort.descending {
@@ -402,7 +552,7 @@ pub async fn list(
         Order::Asc
     };
     let mut page = filtered
-        .order_by(query.sort.field.column(), order.clone())
+        .order_by(query.sort.field.expr(), order.clone())
         .order_by(actions::Column::Id, order);
     if let Some(cursor) = &query.after {
         page = page.filter(after_cursor(query.sort, cursor));
@@ -435,6 +585,33 @@ pub async fn list(
         next_cursor,
         total,
     })
+}
+
+/// A customer's proactive actions, newest first; with `before`, only those proposed before that
+/// action (and not it).
+pub async fn for_customer(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    customer_id: Uuid,
+    before: Option<(Uuid, DateTime<Utc>)>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActionListItem>, StoreError> {
+    let mut rows = list_rows(location.id).filter(actions::Column::CustomerId.eq(customer_id));
+    if let Some((id, created_at)) = before {
+        rows = rows
+            .filter(actions::Column::Id.ne(id))
+            .filter(actions::Column::CreatedAt.lte(created_at));
+    }
+    rows.order_by_desc(actions::Column::CreatedAt)
+        .order_by_desc(actions::Column::Id)
+        .limit(limit)
+        .into_model::<ListRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.into_item(now, &location.name))
+        .collect()
 }
 
 /// The lifecycle stored on an action row.
@@ -477,25 +654,33 @@ pub async fn get(
     let events = action_events::Entity::find()
         .filter(action_events::Column::LocationId.eq(location_id))
         .filter(action_events::Column::ActionId.eq(id))
-        .order_by_asc(action_events::Column::Version)
         .order_by_asc(action_events::Column::OccurredAt)
+        .order_by_asc(action_events::Column::Version)
         .all(db)
         .await?;
-    let history = customer_history::Entity::find()
-        .filter(customer_history::Column::LocationId.eq(location_id))
-        .filter(customer_history::Column::CustomerId.eq(customer.id))
-        .order_by_desc(customer_history::Column::OccurredAt)
-        .limit(DETAIL_HISTORY_LIMIT)
+    let customer_history =
+        super::customers::recent_history(db, location_id, customer.id, DETAIL_HISTORY_LIMIT)
+            .await?;
+    let earlier_actions = for_customer(
+        db,
+        location,
+        customer.id,
+        Some((action.id, action.created_at)),
+        DETAIL_EARLIER_ACTIONS_LIMIT,
+        now,
+    )
+    .await?;
+
+    let outcomes = action_outcomes::Entity::find()
+        .filter(action_outcomes::Column::LocationId.eq(location_id))
+        .filter(action_outcomes::Column::ActionId.eq(id))
+        .order_by_asc(action_outcomes::Column::OccurredAt)
         .all(db)
         .await?;
-    let earlier = list_rows(location_id)
-        .filter(actions::Column::CustomerId.eq(customer.id))
-        .filter(actions::Column::Id.ne(id))
-        .filter(actions::Column::CreatedAt.lte(action.created_at))
-        .order_by_desc(actions::Column::CreatedAt)
-        .order_by_desc(actions::Column::Id)
-        .limit(DETAIL_EARLIER_ACTIONS_LIMIT)
-        .into_model::<ListRow>()
+    let responses = action_responses::Entity::find()
+        .filter(action_responses::Column::LocationId.eq(location_id))
+        .filter(action_responses::Column::ActionId.eq(id))
+        .order_by_asc(action_responses::Column::ReceivedAt)
         .all(db)
         .await?;
 
@@ -532,16 +717,7 @@ pub async fn get(
             data: action.trigger_data,
         },
         draft,
-        customer: CustomerProfile {
-            id: customer.id,
-            full_name: customer.full_name,
-            company: customer.company,
-            customer_type: parse_stored(&customer.customer_type)?,
-            email: customer.email,
-            phone: customer.phone,
-            plan: customer.plan,
-            photo_url: customer.photo_url,
-        },
+        customer: super::customers::profile(customer)?,
         agent: AgentSummary {
             id: agent.id,
             name: agent.name,
@@ -571,22 +747,34 @@ pub async fn get(
             .into_iter()
             .map(event_view)
             .collect::<Result<_, _>>()?,
-        customer_history: history
+        customer_history,
+        earlier_actions,
+        outcomes: outcomes
             .into_iter()
-            .map(|entry| {
-                Ok(HistoryEntry {
-                    kind: parse_json::<HistoryKind>(serde_json::Value::String(entry.kind))?,
-                    occurred_at: entry.occurred_at,
-                    summary: entry.summary,
-                    data: entry.data,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?,
-        earlier_actions: earlier
-            .into_iter()
-            .map(|row| row.into_item(now, &location.name))
+            .map(outcome_view)
             .collect::<Result<_, _>>()?,
+        responses: responses.into_iter().map(response_view).collect(),
     })
+}
+
+pub fn outcome_view(row: action_outcomes::Model) -> Result<Outcome, StoreError> {
+    Ok(Outcome {
+        id: row.id,
+        kind: parse_json::<OutcomeKind>(serde_json::Value::String(row.kind))?,
+        occurred_at: row.occurred_at,
+        data: row.data,
+        recorded_at: row.recorded_at,
+    })
+}
+
+pub fn response_view(row: action_responses::Model) -> CustomerResponse {
+    CustomerResponse {
+        id: row.id,
+        conversation_id: row.conversation_id,
+        excerpt: row.excerpt,
+        received_at: row.received_at,
+        recorded_at: row.recorded_at,
+    }
 }
 
 fn event_view(event: action_events::Model) -> Result<ActionEvent, StoreError> {

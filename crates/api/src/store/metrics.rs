@@ -1,20 +1,49 @@
-//! The metrics bar, computed with the contract's definitions.
+//! The metrics bar, computed with the contract's definitions, overall and per agent.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    metrics::{approval_rate, today_window, tracking_window, Metrics},
-    ActionStatus,
+    dto::AgentSummary,
+    metrics::{approval_rate, today_window, tracking_window, AgentMetrics, Metrics, ReasonCount},
+    ActionStatus, RejectionReason,
 };
 use sea_orm::{
     sea_query::{Alias, Expr, Func},
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::{actions::status_is, StoreError};
-use crate::db::entities::actions::{self, Column as A};
+use super::{actions::status_is, parse_stored, StoreError};
+use crate::db::entities::{
+    actions::{self, Column as A},
+    agents,
+};
 
-/// The five metrics for a location at `now`.
+/// Actions of the location matching `condition`, counted per agent.
+async fn count_by_agent(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    condition: Condition,
+) -> Result<HashMap<Uuid, u64>, StoreError> {
+    let rows: Vec<(Uuid, i64)> = actions::Entity::find()
+        .select_only()
+        .column(A::AgentId)
+        .column_as(A::Id.count(), "count")
+        .filter(A::LocationId.eq(location_id))
+        .filter(condition)
+        .group_by(A::AgentId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(agent, count)| (agent, u64::try_from(count).unwrap_or_default()))
+        .collect())
+}
+
+/// The metrics for a location at `now`.
 #[tracing::instrument(skip_all, fields(location_id = %location_id))]
 pub async fn compute(
     db: &DatabaseConnection,
@@ -24,17 +53,19 @@ pub async fn compute(
     let in_location = || actions::Entity::find().filter(A::LocationId.eq(location_id));
     let day_start = now - today_window();
     let week_start = now - tracking_window();
+    let since = |column: A, start: DateTime<Utc>| Condition::all().add(column.gt(start));
 
-    let pending_review = in_location()
-        .filter(status_is(ActionStatus::Pending, now))
+    let pending = count_by_agent(db, location_id, status_is(ActionStatus::Pending, now)).await?;
+    let approved_week = count_by_agent(db, location_id, since(A::ApprovedAt, week_start)).await?;
+    let rejected_week = count_by_agent(db, location_id, since(A::RejectedAt, week_start)).await?;
+    let approved_today = in_location()
+        .filter(A::ApprovedAt.gt(day_start))
         .count(db)
         .await?;
-    let approved_since = |since| in_location().filter(A::ApprovedAt.gt(since)).count(db);
-    let rejected_since = |since| in_location().filter(A::RejectedAt.gt(since)).count(db);
-    let approved_today = approved_since(day_start).await?;
-    let rejected_today = rejected_since(day_start).await?;
-    let approved_week = approved_since(week_start).await?;
-    let rejected_week = rejected_since(week_start).await?;
+    let rejected_today = in_location()
+        .filter(A::RejectedAt.gt(day_start))
+        .count(db)
+        .await?;
 
     // AVG of an integer is NUMERIC on PostgreSQL; the cast makes it a float on both stores.
     let avg_review_time_seconds: Option<f64> = in_location()
@@ -50,11 +81,65 @@ pub async fn compute(
         .await?
         .flatten();
 
+    let reasons: Vec<(Uuid, String, i64)> = in_location()
+        .select_only()
+        .column(A::AgentId)
+        .column(A::RejectionReason)
+        .column_as(A::Id.count(), "count")
+        .filter(A::RejectedAt.gt(week_start))
+        .filter(A::RejectionReason.is_not_null())
+        .group_by(A::AgentId)
+        .group_by(A::RejectionReason)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut reasons_by_agent: HashMap<Uuid, Vec<ReasonCount>> = HashMap::new();
+    for (agent, reason, count) in reasons {
+        reasons_by_agent
+            .entry(agent)
+            .or_default()
+            .push(ReasonCount {
+                reason: parse_stored::<RejectionReason>(&reason)?,
+                count: u64::try_from(count).unwrap_or_default(),
+            });
+    }
+
+    let agents = agents::Entity::find()
+        .filter(agents::Column::LocationId.eq(location_id))
+        .order_by_asc(agents::Column::Name)
+        .all(db)
+        .await?;
+    let get = |counts: &HashMap<Uuid, u64>, agent: Uuid| counts.get(&agent).copied().unwrap_or(0);
+    let by_agent = agents
+        .into_iter()
+        .map(|agent| {
+            let (approved, rejected) =
+                (get(&approved_week, agent.id), get(&rejected_week, agent.id));
+            let mut top = reasons_by_agent.remove(&agent.id).unwrap_or_default();
+            top.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
+            top.truncate(3);
+            AgentMetrics {
+                pending_review: get(&pending, agent.id),
+                approved,
+                rejected,
+                approval_rate: approval_rate(approved, rejected),
+                top_rejection_reasons: top,
+                agent: AgentSummary {
+                    id: agent.id,
+                    name: agent.name,
+                },
+            }
+        })
+        .collect();
+
+    let approved: u64 = approved_week.values().sum();
+    let rejected: u64 = rejected_week.values().sum();
     Ok(Metrics {
-        pending_review,
+        pending_review: pending.values().sum(),
         approved_today,
         rejected_today,
         avg_review_time_seconds,
-        approval_rate: approval_rate(approved_week, rejected_week),
+        approval_rate: approval_rate(approved, rejected),
+        by_agent,
     })
 }

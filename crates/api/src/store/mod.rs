@@ -2,6 +2,7 @@
 //! location and filters by it.
 
 pub mod actions;
+pub mod customers;
 pub mod locations;
 pub mod metrics;
 
@@ -38,6 +39,14 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, StoreError> {
     serde_json::from_value(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// A `snake_case` enum's wire name, as stored.
+pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Folds text for case- and accent-insensitive substring search: "Zoë Müller" → "zoe muller".

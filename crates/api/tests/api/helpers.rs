@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use inbox_api::{
     clock::ManualClock,
     db::{self, entities::*},
+    services::bus::EventBus,
     startup::{Application, ServeSettings},
 };
 use reqwest::StatusCode;
@@ -40,6 +41,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub clock: ManualClock,
+    pub bus: EventBus,
     _database: TestDatabase,
 }
 
@@ -64,6 +66,40 @@ impl TestApp {
         let status = response.status();
         let body = response.json::<Value>().await.expect("a JSON body");
         (status, body)
+    }
+
+    /// Sends `body` as JSON with `method` and returns the status and the JSON body.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send_json(reqwest::Method::PATCH, path, body).await
+    }
+
+    /// Runs the timer sweep at the clock's time, as the server's schedule would.
+    pub async fn sweep(&self) -> inbox_api::jobs::SweepReport {
+        inbox_api::jobs::run_once(&self.db, &self.bus, self.now())
+            .await
+            .expect("sweep ran")
     }
 
     /// GETs `path`, expecting a problem+json error with `status`; returns the problem.
@@ -101,16 +137,19 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         spa_dir: PathBuf::from("/nonexistent"),
         location_slug: "demo".into(),
         workers: Some(1),
+        sweep_interval: None,
     };
     let application =
         Application::build(&settings, db.clone(), Arc::new(clock.clone())).expect("server built");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let bus = application.bus();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         db,
         clock,
+        bus,
         _database: database,
     }
 }
@@ -148,7 +187,7 @@ impl TestDatabase {
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
-                let name = format!("inbox_test_{}", Uuid::new_v4().simple());
+                let name = format!("inbox_test_{}", Uuid::now_v7().simple());
                 let admin = sea_orm::Database::connect(&admin_url)
                     .await
                     .expect("PostgreSQL reachable at TEST_DATABASE_URL");

@@ -7,7 +7,7 @@ use crate::helpers::{backends, spawn_app, Backend, Fixture};
 #[apply(backends)]
 async fn metrics_are_null_where_nothing_was_reviewed(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
-    Fixture::new(&app).await;
+    let fixture = Fixture::new(&app).await;
     let (status, metrics) = app.get_json("/api/v1/metrics").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -17,7 +17,15 @@ async fn metrics_are_null_where_nothing_was_reviewed(#[case] backend: Backend) {
             "approved_today": 0,
             "rejected_today": 0,
             "avg_review_time_seconds": null,
-            "approval_rate": null
+            "approval_rate": null,
+            "by_agent": [{
+                "agent": {"id": fixture.agent.id, "name": "Due Invoice Reminders"},
+                "pending_review": 0,
+                "approved": 0,
+                "rejected": 0,
+                "approval_rate": null,
+                "top_rejection_reasons": []
+            }]
         })
     );
 }
@@ -66,6 +74,7 @@ async fn metrics_follow_the_contract_definitions(#[case] backend: Backend) {
                 review(a);
                 a.status = "rejected".into();
                 a.rejected_at = Some(now - ago);
+                a.rejection_reason = Some("poor_timing".into());
             })
             .await;
     }
@@ -86,6 +95,15 @@ async fn metrics_follow_the_contract_definitions(#[case] backend: Backend) {
     assert_eq!(metrics["avg_review_time_seconds"], json!(1500.0));
     // Decisions in the last 7 days: 3 approved, 1 rejected.
     assert_eq!(metrics["approval_rate"], json!(0.75));
+    let agent = &metrics["by_agent"][0];
+    assert_eq!(agent["pending_review"], 2);
+    assert_eq!(agent["approved"], 3);
+    assert_eq!(agent["rejected"], 1);
+    assert_eq!(agent["approval_rate"], json!(0.75));
+    assert_eq!(
+        agent["top_rejection_reasons"],
+        json!([{"reason": "poor_timing", "count": 1}])
+    );
 
     // A day later the day's counts roll off, the week's stay.
     app.clock.advance(h(24));

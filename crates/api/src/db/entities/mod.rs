@@ -2,8 +2,11 @@
 //! into domain types by the store.
 
 pub mod action_events;
+pub mod action_outcomes;
+pub mod action_responses;
 pub mod actions;
 pub mod agents;
 pub mod customer_history;
 pub mod customers;
+pub mod idempotency_keys;
 pub mod locations;

@@ -1,0 +1,32 @@
+use actix_web::{get, web};
+use inbox_domain::dto::CustomerDetail;
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, Problem},
+    location::CallerLocation,
+    startup::AppState,
+    store,
+};
+
+/// A customer with their history (activity, communications, payments, tickets) and the
+/// proactive actions proposed for them.
+#[utoipa::path(
+    tag = "customers",
+    params(("id" = Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "The customer.", body = CustomerDetail),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer in this location.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/customers/{id}")]
+pub async fn get_customer(
+    state: web::Data<AppState>,
+    location: CallerLocation,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<CustomerDetail>, ApiError> {
+    let customer =
+        store::customers::get(&state.db, &location.0, id.into_inner(), state.clock.now()).await?;
+    Ok(web::Json(customer))
+}

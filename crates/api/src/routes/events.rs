@@ -1,0 +1,97 @@
+use std::time::Duration;
+
+use actix_web::{get, http::header, web, HttpResponse};
+use tokio::sync::broadcast::{error::RecvError, Receiver};
+use uuid::Uuid;
+
+use crate::{
+    error::Problem, location::CallerLocation, services::bus::LocationChange, startup::AppState,
+    store,
+};
+
+/// How often an idle stream sends a comment, so proxies keep it open.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// One Server-Sent Events frame.
+fn frame(event: &str, data: &impl serde::Serialize) -> String {
+    format!(
+        "event: {event}\ndata: {}\n\n",
+        serde_json::to_string(data).unwrap_or_default()
+    )
+}
+
+struct Stream {
+    state: web::Data<AppState>,
+    location_id: Uuid,
+    changes: Receiver<LocationChange>,
+    keepalive: tokio::time::Interval,
+    started: bool,
+}
+
+impl Stream {
+    async fn metrics_frame(&self) -> String {
+        match store::metrics::compute(&self.state.db, self.location_id, self.state.clock.now())
+            .await
+        {
+            Ok(metrics) => frame("metrics", &metrics),
+            Err(error) => {
+                tracing::warn!(?error, "metrics for the event stream failed");
+                String::new()
+            }
+        }
+    }
+
+    /// The next chunk to send, or `None` when the server shuts down.
+    async fn next(&mut self) -> Option<String> {
+        if !self.started {
+            self.started = true;
+            return Some(self.metrics_frame().await);
+        }
+        loop {
+            tokio::select! {
+                change = self.changes.recv() => match change {
+                    Ok(change) if change.location_id == self.location_id => {
+                        return Some(frame("action", &change.change) + &self.metrics_frame().await);
+                    }
+                    Ok(_) => continue,
+                    // This listener fell behind: tell the client to reload, with fresh numbers.
+                    Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.keepalive.tick() => return Some(": keepalive\n\n".to_owned()),
+            }
+        }
+    }
+}
+
+/// Live updates as Server-Sent Events: `metrics` at once and after every change, `action` for
+/// every created or changed action (its id, status and version), and `resync` when the client
+/// should reload because it missed changes.
+#[utoipa::path(
+    tag = "events",
+    responses(
+        (status = 200, description = "An endless `text/event-stream`. Each `action` event's data is an ActionChanged; each `metrics` event's data is a Metrics.", content_type = "text/event-stream", body = String, example = "event: action\ndata: {\"id\":\"0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57\",\"status\":\"pending\",\"version\":1}\n\n"),
+        (status = 404, description = "The location does not exist.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+pub async fn stream_events(state: web::Data<AppState>, location: CallerLocation) -> HttpResponse {
+    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    keepalive.reset();
+    let stream = Stream {
+        changes: state.bus.subscribe(),
+        state,
+        location_id: location.0.id,
+        keepalive,
+        started: false,
+    };
+    let body = futures_util::stream::unfold(stream, |mut stream| async move {
+        let chunk = stream.next().await?;
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from(chunk)), stream))
+    });
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}

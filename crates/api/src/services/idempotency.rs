@@ -1,0 +1,118 @@
+//! `Idempotency-Key`: a retried POST with the same key and body gets the first response; the
+//! same key with another body is refused.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    SqlErr,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::entities::idempotency_keys;
+
+/// The longest key accepted.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// A response as stored for replays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What to do with a request that carries a key.
+#[derive(Debug)]
+pub enum Claim {
+    /// First use: handle it, then [`complete`] or [`release`] the claim.
+    New(Uuid),
+    /// A replay of a finished request: answer with its response.
+    Replay(StoredResponse),
+    /// The key was used for a different request.
+    Mismatch,
+    /// The first request with this key is still being handled.
+    InProgress,
+}
+
+/// Identifies a request: its method, path and body.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    hasher.update([0]);
+    hasher.update(path.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    format!("{:x}", hasher.finalize())
+}
+
+/// Claims `key` for this request, or says how it was used before. The unique index on
+/// (location, key) decides between two requests racing with one key.
+pub async fn claim(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    key: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim, sea_orm::DbErr> {
+    let row = idempotency_keys::Model {
+        id: Uuid::now_v7(),
+        location_id,
+        key: key.to_owned(),
+        request_hash: hash.to_owned(),
+        response_status: None,
+        response_body: None,
+        created_at: now,
+    };
+    match idempotency_keys::Entity::insert(row.clone().into_active_model())
+        .exec(db)
+        .await
+    {
+        Ok(_) => return Ok(Claim::New(row.id)),
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+        Err(error) => return Err(error),
+    }
+    let existing = idempotency_keys::Entity::find()
+        .filter(idempotency_keys::Column::LocationId.eq(location_id))
+        .filter(idempotency_keys::Column::Key.eq(key))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(existing) if existing.request_hash != hash => Claim::Mismatch,
+        Some(idempotency_keys::Model {
+            response_status: Some(status),
+            response_body: Some(body),
+            ..
+        }) => Claim::Replay(StoredResponse {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        }),
+        // Released between our insert and our read: the client may simply retry.
+        _ => Claim::InProgress,
+    })
+}
+
+/// Stores the response of a claimed request for its replays.
+pub async fn complete(
+    db: &DatabaseConnection,
+    claim_id: Uuid,
+    response: &StoredResponse,
+) -> Result<(), sea_orm::DbErr> {
+    idempotency_keys::Entity::update_many()
+        .set(idempotency_keys::ActiveModel {
+            response_status: Set(Some(i16::try_from(response.status).unwrap_or(500))),
+            response_body: Set(Some(response.body.clone())),
+            ..Default::default()
+        })
+        .filter(idempotency_keys::Column::Id.eq(claim_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Frees a claimed key whose request failed on our side, so a retry can run again.
+pub async fn release(db: &DatabaseConnection, claim_id: Uuid) -> Result<(), sea_orm::DbErr> {
+    idempotency_keys::Entity::delete_by_id(claim_id)
+        .exec(db)
+        .await?;
+    Ok(())
+}
