@@ -36,6 +36,7 @@ use crate::{
 /// one, so every invalid parameter is named in the error.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ActionListParams {
     /// One or more statuses (segments); repeat the parameter for several. Default `pending`.
     #[param(value_type = Option<Vec<ActionStatus>>, example = json!(["pending"]))]

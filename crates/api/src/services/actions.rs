@@ -111,11 +111,13 @@ pub(crate) struct PreparedChange {
     change: ActionChanged,
 }
 
+/// The status an event moved an action from and to; `None` where it did not move it.
+type StatusChange = (Option<ActionStatus>, Option<ActionStatus>);
+
 fn event_row(
     action: &actions::Model,
     kind: &str,
-    from: Option<ActionStatus>,
-    to: Option<ActionStatus>,
+    (from, to): StatusChange,
     version: i32,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -185,8 +187,7 @@ pub(crate) fn transition_change(
     let event = event_row(
         row,
         transition.event.name(),
-        Some(transition.from),
-        Some(transition.to),
+        (Some(transition.from), Some(transition.to)),
         version,
         actor,
         now,
@@ -769,8 +770,7 @@ pub async fn propose(
     let event = event_row(
         &row,
         "proposed",
-        None,
-        Some(lifecycle.status),
+        (None, Some(lifecycle.status)),
         1,
         &Actor::agent(agent.id),
         now,
@@ -896,8 +896,7 @@ pub async fn edit_draft(
     let event = event_row(
         &row,
         "edited",
-        Some(status),
-        Some(status),
+        (Some(status), Some(status)),
         version,
         actor,
         now,
@@ -1030,8 +1029,7 @@ pub async fn report_outcome(
     let event = event_row(
         &row,
         "outcome_reported",
-        None,
-        None,
+        (None, None),
         row.version,
         actor,
         now,
@@ -1085,8 +1083,7 @@ pub async fn link_response(
     let event = event_row(
         &row,
         "response_linked",
-        None,
-        None,
+        (None, None),
         row.version,
         actor,
         now,

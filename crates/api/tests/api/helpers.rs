@@ -372,3 +372,40 @@ pub fn ids(page: &Value) -> Vec<String> {
         .map(|item| item["id"].as_str().expect("id").to_owned())
         .collect()
 }
+
+/// A valid proposal body for the fixture's customer and agent.
+pub fn proposal(fixture: &Fixture) -> Value {
+    json!({
+        "customer_id": fixture.customer.id,
+        "agent_id": fixture.agent.id,
+        "action_type": "draft_message",
+        "channel": "email",
+        "subject": "Payment reminder: Invoice #{{invoice_number}}",
+        "body": "<p>Hi {{first_name}},</p><p>Invoice #{{invoice_number}} is overdue.</p>",
+        "confidence": 87,
+        "confidence_factors": [{"label": "Strong payment history", "impact": 14}],
+        "priority": "high",
+        "trigger": {"summary": "Invoice #1234 is 5 days overdue.", "data": {"invoice_number": "1234"}},
+        "variables": {"invoice_number": "1234"}
+    })
+}
+
+/// How many actions the store holds.
+pub async fn action_count(app: &TestApp) -> u64 {
+    use sea_orm::PaginatorTrait;
+    actions::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("counted")
+}
+
+/// The events of an action, oldest first, as `kind`s.
+pub async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
+    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    detail["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|event| event["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}

@@ -4,7 +4,14 @@
 mod helpers;
 
 mod actions;
+mod agents;
+mod bulk;
+mod events;
+mod filters;
 mod health;
 mod metrics;
 mod openapi;
+mod propose;
+mod review;
 mod seed;
+mod time;

@@ -1,0 +1,221 @@
+use chrono::Duration;
+use futures_util::future::join_all;
+use inbox_api::db::entities::action_events;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, spawn_app, Backend, Fixture};
+
+#[apply(backends)]
+async fn bulk_decides_each_id_on_its_own(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let now = app.now();
+    let pending = fixture.action(&app, now - Duration::hours(1), |_| {}).await;
+    let snoozed = fixture
+        .action(&app, now - Duration::hours(2), |a| {
+            a.status = "snoozed".into();
+            a.snoozed_until = Some(now + Duration::hours(1));
+        })
+        .await;
+    let decided = fixture
+        .action(&app, now - Duration::hours(3), |a| {
+            a.status = "approved".into()
+        })
+        .await;
+    let unknown = uuid::Uuid::now_v7();
+
+    let (status, body) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "reject", "ids": [pending.id, decided.id, unknown, snoozed.id], "reason": "not_appropriate"}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    let summary: Vec<(Value, Value, Value)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["ok"].clone(),
+                r["status"].clone(),
+                r["error"]["status"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (json!(true), json!("rejected"), Value::Null),
+            (json!(false), json!("approved"), json!(409)),
+            (json!(false), Value::Null, json!(404)),
+            (json!(true), json!("rejected"), Value::Null),
+        ]
+    );
+    assert_eq!(results[2]["id"], unknown.to_string());
+    let (_, rejected) = app.get_json("/api/v1/actions?status=rejected").await;
+    assert_eq!(rejected["total"], 2);
+}
+
+#[apply(backends)]
+async fn bulk_snooze_gives_every_action_the_same_time(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for minutes in 1..=3 {
+        ids.push(
+            fixture
+                .action(&app, app.now() - Duration::minutes(minutes), |_| {})
+                .await
+                .id,
+        );
+    }
+    let (_, body) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "snooze", "ids": ids, "duration": "1d"}),
+        )
+        .await;
+    assert!(body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .all(|r| r["ok"] == true));
+    let (_, snoozed) = app.get_json("/api/v1/actions?status=snoozed").await;
+    assert_eq!(snoozed["total"], 3);
+    for id in &ids {
+        let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+        assert_eq!(
+            detail["decisions"]["snoozed_until"],
+            json!(app.now() + Duration::days(1))
+        );
+    }
+}
+
+#[apply(backends)]
+async fn a_bulk_request_that_breaks_a_rule_changes_nothing(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = fixture.action(&app, app.now(), |_| {}).await;
+    let too_many: Vec<uuid::Uuid> = (0..501).map(|_| uuid::Uuid::now_v7()).collect();
+    for (body, field) in [
+        (json!({"op": "approve", "ids": []}), "ids"),
+        (json!({"op": "approve", "ids": too_many}), "ids"),
+        (json!({"op": "reject", "ids": [action.id]}), "reason"),
+        (
+            json!({"op": "reject", "ids": [action.id], "reason": "other"}),
+            "note",
+        ),
+        (json!({"op": "snooze", "ids": [action.id]}), "duration"),
+        (
+            json!({"op": "approve", "ids": [action.id], "reason": "poor_timing"}),
+            "reason",
+        ),
+    ] {
+        let (status, problem) = app.post_json("/api/v1/actions/bulk", &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .any(|e| e["field"] == field),
+            "names `{field}`: {problem}"
+        );
+    }
+    let (status, _) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "archive", "ids": [action.id]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, detail) = app
+        .get_json(&format!("/api/v1/actions/{}", action.id))
+        .await;
+    assert_eq!(
+        (detail["status"].clone(), detail["version"].clone()),
+        (json!("pending"), json!(1))
+    );
+}
+
+/// 20 reviewers approve and reject the same 50 actions at once, one by one and in bulk: every
+/// action ends with exactly one decision and one decision event.
+#[apply(backends)]
+async fn concurrent_reviewers_never_both_decide_an_action(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for minutes in 0..50 {
+        ids.push(
+            fixture
+                .action(&app, app.now() - Duration::minutes(minutes), |_| {})
+                .await
+                .id,
+        );
+    }
+
+    let reviewers = (0..20).map(|reviewer| {
+        let (app, ids) = (&app, &ids);
+        async move {
+            let mut successes = 0;
+            if reviewer % 5 == 0 {
+                let op = if reviewer % 2 == 0 {
+                    json!({"op": "approve", "ids": ids})
+                } else {
+                    json!({"op": "reject", "ids": ids, "reason": "poor_timing"})
+                };
+                let (status, body) = app.post_json("/api/v1/actions/bulk", &op).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                successes += body["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .filter(|r| r["ok"] == true)
+                    .count();
+            } else {
+                for id in ids {
+                    let (verb, body) = if (reviewer + id.as_u128() as usize) % 2 == 0 {
+                        ("approve", json!({}))
+                    } else {
+                        ("reject", json!({"reason": "poor_timing"}))
+                    };
+                    let (status, body) = app
+                        .post_json(&format!("/api/v1/actions/{id}/{verb}"), &body)
+                        .await;
+                    match status {
+                        StatusCode::OK => successes += 1,
+                        StatusCode::CONFLICT => {}
+                        other => panic!("unexpected {other}: {body}"),
+                    }
+                }
+            }
+            successes
+        }
+    });
+    let successes: usize = join_all(reviewers).await.into_iter().sum();
+
+    assert_eq!(successes, 50, "exactly one decision per action");
+    for id in &ids {
+        let decisions = action_events::Entity::find()
+            .filter(action_events::Column::ActionId.eq(*id))
+            .filter(action_events::Column::Kind.is_in(["approved", "rejected"]))
+            .count(&app.db)
+            .await
+            .expect("counted");
+        assert_eq!(decisions, 1, "action {id}");
+    }
+    let (_, approved) = app
+        .get_json("/api/v1/actions?status=approved&limit=1")
+        .await;
+    let (_, rejected) = app
+        .get_json("/api/v1/actions?status=rejected&limit=1")
+        .await;
+    assert_eq!(
+        approved["total"].as_u64().expect("n") + rejected["total"].as_u64().expect("n"),
+        50
+    );
+}

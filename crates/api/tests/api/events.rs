@@ -1,0 +1,71 @@
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{proposal, spawn_app, Backend, Fixture};
+
+/// Reads the stream until an event of `kind` arrives; returns its data. The timeout only
+/// stops a broken test from hanging.
+async fn next_event(response: &mut reqwest::Response, buffer: &mut String, kind: &str) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            while let Some(end) = buffer.find("\n\n") {
+                let frame: String = buffer.drain(..end + 2).collect();
+                let mut lines = frame.lines();
+                if lines.next() == Some(&format!("event: {kind}")) {
+                    let data = lines
+                        .next()
+                        .and_then(|l| l.strip_prefix("data: "))
+                        .expect("data line");
+                    return serde_json::from_str(data).expect("JSON data");
+                }
+            }
+            let chunk = response
+                .chunk()
+                .await
+                .expect("stream open")
+                .expect("more data");
+            buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
+    })
+    .await
+    .expect("the event arrived")
+}
+
+#[tokio::test]
+async fn the_event_stream_announces_changes_with_fresh_metrics() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let fixture = Fixture::new(&app).await;
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .send()
+        .await
+        .expect("connected");
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut buffer = String::new();
+    let initial = next_event(&mut stream, &mut buffer, "metrics").await;
+    assert_eq!(initial["pending_review"], 0);
+
+    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+
+    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    assert_eq!(
+        changed,
+        json!({"id": action["id"], "status": "pending", "version": 1})
+    );
+    let metrics = next_event(&mut stream, &mut buffer, "metrics").await;
+    assert_eq!(metrics["pending_review"], 1);
+
+    app.post_json(
+        &format!(
+            "/api/v1/actions/{}/approve",
+            action["id"].as_str().expect("id")
+        ),
+        &json!({}),
+    )
+    .await;
+    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    assert_eq!(changed["status"], "approved");
+    assert_eq!(changed["version"], 2);
+}

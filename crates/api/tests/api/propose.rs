@@ -1,0 +1,255 @@
+use chrono::Duration;
+use inbox_api::db::entities::{agents, customers};
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use serde_json::json;
+
+use crate::helpers::{action_count, backends, proposal, spawn_app, Backend, Fixture};
+
+#[apply(backends)]
+async fn an_agent_proposes_an_email_that_waits_for_review(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+
+    let (status, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["status"], "pending");
+    assert_eq!(action["version"], 1);
+    assert_eq!(action["draft"]["to"], "zoe@cafe-ole.example");
+    assert_eq!(action["draft"]["from"], "hello@fixture.example");
+    assert_eq!(action["confidence"], 87);
+    assert_eq!(
+        action["expires_at"],
+        json!(app.now() + Duration::hours(72)),
+        "the agent's default time to expire"
+    );
+    assert_eq!(action["history"][0]["kind"], "proposed");
+    assert_eq!(
+        action["history"][0]["actor"],
+        format!("agent:{}", fixture.agent.id)
+    );
+    let (_, list) = app.get_json("/api/v1/actions").await;
+    assert_eq!(list["items"][0]["id"], action["id"]);
+    assert_eq!(
+        list["items"][0]["subject"],
+        "Payment reminder: Invoice #1234"
+    );
+}
+
+#[apply(backends)]
+async fn html_bodies_are_sanitised_on_the_way_in(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["body"] = json!(
+        "<p onclick=\"steal()\">Hi <strong>{{first_name}}</strong><script>alert(1)</script></p>"
+    );
+
+    let (status, action) = app.post_json("/api/v1/actions", &body).await;
+
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        action["draft"]["body"],
+        "<p>Hi <strong>{{first_name}}</strong></p>"
+    );
+}
+
+#[apply(backends)]
+async fn a_future_not_before_holds_the_action_as_deferred(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["not_before"] = json!(app.now() + Duration::hours(2));
+
+    let (status, action) = app.post_json("/api/v1/actions", &body).await;
+
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(action["status"], "deferred");
+    assert_eq!(action["decisions"]["deferred_until"], body["not_before"]);
+}
+
+#[apply(backends)]
+async fn a_trusted_agent_above_its_threshold_auto_executes(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut agent = fixture.agent.clone().into_active_model();
+    agent.auto_execute = Set(json!(["draft_message"]));
+    agent.auto_execute_min_confidence = Set(85);
+    agent.update(&app.db).await.expect("agent updated");
+
+    let (_, sent) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let mut unsure = proposal(&fixture);
+    unsure["confidence"] = json!(84);
+    let (_, held) = app.post_json("/api/v1/actions", &unsure).await;
+
+    assert_eq!(sent["status"], "auto_executed");
+    assert_eq!(sent["decisions"]["auto_executed_at"], json!(app.now()));
+    assert_eq!(held["status"], "pending");
+}
+
+#[apply(backends)]
+async fn replaying_an_external_id_returns_the_first_action(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["external_id"] = json!("invoice-1234-reminder");
+
+    let (first_status, first) = app.post_json("/api/v1/actions", &body).await;
+    let (replay_status, replay) = app.post_json("/api/v1/actions", &body).await;
+
+    assert_eq!(first_status, StatusCode::CREATED);
+    assert_eq!(replay_status, StatusCode::OK);
+    assert_eq!(replay["id"], first["id"]);
+    assert_eq!(action_count(&app).await, 1);
+}
+
+#[apply(backends)]
+async fn an_idempotency_key_makes_a_retry_return_the_first_response(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let body = proposal(&fixture);
+    let send = |body: serde_json::Value| {
+        app.client
+            .post(app.url("/api/v1/actions"))
+            .header("Idempotency-Key", "retry-me-1")
+            .json(&body)
+            .send()
+    };
+
+    let first = send(body.clone()).await.expect("sent");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: serde_json::Value = first.json().await.expect("json");
+    let replay = send(body.clone()).await.expect("sent");
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: serde_json::Value = replay.json().await.expect("json");
+    assert_eq!(replay, first);
+    assert_eq!(action_count(&app).await, 1);
+
+    let mut other = body;
+    other["confidence"] = json!(50);
+    let reused = send(other).await.expect("sent");
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = reused.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+    assert_eq!(action_count(&app).await, 1);
+}
+
+#[apply(backends)]
+async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let silent = customers::Model {
+        id: uuid::Uuid::now_v7(),
+        email: None,
+        phone: None,
+        ..fixture.customer.clone()
+    };
+    customers::Entity::insert(silent.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("customer inserted");
+    let disabled = agents::Model {
+        id: uuid::Uuid::now_v7(),
+        slug: "disabled".into(),
+        enabled: false,
+        ..fixture.agent.clone()
+    };
+    agents::Entity::insert(disabled.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("agent inserted");
+
+    let past = app.now() - Duration::hours(1);
+    let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        ("confidence", json!({"confidence": 101}), "confidence"),
+        (
+            "no address",
+            json!({"customer_id": silent.id}),
+            "customer_id",
+        ),
+        (
+            "no phone",
+            json!({"customer_id": silent.id, "action_type": "voice_outreach", "channel": "voice", "subject": null, "body": null, "script": "Hi"}),
+            "customer_id",
+        ),
+        (
+            "unknown customer",
+            json!({"customer_id": uuid::Uuid::now_v7()}),
+            "customer_id",
+        ),
+        (
+            "unknown agent",
+            json!({"agent_id": uuid::Uuid::now_v7()}),
+            "agent_id",
+        ),
+        (
+            "disabled agent",
+            json!({"agent_id": disabled.id}),
+            "agent_id",
+        ),
+        (
+            "expiry in the past",
+            json!({"expires_at": past}),
+            "expires_at",
+        ),
+        ("channel", json!({"channel": "voice"}), "channel"),
+        ("no subject", json!({"subject": null}), "subject"),
+        (
+            "blank trigger",
+            json!({"trigger": {"summary": " ", "data": {}}}),
+            "trigger.summary",
+        ),
+    ];
+    for (name, changes, field) in cases {
+        let mut body = proposal(&fixture);
+        for (key, value) in changes.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        let (status, problem) = app.post_json("/api/v1/actions", &body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {problem}"
+        );
+        assert_eq!(problem["type"], "urn:ai-inbox:problem:validation");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .any(|e| e["field"] == field),
+            "{name} names `{field}`: {problem}"
+        );
+    }
+
+    for (name, body, field) in [
+        ("bad enum", json!({"action_type": "fax"}), "action_type"),
+        ("wrong type", json!({"confidence": "high"}), "confidence"),
+    ] {
+        let mut full = proposal(&fixture);
+        for (key, value) in body.as_object().expect("object") {
+            full[key] = value.clone();
+        }
+        let (status, problem) = app.post_json("/api/v1/actions", &full).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{name}");
+    }
+    let not_json = app
+        .client
+        .post(app.url("/api/v1/actions"))
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        not_json.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    assert_eq!(action_count(&app).await, 0, "nothing was created");
+}

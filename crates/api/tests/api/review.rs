@@ -1,0 +1,375 @@
+use chrono::Duration;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, event_kinds, proposal, spawn_app, Backend, Fixture, TestApp};
+
+async fn proposed(app: &TestApp, fixture: &Fixture) -> Value {
+    let (status, action) = app.post_json("/api/v1/actions", &proposal(fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    action
+}
+
+#[apply(backends)]
+async fn approving_records_who_when_and_the_first_review(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    app.clock.advance(Duration::minutes(30));
+
+    let (status, approved) = app
+        .post_json(
+            &format!(
+                "/api/v1/actions/{}/approve",
+                action["id"].as_str().expect("id")
+            ),
+            &json!({"expected_version": 1}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["version"], 2);
+    assert_eq!(approved["decisions"]["approved_at"], json!(app.now()));
+    assert_eq!(approved["decisions"]["first_reviewed_at"], json!(app.now()));
+    let event = &approved["history"][1];
+    assert_eq!(event["kind"], "approved");
+    assert_eq!(
+        (event["from_status"].clone(), event["to_status"].clone()),
+        (json!("pending"), json!("approved"))
+    );
+    assert_eq!(event["actor"], "anonymous");
+    let (_, metrics) = app.get_json("/api/v1/metrics").await;
+    assert_eq!(metrics["approved_today"], 1);
+    assert_eq!(metrics["avg_review_time_seconds"], json!(1800.0));
+}
+
+#[apply(backends)]
+async fn edit_and_approve_keeps_the_edit_as_before_and_after(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, approved) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/approve"),
+            &json!({"subject": "A friendly reminder: invoice #{{invoice_number}}"}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(
+        approved["draft"]["subject"],
+        "A friendly reminder: invoice #{{invoice_number}}"
+    );
+    let edit = &approved["history"][1]["data"]["edit"];
+    assert_eq!(
+        edit["before"]["subject"],
+        "Payment reminder: Invoice #{{invoice_number}}"
+    );
+    assert_eq!(
+        edit["after"]["subject"],
+        "A friendly reminder: invoice #{{invoice_number}}"
+    );
+    let (_, list) = app.get_json("/api/v1/actions?status=approved").await;
+    assert_eq!(
+        list["items"][0]["subject"],
+        "A friendly reminder: invoice #1234"
+    );
+}
+
+#[apply(backends)]
+async fn a_draft_with_an_unknown_variable_cannot_be_sent(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, problem) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/approve"),
+            &json!({"body": "<p>Pay {{amount_due}} today</p>"}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "body");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .expect("message")
+        .contains("{{amount_due}}"));
+    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    assert_eq!(detail["status"], "pending", "nothing changed");
+    assert_eq!(detail["version"], 1);
+}
+
+#[apply(backends)]
+async fn a_stale_version_or_a_decided_action_is_a_conflict_with_the_current_status(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/actions/{id}"),
+            &json!({"expected_version": 1, "subject": "New subject"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, stale) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/reject"),
+            &json!({"expected_version": 1, "reason": "poor_timing"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(stale["current_status"], "pending");
+    assert_eq!(stale["current_version"], 2);
+
+    let by_header = app
+        .client
+        .post(app.url(&format!("/api/v1/actions/{id}/approve")))
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(by_header.status(), StatusCode::CONFLICT);
+
+    let (status, _) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/approve"),
+            &json!({"expected_version": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, decided) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/snooze"),
+            &json!({"duration": "1h"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(decided["current_status"], "approved");
+    assert_eq!(decided["current_version"], 3);
+    assert_eq!(
+        event_kinds(&app, id).await,
+        ["proposed", "edited", "approved"]
+    );
+}
+
+#[apply(backends)]
+async fn rejecting_needs_a_reason_and_a_note_for_other(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, problem) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/reject"),
+            &json!({"reason": "other"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "note");
+    let (status, problem) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/reject"),
+            &json!({"reason": "bored"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "reason");
+
+    let (status, rejected) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/reject"),
+            &json!({"reason": "other", "note": "Called them instead."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["decisions"]["rejection_reason"], "other");
+    assert_eq!(
+        rejected["decisions"]["rejection_note"],
+        "Called them instead."
+    );
+    assert_eq!(rejected["history"][1]["data"]["reason"], "other");
+}
+
+#[apply(backends)]
+async fn snoozing_takes_a_preset_or_a_future_time(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let first = proposed(&app, &fixture).await;
+    let second = proposed(&app, &fixture).await;
+
+    let (status, snoozed) = app
+        .post_json(
+            &format!(
+                "/api/v1/actions/{}/snooze",
+                first["id"].as_str().expect("id")
+            ),
+            &json!({"duration": "4h", "note": "Ask the manager"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(snoozed["status"], "snoozed");
+    assert_eq!(
+        snoozed["decisions"]["snoozed_until"],
+        json!(app.now() + Duration::hours(4))
+    );
+    assert_eq!(snoozed["decisions"]["snooze_note"], "Ask the manager");
+
+    let second = second["id"].as_str().expect("id");
+    for (body, field) in [
+        (json!({"until": app.now() - Duration::minutes(1)}), "until"),
+        (json!({}), "duration"),
+        (
+            json!({"duration": "1h", "until": app.now() + Duration::hours(2)}),
+            "duration",
+        ),
+    ] {
+        let (status, problem) = app
+            .post_json(&format!("/api/v1/actions/{second}/snooze"), &body)
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    let until = app.now() + Duration::days(2);
+    let (_, custom) = app
+        .post_json(
+            &format!("/api/v1/actions/{second}/snooze"),
+            &json!({"until": until}),
+        )
+        .await;
+    assert_eq!(custom["decisions"]["snoozed_until"], json!(until));
+}
+
+#[apply(backends)]
+async fn draft_edits_need_the_version_and_an_undecided_action(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, problem) = app
+        .patch_json(&format!("/api/v1/actions/{id}"), &json!({"subject": "x"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "expected_version is required: {problem}"
+    );
+    let (status, problem) = app
+        .patch_json(
+            &format!("/api/v1/actions/{id}"),
+            &json!({"expected_version": 1, "script": "Hello"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "script");
+
+    let (status, edited) = app
+        .patch_json(
+            &format!("/api/v1/actions/{id}"),
+            &json!({"expected_version": 1, "body": "<p>Hello <em>{{first_name}}</em></p><img src=x onerror=alert(1)>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(edited["version"], 2);
+    assert_eq!(edited["status"], "pending");
+    assert_eq!(
+        edited["draft"]["body"],
+        "<p>Hello <em>{{first_name}}</em></p><img src=\"x\">"
+    );
+}
+
+#[apply(backends)]
+async fn the_preview_is_what_the_customer_receives(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["variables"] = json!({"invoice_number": "<1234>"});
+    let (_, action) = app.post_json("/api/v1/actions", &body).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, preview) = app
+        .post_json(&format!("/api/v1/actions/{id}/preview"), &json!({}))
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["subject"], "Payment reminder: Invoice #<1234>");
+    assert_eq!(
+        preview["body_html"],
+        "<p>Hi Zoë,</p><p>Invoice #&lt;1234&gt; is overdue.</p><p class=\"signature\">The Fixture team</p>"
+    );
+    let text = preview["body_text"].as_str().expect("text");
+    assert!(
+        text.contains("Hi Zoë,")
+            && text.contains("Invoice #<1234> is overdue.")
+            && text.ends_with("The Fixture team"),
+        "{text}"
+    );
+    assert_eq!(preview["unknown_variables"], json!([]));
+
+    let (_, edited) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/preview"),
+            &json!({"body": "<p>{{first_name}} owes {{amount}}</p>"}),
+        )
+        .await;
+    assert_eq!(edited["unknown_variables"], json!(["amount"]));
+    assert!(edited["body_html"]
+        .as_str()
+        .expect("html")
+        .starts_with("<p>Zoë owes {{amount}}</p>"));
+}
+
+#[apply(backends)]
+async fn outcomes_and_responses_follow_a_sent_action(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+    let outcome = json!({"kind": "payment_made", "occurred_at": app.now() + Duration::hours(3), "data": {"amount": "£120.00"}});
+
+    let (status, problem) = app
+        .post_json(&format!("/api/v1/actions/{id}/outcome"), &outcome)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "not sent yet");
+    assert_eq!(problem["current_status"], "pending");
+
+    app.post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
+        .await;
+    let (status, recorded) = app
+        .post_json(&format!("/api/v1/actions/{id}/outcome"), &outcome)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    assert_eq!(recorded["kind"], "payment_made");
+    let (status, linked) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/responses"),
+            &json!({"conversation_id": "conv_8812", "excerpt": "Paid, thanks!", "received_at": app.now() + Duration::hours(2)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{linked}");
+
+    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    assert_eq!(detail["outcomes"][0]["data"]["amount"], "£120.00");
+    assert_eq!(detail["responses"][0]["conversation_id"], "conv_8812");
+    assert_eq!(
+        event_kinds(&app, id).await,
+        [
+            "proposed",
+            "approved",
+            "outcome_reported",
+            "response_linked"
+        ]
+    );
+}

@@ -1,0 +1,144 @@
+use chrono::Duration;
+use inbox_api::{db::entities::action_events, jobs};
+use rstest_reuse::apply;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use crate::helpers::{backends, event_kinds, proposal, spawn_app, Backend, Fixture};
+
+#[apply(backends)]
+async fn a_snoozed_action_returns_to_pending_when_its_time_comes(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let id = action["id"].as_str().expect("id");
+    app.post_json(
+        &format!("/api/v1/actions/{id}/snooze"),
+        &json!({"duration": "1h"}),
+    )
+    .await;
+
+    app.clock.advance(Duration::minutes(59));
+    assert_eq!(app.sweep().await, jobs::SweepReport::default(), "not yet");
+    app.clock.advance(Duration::minutes(1));
+    assert_eq!(app.sweep().await.woke, 1);
+
+    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    assert_eq!(detail["status"], "pending");
+    assert_eq!(detail["history"][2]["actor"], "system");
+    assert_eq!(
+        event_kinds(&app, id).await,
+        ["proposed", "snoozed", "snooze_elapsed"]
+    );
+    assert_eq!(
+        app.sweep().await,
+        jobs::SweepReport::default(),
+        "nothing happens twice"
+    );
+}
+
+#[apply(backends)]
+async fn a_deferred_action_is_released_at_its_time(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["not_before"] = json!(app.now() + Duration::hours(3));
+    let (_, action) = app.post_json("/api/v1/actions", &body).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, _) = app
+        .post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::CONFLICT,
+        "not reviewable while deferred"
+    );
+    app.clock.advance(Duration::hours(3));
+    assert_eq!(app.sweep().await.released, 1);
+
+    let (_, pending) = app.get_json("/api/v1/actions").await;
+    assert_eq!(pending["items"][0]["id"], id);
+    let (status, _) = app
+        .post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+}
+
+#[apply(backends)]
+async fn undecided_actions_expire_and_decided_ones_do_not(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let now = app.now();
+    let open = fixture
+        .action(&app, now, |a| a.expires_at = now + Duration::hours(2))
+        .await;
+    let snoozed = fixture
+        .action(&app, now, |a| {
+            a.status = "snoozed".into();
+            a.snoozed_until = Some(now + Duration::hours(5));
+            a.expires_at = now + Duration::hours(2);
+        })
+        .await;
+    let approved = fixture
+        .action(&app, now, |a| {
+            a.status = "approved".into();
+            a.expires_at = now + Duration::hours(2);
+        })
+        .await;
+
+    app.clock.advance(Duration::hours(2));
+    let (status, problem) = app
+        .post_json(&format!("/api/v1/actions/{}/approve", open.id), &json!({}))
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::CONFLICT,
+        "expired before the sweep ran"
+    );
+    assert_eq!(problem["current_status"], "expired");
+
+    assert_eq!(app.sweep().await.expired, 2);
+    for id in [open.id, snoozed.id] {
+        let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+        assert_eq!(detail["status"], "expired");
+        assert_eq!(
+            detail["decisions"]["expired_at"],
+            json!(now + Duration::hours(2))
+        );
+    }
+    let (_, detail) = app
+        .get_json(&format!("/api/v1/actions/{}", approved.id))
+        .await;
+    assert_eq!(detail["status"], "approved");
+}
+
+/// Two servers sweeping one database at once transition each action once.
+#[apply(backends)]
+async fn concurrent_sweeps_transition_each_action_once(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let now = app.now();
+    for minutes in 0..40 {
+        fixture
+            .action(&app, now - Duration::minutes(minutes), |a| {
+                a.expires_at = now + Duration::minutes(minutes)
+            })
+            .await;
+    }
+    app.clock.advance(Duration::hours(1));
+
+    let (a, b) = tokio::join!(
+        jobs::run_once(&app.db, &app.bus, app.now()),
+        jobs::run_once(&app.db, &app.bus, app.now())
+    );
+    let total = a.expect("first sweep").expired + b.expect("second sweep").expired;
+
+    assert_eq!(total, 40);
+    let events = action_events::Entity::find()
+        .filter(action_events::Column::Kind.eq("expired"))
+        .count(&app.db)
+        .await
+        .expect("counted");
+    assert_eq!(events, 40);
+}
