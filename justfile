@@ -43,6 +43,10 @@ spa: tools
     cp frontend/index.html frontend/style.css frontend/favicon.svg {{spa_dir}}/
     @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM gzipped"
 
+# Measure proposing, listing and bulk vs one-by-one review over HTTP, on SQLite and PostgreSQL.
+bench:
+    RUST_LOG=warn cargo bench -p inbox-api --bench review_throughput
+
 # Regenerate openapi/openapi.json from the code (a test fails while it is stale).
 openapi:
     cargo run -q -p inbox-api -- openapi > openapi/openapi.json

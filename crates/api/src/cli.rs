@@ -102,7 +102,7 @@ pub async fn run() -> anyhow::Result<()> {
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let application = Application::build(&settings, db, clock)?;
+            let application = Application::build(&settings, db, clock).await?;
             let host = settings
                 .bind
                 .rsplit_once(':')

@@ -52,14 +52,14 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(
+    pub async fn build(
         settings: &ServeSettings,
         db: DatabaseConnection,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
-        let bus = EventBus::default();
+        let bus = EventBus::for_database(&db).await?;
         if let Some(interval) = settings.sweep_interval {
             tokio::spawn(jobs::run_schedule(
                 db.clone(),

@@ -458,6 +458,15 @@ impl ApproveAction {
     }
 }
 
+/// The event an approval raises: a call approved while the location is closed waits until it
+/// opens (`opens_at`); everything else is sent now.
+pub fn approval_event(channel: Option<Channel>, opens_at: Option<DateTime<Utc>>) -> LifecycleEvent {
+    match (channel, opens_at) {
+        (Some(Channel::Voice), Some(send_at)) => LifecycleEvent::ApproveForLater { send_at },
+        _ => LifecycleEvent::Approve,
+    }
+}
+
 /// The placeholders in a draft that nothing fills: sending is blocked until they are gone.
 pub fn unknown_variables(
     subject: Option<&str>,
@@ -617,6 +626,23 @@ mod tests {
         assert!(policy.applies(ActionType::DraftMessage, c(90)));
         assert!(!policy.applies(ActionType::DraftMessage, c(89)));
         assert!(!policy.applies(ActionType::VoiceOutreach, c(99)));
+    }
+
+    #[test]
+    fn only_calls_wait_for_opening_hours() {
+        let opens = DateTime::<Utc>::UNIX_EPOCH + Duration::hours(9);
+        assert_eq!(
+            approval_event(Some(Channel::Voice), Some(opens)),
+            LifecycleEvent::ApproveForLater { send_at: opens }
+        );
+        assert_eq!(
+            approval_event(Some(Channel::Voice), None),
+            LifecycleEvent::Approve
+        );
+        assert_eq!(
+            approval_event(Some(Channel::Email), Some(opens)),
+            LifecycleEvent::Approve
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::{
     clock::Clock,
     db::entities::actions::{self, Column as A},
     services::{
-        actions::{publish_applied, transition_change, write_changes},
+        actions::{transition_change, write_changes},
         bus::EventBus,
         Actor, ServiceError,
     },
@@ -93,7 +93,7 @@ pub async fn run_once(
             }
         }
         let changes: Vec<_> = prepared.iter().map(|(_, change)| change).collect();
-        let applied = write_changes(db, &changes).await?;
+        let applied = write_changes(db, bus, &changes).await?;
         for ((event, _), done) in prepared.iter().zip(&applied) {
             if *done {
                 match event {
@@ -103,7 +103,6 @@ pub async fn run_once(
                 }
             }
         }
-        publish_applied(bus, &changes, &applied);
         // Rows another server changed first are simply left to it.
         if (rows.len() as u64) < BATCH || !applied.iter().any(|done| *done) {
             return Ok(report);

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use inbox_domain::{
+    business_hours::BusinessHours,
     dto::{
         ActionChanged, ActionDetail, ApproveAction, BulkError, BulkOp, BulkRequest, BulkResponse,
         BulkResult, CustomerResponse, EditDraft, LinkResponse, Outcome, Preview, PreviewDraft,
@@ -297,6 +298,29 @@ fn unknown_variable_issues(
     issues
 }
 
+/// When the location next opens, if it is closed at `now`.
+fn next_opening(
+    location: &locations::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let hours: BusinessHours = parse_json(location.business_hours.clone())?;
+    let zone: chrono_tz::Tz = location
+        .time_zone
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone)))?;
+    let local = now.with_timezone(&zone).naive_local();
+    Ok(hours.next_opening(local).map(|opening| {
+        // An opening inside a daylight-saving gap happens when the clocks have jumped.
+        zone.from_local_datetime(&opening)
+            .earliest()
+            .or_else(|| {
+                zone.from_local_datetime(&(opening + Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(now, |at| at.with_timezone(&Utc))
+    }))
+}
+
 /// Checks a review against the loaded action and prepares its change.
 fn prepare_review(
     row: &actions::Model,
@@ -326,16 +350,19 @@ fn prepare_review(
     }
     .map_err(ServiceError::Invalid)?;
     let lifecycle = lifecycle_of(row)?;
-    let transition = lifecycle
-        .apply(decision.event(), now)
-        .map_err(|error| match error {
-            TransitionError::NotAllowed { .. } | TransitionError::NotDue { .. } => {
-                conflict(row, now, format!("{error}."))
-            }
-            TransitionError::TimeNotInFuture => {
-                ServiceError::invalid("until", "must be in the future")
-            }
-        })?;
+    let event = match &decision {
+        Decision::Approve { .. } => {
+            let channel = row.channel.as_deref().map(parse_stored).transpose()?;
+            review::approval_event(channel, next_opening(location, now)?)
+        }
+        _ => decision.event(),
+    };
+    let transition = lifecycle.apply(event, now).map_err(|error| match error {
+        TransitionError::NotAllowed { .. } | TransitionError::NotDue { .. } => {
+            conflict(row, now, format!("{error}."))
+        }
+        TransitionError::TimeNotInFuture => ServiceError::invalid("until", "must be in the future"),
+    })?;
     let edit = match &decision {
         Decision::Approve { changes } => {
             let changes = sanitized(changes.clone());
@@ -370,15 +397,18 @@ fn prepare_review(
     ))
 }
 
-/// Writes prepared changes in one transaction. Returns, per change, whether it was applied: a
-/// change whose row moved on in the meantime (its version no longer matches) is skipped.
+/// Writes prepared changes in one transaction and announces those applied. Returns, per change,
+/// whether it was applied: a change whose row moved on in the meantime (its version no longer
+/// matches) is skipped.
 pub(crate) async fn write_changes(
     db: &DatabaseConnection,
+    bus: &EventBus,
     changes: &[&PreparedChange],
 ) -> Result<Vec<bool>, ServiceError> {
     let txn = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
     let mut events = Vec::new();
+    let mut announced = Vec::new();
     for change in changes {
         let result = actions::Entity::update_many()
             .set(change.update.clone())
@@ -389,6 +419,12 @@ pub(crate) async fn write_changes(
         let done = result.rows_affected == 1;
         if done {
             events.push(change.event.clone().into_active_model());
+            let announcement = LocationChange {
+                location_id: change.event.location_id,
+                change: change.change.clone(),
+            };
+            bus.stage(&txn, &announcement).await?;
+            announced.push(announcement);
         }
         applied.push(done);
     }
@@ -398,17 +434,10 @@ pub(crate) async fn write_changes(
             .await?;
     }
     txn.commit().await?;
-    Ok(applied)
-}
-
-/// Announces the changes that were written.
-pub(crate) fn publish_applied(bus: &EventBus, changes: &[&PreparedChange], applied: &[bool]) {
-    for (change, _) in changes.iter().zip(applied).filter(|(_, done)| **done) {
-        bus.publish(LocationChange {
-            location_id: change.event.location_id,
-            change: change.change.clone(),
-        });
+    for announcement in announced {
+        bus.committed(announcement);
     }
+    Ok(applied)
 }
 
 /// One reviewer decision on one action.
@@ -426,7 +455,7 @@ pub async fn review(
     let customer = load_customer(db, &row).await?;
     let change = prepare_review(&row, &customer, location, &request, actor, now)?;
     let changes = [&change];
-    let applied = write_changes(db, &changes).await?;
+    let applied = write_changes(db, bus, &changes).await?;
     if applied != [true] {
         let current = load_action(db, location.id, id).await?;
         return Err(conflict(
@@ -435,7 +464,6 @@ pub async fn review(
             "Someone else decided this action first.".to_owned(),
         ));
     }
-    publish_applied(bus, &changes, &applied);
     Ok(store::actions::get(db, location, id, now).await?)
 }
 
@@ -591,7 +619,7 @@ pub async fn bulk(
         }
     }
     let prepared: Vec<&PreparedChange> = prepared.iter().collect();
-    let applied = write_changes(db, &prepared).await?;
+    let applied = write_changes(db, bus, &prepared).await?;
     for (change, done) in prepared.iter().zip(&applied) {
         let outcome = if *done {
             Ok(change.change.status)
@@ -604,7 +632,6 @@ pub async fn bulk(
         };
         outcomes.insert(change.id, outcome);
     }
-    publish_applied(bus, &prepared, &applied);
 
     let results = request
         .ids
@@ -798,15 +825,17 @@ pub async fn propose(
     action_events::Entity::insert(event.into_active_model())
         .exec(&txn)
         .await?;
-    txn.commit().await?;
-    bus.publish(LocationChange {
+    let announcement = LocationChange {
         location_id: location.id,
         change: ActionChanged {
             id,
             status: lifecycle.status,
             version: 1,
         },
-    });
+    };
+    bus.stage(&txn, &announcement).await?;
+    txn.commit().await?;
+    bus.committed(announcement);
     Ok(Proposed {
         action: store::actions::get(db, location, id, now).await?,
         created: true,
@@ -914,7 +943,7 @@ pub async fn edit_draft(
         },
     };
     let prepared = [&change];
-    let applied = write_changes(db, &prepared).await?;
+    let applied = write_changes(db, bus, &prepared).await?;
     if applied != [true] {
         let current = load_action(db, location.id, id).await?;
         return Err(conflict(
@@ -923,7 +952,6 @@ pub async fn edit_draft(
             "Someone else changed this action first.".to_owned(),
         ));
     }
-    publish_applied(bus, &prepared, &applied);
     Ok(store::actions::get(db, location, id, now).await?)
 }
 

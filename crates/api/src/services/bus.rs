@@ -1,34 +1,122 @@
-//! In-process fan-out of action changes to the live event streams.
+//! Fan-out of committed action changes to the live event streams.
+//!
+//! On PostgreSQL several API replicas share one database, so a change is announced with
+//! `pg_notify` inside the transaction that makes it: PostgreSQL delivers it at commit (never for a
+//! rolled-back change) to every replica, this one included, whose listener feeds its streams.
+//! SQLite is one process: changes are handed to the streams directly after commit.
+
+use std::time::Duration;
 
 use inbox_domain::dto::ActionChanged;
+use sea_orm::{
+    sqlx::postgres::PgListener, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    Statement,
+};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+/// The PostgreSQL channel changes travel on.
+const CHANNEL: &str = "inbox_action_changes";
+
 /// An action changed in a location.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocationChange {
     pub location_id: Uuid,
     pub change: ActionChanged,
 }
 
-/// Publishes every committed action change to whoever listens (the SSE streams).
+/// Announces committed action changes to whoever listens (the SSE streams).
 #[derive(Debug, Clone)]
-pub struct EventBus(broadcast::Sender<LocationChange>);
-
-impl Default for EventBus {
-    fn default() -> Self {
-        // A slow listener skips ahead rather than holding writers back; it then reloads.
-        EventBus(broadcast::channel(1024).0)
-    }
+pub struct EventBus {
+    sender: broadcast::Sender<LocationChange>,
+    /// Changes arrive through PostgreSQL notifications rather than from this process.
+    through_database: bool,
 }
 
 impl EventBus {
-    pub fn publish(&self, change: LocationChange) {
-        // No listener is not an error.
-        let _ = self.0.send(change);
+    /// A bus for `db`. On PostgreSQL it listens for every replica's changes before it returns,
+    /// so nothing committed after this is missed.
+    pub async fn for_database(db: &DatabaseConnection) -> Result<EventBus, sea_orm::sqlx::Error> {
+        // A slow listener skips ahead rather than holding writers back; it is told to resync.
+        let (sender, _) = broadcast::channel(1024);
+        let through_database = db.get_database_backend() == DatabaseBackend::Postgres;
+        if through_database {
+            let pool = db.get_postgres_connection_pool().clone();
+            let listener = listener(&pool).await?;
+            tokio::spawn(forward(listener, pool, sender.clone()));
+        }
+        Ok(EventBus {
+            sender,
+            through_database,
+        })
+    }
+
+    /// Stages `change` in the transaction `txn` that makes it (PostgreSQL only).
+    pub async fn stage<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        change: &LocationChange,
+    ) -> Result<(), DbErr> {
+        if !self.through_database {
+            return Ok(());
+        }
+        let payload =
+            serde_json::to_string(change).map_err(|error| DbErr::Custom(error.to_string()))?;
+        txn.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Announces `change` once its transaction committed (when the database does not).
+    pub fn committed(&self, change: LocationChange) {
+        if !self.through_database {
+            // No listener is not an error.
+            let _ = self.sender.send(change);
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LocationChange> {
-        self.0.subscribe()
+        self.sender.subscribe()
+    }
+}
+
+async fn listener(pool: &sea_orm::sqlx::PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Forwards PostgreSQL notifications to this process's streams, reconnecting after failures.
+async fn forward(
+    mut listener: PgListener,
+    pool: sea_orm::sqlx::PgPool,
+    sender: broadcast::Sender<LocationChange>,
+) {
+    loop {
+        match listener.recv().await {
+            Ok(notification) => {
+                match serde_json::from_str::<LocationChange>(notification.payload()) {
+                    Ok(change) => {
+                        let _ = sender.send(change);
+                    }
+                    Err(error) => tracing::warn!(?error, "unreadable change notification"),
+                }
+            }
+            Err(error) => {
+                tracing::warn!(?error, "change notifications interrupted; reconnecting");
+                listener = loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    match self::listener(&pool).await {
+                        Ok(listener) => break listener,
+                        Err(error) => tracing::warn!(?error, "cannot listen for changes yet"),
+                    }
+                };
+            }
+        }
     }
 }

@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{proposal, spawn_app, Backend, Fixture};
+use rstest_reuse::apply;
+
+use crate::helpers::{backends, proposal, spawn_app, Backend, Fixture};
 
 /// Reads the stream until an event of `kind` arrives; returns its data. The timeout only
 /// stops a broken test from hanging.
@@ -32,9 +34,9 @@ async fn next_event(response: &mut reqwest::Response, buffer: &mut String, kind:
     .expect("the event arrived")
 }
 
-#[tokio::test]
-async fn the_event_stream_announces_changes_with_fresh_metrics() {
-    let app = spawn_app(Backend::Sqlite).await;
+#[apply(backends)]
+async fn the_event_stream_announces_changes_with_fresh_metrics(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let mut stream = app
         .client
@@ -68,4 +70,26 @@ async fn the_event_stream_announces_changes_with_fresh_metrics() {
     let changed = next_event(&mut stream, &mut buffer, "action").await;
     assert_eq!(changed["status"], "approved");
     assert_eq!(changed["version"], 2);
+}
+
+/// Replicas share one PostgreSQL: a reviewer whose stream is served by one replica sees what
+/// another replica changed.
+#[tokio::test]
+async fn a_change_on_one_replica_reaches_streams_on_another() {
+    let app = spawn_app(Backend::Postgres).await;
+    let fixture = Fixture::new(&app).await;
+    let replica = app.spawn_replica().await;
+    let mut stream = app
+        .client
+        .get(format!("{replica}/api/v1/events"))
+        .send()
+        .await
+        .expect("connected");
+    let mut buffer = String::new();
+    next_event(&mut stream, &mut buffer, "metrics").await;
+
+    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+
+    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    assert_eq!(changed["id"], action["id"]);
 }

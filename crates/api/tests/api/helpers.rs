@@ -95,6 +95,23 @@ impl TestApp {
         self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
+    /// Starts a second server (a replica) on the same database and clock; returns its address.
+    pub async fn spawn_replica(&self) -> String {
+        let settings = ServeSettings {
+            bind: "127.0.0.1:0".into(),
+            spa_dir: PathBuf::from("/nonexistent"),
+            location_slug: "demo".into(),
+            workers: Some(1),
+            sweep_interval: None,
+        };
+        let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
+            .await
+            .expect("replica built");
+        let address = format!("http://127.0.0.1:{}", replica.port());
+        tokio::spawn(replica.run_until_stopped());
+        address
+    }
+
     /// Runs the timer sweep at the clock's time, as the server's schedule would.
     pub async fn sweep(&self) -> inbox_api::jobs::SweepReport {
         inbox_api::jobs::run_once(&self.db, &self.bus, self.now())
@@ -139,8 +156,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         workers: Some(1),
         sweep_interval: None,
     };
-    let application =
-        Application::build(&settings, db.clone(), Arc::new(clock.clone())).expect("server built");
+    let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("server built");
     let address = format!("http://127.0.0.1:{}", application.port());
     let bus = application.bus();
     tokio::spawn(application.run_until_stopped());
