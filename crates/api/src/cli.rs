@@ -10,6 +10,7 @@ use crate::{
     clock::{Clock, SystemClock},
     db, openapi, seed,
     startup::{Application, ServeSettings},
+    store::locations::NewLocation,
 };
 
 /// AI Inbox: the review queue for actions that proactive AI agents propose.
@@ -48,6 +49,17 @@ enum Command {
     },
     /// Print the OpenAPI document (the same bytes as openapi/openapi.json).
     Openapi,
+    /// Manage locations (tenants).
+    Location {
+        #[command(subcommand)]
+        command: LocationCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LocationCommand {
+    /// Add a location; prints its id.
+    Create(NewLocation),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +102,15 @@ pub async fn run() -> anyhow::Result<()> {
             db::migrate(&db).await?;
             let report = seed::demo(&db, SystemClock.now()).await?;
             println!("{report}");
+        }
+        Command::Location {
+            command: LocationCommand::Create(new),
+        } => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            let location = crate::store::locations::create(&db, new, SystemClock.now()).await?;
+            println!("Created location `{}`:", location.slug);
+            println!("{}", location.id);
         }
         Command::Serve(args) => {
             let db = db::connect(&cli.database_url).await?;

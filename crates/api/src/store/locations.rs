@@ -1,4 +1,6 @@
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter};
+use uuid::Uuid;
 
 use super::StoreError;
 use crate::db::entities::locations;
@@ -13,4 +15,75 @@ pub async fn find_by_slug(
         .one(db)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("No location `{slug}`.")))
+}
+
+/// A location (tenant) to add.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NewLocation {
+    /// Lower-case letters, digits and hyphens, e.g. `northside`.
+    #[arg(long)]
+    pub slug: String,
+    /// The business's name, as drafts say it (`{{location_name}}`).
+    #[arg(long)]
+    pub name: String,
+    /// The default From address of emails.
+    #[arg(long, default_value = "hello@example.com")]
+    pub sending_address: String,
+    /// The signature appended to emails.
+    #[arg(long, default_value = "")]
+    pub signature: String,
+    /// An IANA time zone, for business hours.
+    #[arg(long, default_value = "UTC")]
+    pub time_zone: String,
+}
+
+/// Why a location cannot be created.
+#[derive(Debug, thiserror::Error)]
+pub enum NewLocationError {
+    #[error("the slug must be 1 to 64 lower-case letters, digits or hyphens")]
+    Slug,
+    #[error("`{0}` is not an IANA time zone")]
+    TimeZone(String),
+    #[error("a location `{0}` already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds a location with no business-hours restriction.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewLocation,
+    now: DateTime<Utc>,
+) -> Result<locations::Model, NewLocationError> {
+    let slug_ok = !new.slug.is_empty()
+        && new.slug.len() <= 64
+        && new
+            .slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !slug_ok {
+        return Err(NewLocationError::Slug);
+    }
+    if new.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(NewLocationError::TimeZone(new.time_zone));
+    }
+    if find_by_slug(db, &new.slug).await.is_ok() {
+        return Err(NewLocationError::Exists(new.slug));
+    }
+    let location = locations::Model {
+        id: Uuid::now_v7(),
+        slug: new.slug,
+        name: new.name,
+        sending_address: new.sending_address,
+        signature: new.signature,
+        time_zone: new.time_zone,
+        business_hours: serde_json::json!({}),
+        created_at: now,
+    };
+    locations::Entity::insert(location.clone().into_active_model())
+        .exec(db)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(location)
 }

@@ -52,3 +52,58 @@ async fn swagger_ui_is_served_from_the_binary(#[case] backend: Backend) {
         "the UI's JavaScript comes from the binary, not a CDN"
     );
 }
+
+#[apply(backends)]
+async fn responses_carry_security_headers(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/healthz", "/api/v1/no-such-thing", "/"] {
+        let response = app.client.get(app.url(path)).send().await.expect("sent");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+}
+
+#[apply(backends)]
+async fn locations_are_created_once_with_a_valid_slug_and_time_zone(#[case] backend: Backend) {
+    use inbox_api::store::locations::{create, find_by_slug, NewLocation, NewLocationError};
+    let app = spawn_app(backend).await;
+    let new = NewLocation {
+        slug: "northside".into(),
+        name: "Northside Gym".into(),
+        sending_address: "hi@northside.example".into(),
+        signature: "Northside".into(),
+        time_zone: "Europe/London".into(),
+    };
+
+    let created = create(&app.db, new.clone(), app.now())
+        .await
+        .expect("created");
+
+    assert_eq!(
+        find_by_slug(&app.db, "northside").await.expect("found").id,
+        created.id
+    );
+    assert!(matches!(
+        create(&app.db, new.clone(), app.now()).await,
+        Err(NewLocationError::Exists(_))
+    ));
+    let bad_slug = NewLocation {
+        slug: "North Side".into(),
+        ..new.clone()
+    };
+    assert!(matches!(
+        create(&app.db, bad_slug, app.now()).await,
+        Err(NewLocationError::Slug)
+    ));
+    let bad_zone = NewLocation {
+        slug: "other".into(),
+        time_zone: "Mars/Olympus".into(),
+        ..new
+    };
+    assert!(matches!(
+        create(&app.db, bad_zone, app.now()).await,
+        Err(NewLocationError::TimeZone(_))
+    ));
+}
