@@ -7,6 +7,7 @@ mod m20261124_000001_create_locations_and_customers;
 mod m20261124_000002_create_agents;
 mod m20261124_000003_create_actions;
 mod m20261124_000004_create_idempotency_outcomes_responses;
+mod m20261124_000005_create_users_sessions_api_keys;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_agents::Migration),
             Box::new(m20261124_000003_create_actions::Migration),
             Box::new(m20261124_000004_create_idempotency_outcomes_responses::Migration),
+            Box::new(m20261124_000005_create_users_sessions_api_keys::Migration),
         ]
     }
 }

@@ -6,9 +6,11 @@ use anyhow::bail;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use inbox_domain::auth::{Role, Scope};
+
 use crate::{
     clock::{Clock, SystemClock},
-    db, openapi, seed,
+    db, openapi, seed, services,
     startup::{Application, ServeSettings},
     store::locations::NewLocation,
 };
@@ -54,6 +56,51 @@ enum Command {
         #[command(subcommand)]
         command: LocationCommand,
     },
+    /// Manage API keys.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Manage reviewers and admins.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make an API key; prints it once, alone on the last line.
+    Create {
+        /// The location the key belongs to.
+        #[arg(long)]
+        location: String,
+        /// A scope: actions:propose, actions:read, actions:review, agents:admin (repeat for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<Scope>,
+        /// Make it an agent's key (the agent's id): it then proposes only as that agent.
+        #[arg(long)]
+        agent: Option<uuid::Uuid>,
+        /// What the key is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a reviewer or admin; reads the password from standard input.
+    Create {
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `reviewer` or `admin`.
+        #[arg(long, default_value = "reviewer")]
+        role: Role,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,9 +117,15 @@ struct ServeArgs {
     /// The built web app to serve at `/`.
     #[arg(long, env = "INBOX_SPA_DIR", default_value = "target/spa")]
     spa_dir: PathBuf,
-    /// The location that requests act for.
-    #[arg(long, env = "INBOX_LOCATION", default_value = "demo")]
-    location: String,
+    /// Hours a reviewer stays signed in.
+    #[arg(long, env = "INBOX_SESSION_HOURS", default_value_t = 12)]
+    session_hours: u32,
+    /// Proposals allowed per minute per API key.
+    #[arg(long, env = "INBOX_PROPOSE_PER_MINUTE", default_value_t = 600)]
+    propose_per_minute: u32,
+    /// Sign-in attempts allowed per minute per email and per client address.
+    #[arg(long, env = "INBOX_SIGN_IN_PER_MINUTE", default_value_t = 10)]
+    sign_in_per_minute: u32,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "INBOX_WORKERS")]
     workers: Option<usize>,
@@ -112,13 +165,82 @@ pub async fn run() -> anyhow::Result<()> {
             println!("Created location `{}`:", location.slug);
             println!("{}", location.id);
         }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    location,
+                    scopes,
+                    agent,
+                    name,
+                },
+        } => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            let location = crate::store::locations::find_by_slug(&db, &location).await?;
+            let created = services::auth::create_api_key(
+                &db,
+                location.id,
+                &name,
+                &scopes,
+                agent,
+                SystemClock.now(),
+            )
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
+            })?;
+            let scopes: Vec<&str> = created.key.scopes.iter().map(|s| s.as_str()).collect();
+            println!(
+                "API key {} for `{}` with {}:",
+                created.key.id,
+                location.slug,
+                scopes.join(", ")
+            );
+            println!("{}", created.token);
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    location,
+                    email,
+                    name,
+                    role,
+                },
+        } => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            let location = crate::store::locations::find_by_slug(&db, &location).await?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let user = services::auth::create_user(
+                &db,
+                location.id,
+                &email,
+                &name,
+                role,
+                password.trim_end_matches(['\r', '\n']),
+                SystemClock.now(),
+            )
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
+            })?;
+            println!(
+                "{} {} can sign in to `{}`.",
+                role.label(),
+                user.email,
+                location.slug
+            );
+        }
         Command::Serve(args) => {
             let db = db::connect(&cli.database_url).await?;
             db::migrate(&db).await?;
             let settings = ServeSettings {
                 bind: args.bind,
                 spa_dir: args.spa_dir,
-                location_slug: args.location,
+                session_lifetime: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
+                propose_per_minute: args.propose_per_minute,
+                sign_in_per_minute: args.sign_in_per_minute,
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
             };

@@ -64,6 +64,15 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// No credentials, or credentials that are unknown, revoked or expired.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials without the scope (or CSRF token) the request needs.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Over a rate limit; try again after `retry_after` seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     /// No such resource in the caller's location.
     #[error("{0}")]
     NotFound(String),
@@ -110,6 +119,9 @@ impl ApiError {
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::InvalidRequest { .. } => ("invalid-request", "The request is invalid"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
+            ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Unprocessable { .. } => ("validation", "The request breaks a rule"),
             ApiError::Conflict { .. } => ("conflict", "The action has changed"),
@@ -125,7 +137,13 @@ impl ApiError {
         let (detail, errors) = match self {
             ApiError::InvalidRequest { detail, errors }
             | ApiError::Unprocessable { detail, errors } => (detail.clone(), Some(errors.clone())),
+            ApiError::TooManyRequests { retry_after } => (
+                format!("Slow down: try again in {retry_after} seconds."),
+                None,
+            ),
             ApiError::NotFound(detail)
+            | ApiError::Unauthorized(detail)
+            | ApiError::Forbidden(detail)
             | ApiError::Unavailable(detail)
             | ApiError::PayloadTooLarge(detail)
             | ApiError::Conflict { detail, .. } => (detail.clone(), None),
@@ -195,6 +213,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -208,7 +229,17 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(error = ?cause, "request failed");
         }
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            _ => {}
+        }
+        response
             .content_type("application/problem+json")
             .json(self.problem())
     }

@@ -1,12 +1,12 @@
 //! The AI Inbox server: REST API, Swagger UI and the SPA, over SQLite or PostgreSQL.
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod json;
-pub mod location;
 pub mod openapi;
 pub mod query;
 pub mod routes;

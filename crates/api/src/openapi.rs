@@ -15,7 +15,9 @@ use crate::startup::with_documented_routes;
         description = "Proactive AI agents propose outbound actions (emails, voice calls, notes, \
 tasks); nothing reaches a customer until a person approves it. This API lets agents and \
 integrations propose actions and read outcomes, and powers the review SPA.\n\n\
-Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination: pass `next_cursor` \
+Authenticate with `Authorization: Bearer <API key>` (scopes `actions:propose`, `actions:read`, \
+`actions:review`, `agents:admin`) or, in the browser, the session cookie from `POST /api/v1/auth/sign-in`. \
+Everything a caller sees belongs to their own location. Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination: pass `next_cursor` \
 back as `cursor` with the same filters and sort.",
         license(name = "MIT")
     ),
@@ -25,6 +27,7 @@ back as `cursor` with the same filters and sort.",
         (name = "customers", description = "Customers and their history."),
         (name = "metrics", description = "The metrics bar, overall and per agent."),
         (name = "events", description = "Live updates as Server-Sent Events."),
+        (name = "auth", description = "Signing in, and the API keys of integrations and agents."),
         (name = "health", description = "Liveness and readiness probes."),
     ),
     components(schemas(
@@ -38,6 +41,78 @@ pub struct ApiDoc;
 
 /// The complete document, exactly as `GET /api-docs/openapi.json` serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, document) = with_documented_routes(App::new().into_utoipa_app()).split_for_parts();
+    let (_, mut document) = with_documented_routes(App::new().into_utoipa_app()).split_for_parts();
+    add_security(&mut document);
     document
+}
+
+/// Declares how callers authenticate (so Swagger UI offers to paste a token) and adds the
+/// 401 and 403 answers to every operation that is not public (`security(())`).
+pub fn add_security(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
+        ContentBuilder, Ref, ResponseBuilder,
+    };
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API key (`inbox_key_…`, from an admin or `inbox token create`) or a session token."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::auth::SESSION_COOKIE,
+            "The SPA's session, set by POST /api/v1/auth/sign-in; changes also need the X-CSRF-Token header.",
+        ))),
+    );
+    document.security = Some(vec![
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session", Vec::<String>::new()),
+    ]);
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let public = operation.security.as_ref().is_some_and(|requirements| {
+                requirements
+                    .iter()
+                    .all(|r| *r == SecurityRequirement::default())
+            });
+            if public {
+                continue;
+            }
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".into()).or_insert_with(|| {
+                problem("No credentials, or an unknown, revoked or expired token.").into()
+            });
+            responses.entry("403".into()).or_insert_with(|| {
+                problem("The credentials lack the scope this needs (or a session cookie came without its CSRF token).").into()
+            });
+        }
+    }
 }

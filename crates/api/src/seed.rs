@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    dto::HistoryKind, ActionStatus, ActionType, Channel, ConfidenceFactor, CustomerType, Priority,
-    RejectionReason, Tone,
+    auth::{Role, Scope},
+    dto::HistoryKind,
+    ActionStatus, ActionType, Channel, ConfidenceFactor, CustomerType, Priority, RejectionReason,
+    Tone,
 };
 use rand::{rngs::SmallRng, seq::SliceRandom, Rng, SeedableRng};
 use sea_orm::{
@@ -19,7 +21,7 @@ use uuid::Uuid;
 
 use crate::{
     clock::to_storage_precision,
-    db::entities::{action_events, actions, agents, customer_history, customers, locations},
+    db::entities::{action_events, actions, agents, customer_history, customers, locations, users},
     store::search_key,
 };
 
@@ -30,6 +32,11 @@ const DEMO_REVIEWER: &str = "user:demo-reviewer";
 const CUSTOMER_COUNT: usize = 40;
 const ACTION_COUNT: usize = 200;
 
+/// The demo's reviewer (an admin, so the Agents page is editable).
+pub const DEMO_EMAIL: &str = "reviewer@demo.example";
+/// The demo reviewer's password: for the demo only.
+pub const DEMO_PASSWORD: &str = "demo-reviewer";
+
 /// What a seed run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeedReport {
@@ -37,6 +44,8 @@ pub enum SeedReport {
         customers: usize,
         agents: usize,
         actions: usize,
+        /// The demo agent's API key (shown once: only its hash is stored).
+        agent_key: String,
     },
     AlreadySeeded,
 }
@@ -48,9 +57,12 @@ impl std::fmt::Display for SeedReport {
                 customers,
                 agents,
                 actions,
+                agent_key,
             } => write!(
                 f,
-                "Seeded location `{DEMO_LOCATION}`: {customers} customers, {agents} agents, {actions} actions."
+                "Seeded location `{DEMO_LOCATION}`: {customers} customers, {agents} agents, {actions} actions.\n\
+                 Sign in as {DEMO_EMAIL} with password {DEMO_PASSWORD}.\n\
+                 The Due Invoice Reminders agent's API key (shown once): {agent_key}"
             ),
             SeedReport::AlreadySeeded => write!(f, "Location `{DEMO_LOCATION}` is already seeded; nothing changed."),
         }
@@ -68,11 +80,17 @@ pub async fn demo(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
         return Ok(SeedReport::AlreadySeeded);
     }
     let data = DemoData::generate(now);
-    let report = SeedReport::Created {
-        customers: data.customers.len(),
-        agents: data.agents.len(),
-        actions: data.actions.len(),
+    let reviewer = users::Model {
+        id: Uuid::now_v7(),
+        location_id: data.location.id,
+        email: DEMO_EMAIL.to_owned(),
+        name: "Demo Reviewer".to_owned(),
+        password_hash: crate::services::auth::hash_password(DEMO_PASSWORD)?,
+        role: Role::Admin.as_str().to_owned(),
+        created_at: now,
     };
+    let counts = (data.customers.len(), data.agents.len(), data.actions.len());
+    let (location_id, agent) = (data.location.id, data.agents[0].clone());
     let txn = db.begin().await?;
     locations::Entity::insert(data.location.into_active_model())
         .exec(&txn)
@@ -83,8 +101,27 @@ pub async fn demo(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
     insert_chunked::<agents::Entity>(&txn, data.agents).await?;
     insert_chunked::<actions::Entity>(&txn, data.actions).await?;
     insert_chunked::<action_events::Entity>(&txn, data.events).await?;
+    users::Entity::insert(reviewer.into_active_model())
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
-    Ok(report)
+    // After the commit: the key needs the agent's row.
+    let key = crate::services::auth::create_api_key(
+        db,
+        location_id,
+        &format!("{} (demo)", agent.name),
+        &[Scope::ActionsPropose, Scope::ActionsRead],
+        Some(agent.id),
+        now,
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("creating the demo key: {error}"))?;
+    Ok(SeedReport::Created {
+        customers: counts.0,
+        agents: counts.1,
+        actions: counts.2,
+        agent_key: key.token,
+    })
 }
 
 /// Inserts in chunks that stay far below SQLite's limit on bound parameters.

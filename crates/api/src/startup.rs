@@ -16,8 +16,8 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    clock::Clock, error::ApiError, jobs, json::MAX_BODY_BYTES, openapi::ApiDoc, query, routes,
-    services::bus::EventBus,
+    auth::RateLimiter, clock::Clock, error::ApiError, jobs, json::MAX_BODY_BYTES, openapi::ApiDoc,
+    query, routes, services::bus::EventBus,
 };
 
 /// What every handler can reach.
@@ -26,8 +26,12 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Announces committed action changes to the live event streams.
     pub bus: EventBus,
-    /// The location requests act for (until callers authenticate).
-    pub location_slug: String,
+    /// How long a reviewer stays signed in.
+    pub session_lifetime: chrono::Duration,
+    /// Proposals per minute per API key.
+    pub propose_limiter: RateLimiter,
+    /// Sign-in attempts per minute per email and per address.
+    pub sign_in_limiter: RateLimiter,
 }
 
 /// How to serve.
@@ -37,7 +41,12 @@ pub struct ServeSettings {
     pub bind: String,
     /// The built SPA (`index.html` and its assets).
     pub spa_dir: PathBuf,
-    pub location_slug: String,
+    /// How long a reviewer stays signed in.
+    pub session_lifetime: chrono::Duration,
+    /// Proposals allowed per minute per API key.
+    pub propose_per_minute: u32,
+    /// Sign-in attempts allowed per minute per email, and per client address.
+    pub sign_in_per_minute: u32,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
     /// How often the timer sweep runs; `None` runs none (tests sweep by hand).
@@ -72,7 +81,9 @@ impl Application {
             db,
             clock,
             bus: bus.clone(),
-            location_slug: settings.location_slug.clone(),
+            session_lifetime: settings.session_lifetime,
+            propose_limiter: RateLimiter::new(settings.propose_per_minute),
+            sign_in_limiter: RateLimiter::new(settings.sign_in_per_minute),
         });
         let spa_dir = settings.spa_dir.clone();
         let mut server = HttpServer::new(move || app(state.clone(), spa_dir.clone()));
@@ -133,7 +144,8 @@ fn app(
         .wrap(from_fn(log_request))
         .into_utoipa_app();
     with_documented_routes(app)
-        .openapi_service(|document| {
+        .openapi_service(|mut document| {
+            crate::openapi::add_security(&mut document);
             SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document)
         })
         .into_app()

@@ -271,8 +271,9 @@ pub struct ActionDetail {
 pub struct ProposeAction {
     /// The customer the action is for.
     pub customer_id: Uuid,
-    /// The proposing agent (criteria type).
-    pub agent_id: Uuid,
+    /// The proposing agent (criteria type); implied by an agent's own API key.
+    #[serde(default)]
+    pub agent_id: Option<Uuid>,
     pub action_type: ActionType,
     /// `email` for a draft message, `voice` for voice outreach, absent for notes and tasks.
     #[serde(default)]

@@ -4,6 +4,7 @@
 //! compiling for `wasm32-unknown-unknown`.
 
 pub mod action;
+pub mod auth;
 pub mod business_hours;
 pub mod display;
 pub mod dto;

@@ -16,14 +16,13 @@ use uuid::Uuid;
 
 use super::{idempotent, if_match, Reply};
 use crate::{
+    auth::{Authorized, Caller, Propose, Read, Review},
     error::{ApiError, FieldError, Problem},
     json::{Json, OptionalJson},
-    location::CallerLocation,
     query::Query,
     services::{
         self,
         actions::{Proposed, ReviewRequest},
-        Actor,
     },
     startup::AppState,
     store::{
@@ -268,11 +267,12 @@ impl TryFrom<ActionListParams> for ListQuery {
 #[get("/actions")]
 pub async fn list_actions(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
     Query(params): Query<ActionListParams>,
 ) -> Result<web::Json<Page<ActionListItem>>, ApiError> {
     let query = ListQuery::try_from(params)?;
-    let page = store::actions::list(&state.db, &location.0, &query, state.clock.now()).await?;
+    let page =
+        store::actions::list(&state.db, caller.location(), &query, state.clock.now()).await?;
     Ok(web::Json(page))
 }
 
@@ -295,28 +295,47 @@ pub async fn list_actions(
 #[post("/actions")]
 pub async fn propose_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Propose>,
     request: HttpRequest,
     body: Json<ProposeAction>,
 ) -> Result<HttpResponse, ApiError> {
-    idempotent(&state, location.0.id, &request, &body.raw, || async {
-        let Proposed { action, created } = services::actions::propose(
-            &state.db,
-            &state.bus,
-            &location.0,
-            &body.value,
-            state.clock.now(),
-        )
-        .await?;
-        Reply::new(
-            if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            },
-            &action,
-        )
-    })
+    let now = state.clock.now();
+    state.propose_limiter.check(&caller.actor().0, now)?;
+    let mut proposal = body.value.clone();
+    match (caller.agent_id(), proposal.agent_id) {
+        (Some(own), Some(given)) if own != given => {
+            return Err(ApiError::Forbidden(format!(
+                "This key proposes only as agent {own}."
+            )));
+        }
+        (Some(own), _) => proposal.agent_id = Some(own),
+        (None, _) => {}
+    }
+    idempotent(
+        &state,
+        caller.location().id,
+        &request,
+        &body.raw,
+        || async {
+            let Proposed { action, created } = services::actions::propose(
+                &state.db,
+                &state.bus,
+                caller.location(),
+                &caller.actor(),
+                &proposal,
+                now,
+            )
+            .await?;
+            Reply::new(
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                &action,
+            )
+        },
+    )
     .await
 }
 
@@ -334,11 +353,16 @@ pub async fn propose_action(
 #[get("/actions/{id}")]
 pub async fn get_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ActionDetail>, ApiError> {
-    let detail =
-        store::actions::get(&state.db, &location.0, id.into_inner(), state.clock.now()).await?;
+    let detail = store::actions::get(
+        &state.db,
+        caller.location(),
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(web::Json(detail))
 }
 
@@ -358,16 +382,15 @@ pub async fn get_action(
 #[patch("/actions/{id}")]
 pub async fn edit_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Review>,
     id: web::Path<Uuid>,
     body: Json<EditDraft>,
 ) -> Result<web::Json<ActionDetail>, ApiError> {
     let detail = services::actions::edit_draft(
         &state.db,
         &state.bus,
-        &location.0,
-        &actor,
+        caller.location(),
+        &caller.actor(),
         id.into_inner(),
         &body.value,
         state.clock.now(),
@@ -391,31 +414,31 @@ pub async fn edit_action(
 #[post("/actions/{id}/preview")]
 pub async fn preview_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
     id: web::Path<Uuid>,
     body: OptionalJson<PreviewDraft>,
 ) -> Result<web::Json<Preview>, ApiError> {
     let preview =
-        services::actions::preview(&state.db, &location.0, id.into_inner(), &body.0.value).await?;
+        services::actions::preview(&state.db, caller.location(), id.into_inner(), &body.0.value)
+            .await?;
     Ok(web::Json(preview))
 }
 
 async fn review(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Caller,
     request: HttpRequest,
     id: Uuid,
     raw: &[u8],
     review: ReviewRequest,
 ) -> Result<HttpResponse, ApiError> {
     let review = review.with_version(if_match(&request)?);
-    idempotent(&state, location.0.id, &request, raw, || async {
+    idempotent(&state, caller.location().id, &request, raw, || async {
         let detail = services::actions::review(
             &state.db,
             &state.bus,
-            &location.0,
-            &actor,
+            caller.location(),
+            &caller.actor(),
             id,
             review,
             state.clock.now(),
@@ -447,8 +470,7 @@ async fn review(
 #[post("/actions/{id}/approve")]
 pub async fn approve_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Review>,
     request: HttpRequest,
     id: web::Path<Uuid>,
     body: OptionalJson<ApproveAction>,
@@ -456,8 +478,7 @@ pub async fn approve_action(
     let raw = body.0.raw.clone();
     review(
         state,
-        location,
-        actor,
+        caller.0,
         request,
         id.into_inner(),
         &raw,
@@ -486,16 +507,14 @@ pub async fn approve_action(
 #[post("/actions/{id}/reject")]
 pub async fn reject_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Review>,
     request: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<RejectAction>,
 ) -> Result<HttpResponse, ApiError> {
     review(
         state,
-        location,
-        actor,
+        caller.0,
         request,
         id.into_inner(),
         &body.raw,
@@ -524,16 +543,14 @@ pub async fn reject_action(
 #[post("/actions/{id}/snooze")]
 pub async fn snooze_action(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Review>,
     request: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<SnoozeAction>,
 ) -> Result<HttpResponse, ApiError> {
     review(
         state,
-        location,
-        actor,
+        caller.0,
         request,
         id.into_inner(),
         &body.raw,
@@ -557,23 +574,28 @@ pub async fn snooze_action(
 #[post("/actions/bulk")]
 pub async fn bulk_review(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Review>,
     request: HttpRequest,
     body: Json<BulkRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    idempotent(&state, location.0.id, &request, &body.raw, || async {
-        let response = services::actions::bulk(
-            &state.db,
-            &state.bus,
-            &location.0,
-            &actor,
-            &body.value,
-            state.clock.now(),
-        )
-        .await?;
-        Reply::new(StatusCode::OK, &response)
-    })
+    idempotent(
+        &state,
+        caller.location().id,
+        &request,
+        &body.raw,
+        || async {
+            let response = services::actions::bulk(
+                &state.db,
+                &state.bus,
+                caller.location(),
+                &caller.actor(),
+                &body.value,
+                state.clock.now(),
+            )
+            .await?;
+            Reply::new(StatusCode::OK, &response)
+        },
+    )
     .await
 }
 
@@ -597,25 +619,30 @@ pub async fn bulk_review(
 #[post("/actions/{id}/outcome")]
 pub async fn report_outcome(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Propose>,
     request: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<ReportOutcome>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    idempotent(&state, location.0.id, &request, &body.raw, || async {
-        let outcome = services::actions::report_outcome(
-            &state.db,
-            &location.0,
-            &actor,
-            id,
-            &body.value,
-            state.clock.now(),
-        )
-        .await?;
-        Reply::new(StatusCode::CREATED, &outcome)
-    })
+    idempotent(
+        &state,
+        caller.location().id,
+        &request,
+        &body.raw,
+        || async {
+            let outcome = services::actions::report_outcome(
+                &state.db,
+                caller.location(),
+                &caller.actor(),
+                id,
+                &body.value,
+                state.clock.now(),
+            )
+            .await?;
+            Reply::new(StatusCode::CREATED, &outcome)
+        },
+    )
     .await
 }
 
@@ -638,24 +665,29 @@ pub async fn report_outcome(
 #[post("/actions/{id}/responses")]
 pub async fn link_response(
     state: web::Data<AppState>,
-    location: CallerLocation,
-    actor: Actor,
+    caller: Authorized<Propose>,
     request: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<LinkResponse>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    idempotent(&state, location.0.id, &request, &body.raw, || async {
-        let response = services::actions::link_response(
-            &state.db,
-            &location.0,
-            &actor,
-            id,
-            &body.value,
-            state.clock.now(),
-        )
-        .await?;
-        Reply::new(StatusCode::CREATED, &response)
-    })
+    idempotent(
+        &state,
+        caller.location().id,
+        &request,
+        &body.raw,
+        || async {
+            let response = services::actions::link_response(
+                &state.db,
+                caller.location(),
+                &caller.actor(),
+                id,
+                &body.value,
+                state.clock.now(),
+            )
+            .await?;
+            Reply::new(StatusCode::CREATED, &response)
+        },
+    )
     .await
 }

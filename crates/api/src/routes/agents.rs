@@ -3,9 +3,9 @@ use inbox_domain::dto::{Agent, UpdateAgent};
 use uuid::Uuid;
 
 use crate::{
+    auth::{Admin, Authorized, Read},
     error::{ApiError, Problem},
     json::Json,
-    location::CallerLocation,
     services,
     startup::AppState,
 };
@@ -21,10 +21,10 @@ use crate::{
 #[get("/agents")]
 pub async fn list_agents(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
 ) -> Result<web::Json<Vec<Agent>>, ApiError> {
     Ok(web::Json(
-        services::agents::list(&state.db, location.0.id).await?,
+        services::agents::list(&state.db, caller.location().id).await?,
     ))
 }
 
@@ -41,11 +41,11 @@ pub async fn list_agents(
 #[get("/agents/{id}")]
 pub async fn get_agent(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Agent>, ApiError> {
     Ok(web::Json(
-        services::agents::get(&state.db, location.0.id, id.into_inner()).await?,
+        services::agents::get(&state.db, caller.location().id, id.into_inner()).await?,
     ))
 }
 
@@ -65,13 +65,13 @@ pub async fn get_agent(
 #[patch("/agents/{id}")]
 pub async fn update_agent(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Admin>,
     id: web::Path<Uuid>,
     body: Json<UpdateAgent>,
 ) -> Result<web::Json<Agent>, ApiError> {
     let agent = services::agents::update(
         &state.db,
-        location.0.id,
+        caller.location().id,
         id.into_inner(),
         &body.value,
         state.clock.now(),

@@ -3,8 +3,8 @@ use inbox_domain::dto::CustomerDetail;
 use uuid::Uuid;
 
 use crate::{
+    auth::{Authorized, Read},
     error::{ApiError, Problem},
-    location::CallerLocation,
     startup::AppState,
     store,
 };
@@ -23,10 +23,15 @@ use crate::{
 #[get("/customers/{id}")]
 pub async fn get_customer(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<CustomerDetail>, ApiError> {
-    let customer =
-        store::customers::get(&state.db, &location.0, id.into_inner(), state.clock.now()).await?;
+    let customer = store::customers::get(
+        &state.db,
+        caller.location(),
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(web::Json(customer))
 }

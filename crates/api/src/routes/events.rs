@@ -5,7 +5,10 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 use uuid::Uuid;
 
 use crate::{
-    error::Problem, location::CallerLocation, services::bus::LocationChange, startup::AppState,
+    auth::{Authorized, Read},
+    error::Problem,
+    services::bus::LocationChange,
+    startup::AppState,
     store,
 };
 
@@ -75,13 +78,13 @@ impl Stream {
     )
 )]
 #[get("/events")]
-pub async fn stream_events(state: web::Data<AppState>, location: CallerLocation) -> HttpResponse {
+pub async fn stream_events(state: web::Data<AppState>, caller: Authorized<Read>) -> HttpResponse {
     let mut keepalive = tokio::time::interval(KEEPALIVE);
     keepalive.reset();
     let stream = Stream {
         changes: state.bus.subscribe(),
         state,
-        location_id: location.0.id,
+        location_id: caller.location().id,
         keepalive,
         started: false,
     };

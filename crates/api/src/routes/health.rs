@@ -12,7 +12,7 @@ pub struct Health {
 }
 
 /// Liveness: the process is up and serving.
-#[utoipa::path(tag = "health", responses((status = 200, description = "The server is alive.", body = Health)))]
+#[utoipa::path(tag = "health", security(()), responses((status = 200, description = "The server is alive.", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -21,6 +21,7 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers and every migration is applied.
 #[utoipa::path(
     tag = "health",
+    security(()),
     responses(
         (status = 200, description = "Ready to serve.", body = Health),
         (status = 503, description = "The database is unreachable or not migrated.", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -1,7 +1,12 @@
 use actix_web::{get, web, web::Json};
 use inbox_domain::metrics::Metrics;
 
-use crate::{error::ApiError, location::CallerLocation, startup::AppState, store};
+use crate::{
+    auth::{Authorized, Read},
+    error::ApiError,
+    startup::AppState,
+    store,
+};
 
 /// The metrics bar: pending review, approved and rejected in the last 24 hours, average review
 /// time and approval rate over the last 7 days.
@@ -15,8 +20,9 @@ use crate::{error::ApiError, location::CallerLocation, startup::AppState, store}
 #[get("/metrics")]
 pub async fn get_metrics(
     state: web::Data<AppState>,
-    location: CallerLocation,
+    caller: Authorized<Read>,
 ) -> Result<Json<Metrics>, ApiError> {
-    let metrics = store::metrics::compute(&state.db, location.0.id, state.clock.now()).await?;
+    let metrics =
+        store::metrics::compute(&state.db, caller.location().id, state.clock.now()).await?;
     Ok(Json(metrics))
 }

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod agents;
+pub mod auth;
 pub mod customers;
 pub mod events;
 pub mod health;
@@ -39,7 +40,13 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(agents::update_agent)
         .service(customers::get_customer)
         .service(metrics::get_metrics)
-        .service(events::stream_events);
+        .service(events::stream_events)
+        .service(auth::sign_in)
+        .service(auth::sign_out)
+        .service(auth::get_me)
+        .service(auth::list_api_keys)
+        .service(auth::create_api_key)
+        .service(auth::revoke_api_key);
 }
 
 /// The version in an `If-Match` header (`"3"`, `W/"3"` or `3`), if any.

@@ -677,11 +677,12 @@ pub struct Proposed {
 }
 
 /// An agent proposes an action.
-#[tracing::instrument(skip_all, fields(agent_id = %request.agent_id))]
+#[tracing::instrument(skip_all)]
 pub async fn propose(
     db: &DatabaseConnection,
     bus: &EventBus,
     location: &locations::Model,
+    actor: &Actor,
     request: &ProposeAction,
     now: DateTime<Utc>,
 ) -> Result<Proposed, ServiceError> {
@@ -689,15 +690,24 @@ pub async fn propose(
     let valid = validate_proposal(request)
         .map_err(|found| issues.extend(found))
         .ok();
-    let agent = agents::Entity::find_by_id(request.agent_id)
-        .filter(agents::Column::LocationId.eq(location.id))
-        .one(db)
-        .await?;
+    let agent = match request.agent_id {
+        Some(agent_id) => {
+            agents::Entity::find_by_id(agent_id)
+                .filter(agents::Column::LocationId.eq(location.id))
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
     let customer = customers::Entity::find_by_id(request.customer_id)
         .filter(customers::Column::LocationId.eq(location.id))
         .one(db)
         .await?;
     match &agent {
+        None if request.agent_id.is_none() => issues.push(FieldIssue::new(
+            "agent_id",
+            "say which agent proposes (or use the agent's own API key)",
+        )),
         None => issues.push(FieldIssue::new(
             "agent_id",
             "no such agent in this location",
@@ -799,7 +809,7 @@ pub async fn propose(
         "proposed",
         (None, Some(lifecycle.status)),
         1,
-        &Actor::agent(agent.id),
+        actor,
         now,
         json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
     );

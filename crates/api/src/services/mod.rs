@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod agents;
+pub mod auth;
 pub mod bus;
 pub mod idempotency;
 
@@ -51,9 +52,5 @@ pub struct Actor(pub String);
 impl Actor {
     pub fn system() -> Actor {
         Actor("system".to_owned())
-    }
-
-    pub fn agent(id: uuid::Uuid) -> Actor {
-        Actor(format!("agent:{id}"))
     }
 }

@@ -67,9 +67,12 @@ async fn agents_are_listed_and_their_trust_settings_change(#[case] backend: Back
 #[apply(backends)]
 async fn a_customer_comes_with_history_and_actions(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
-    inbox_api::seed::demo(&app.db, app.now())
-        .await
-        .expect("seeded");
+    let inbox_api::seed::SeedReport::Created { agent_key, .. } =
+        inbox_api::seed::demo(&app.db, app.now()).await.expect("seeded")
+    else {
+        panic!("a fresh database is seeded");
+    };
+    app.use_token(&agent_key);
     let (_, page) = app.get_json("/api/v1/actions?limit=1").await;
     let customer_id = page["items"][0]["customer"]["id"]
         .as_str()

@@ -39,8 +39,7 @@ async fn the_event_stream_announces_changes_with_fresh_metrics(#[case] backend: 
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let mut stream = app
-        .client
-        .get(app.url("/api/v1/events"))
+        .request(reqwest::Method::GET, "/api/v1/events")
         .send()
         .await
         .expect("connected");
@@ -82,6 +81,14 @@ async fn a_change_on_one_replica_reaches_streams_on_another() {
     let mut stream = app
         .client
         .get(format!("{replica}/api/v1/events"))
+        .bearer_auth(
+            app.key(
+                fixture.location.id,
+                &[inbox_domain::auth::Scope::ActionsRead],
+                None,
+            )
+            .await,
+        )
         .send()
         .await
         .expect("connected");

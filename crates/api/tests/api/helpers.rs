@@ -7,6 +7,7 @@ use inbox_api::{
     services::bus::EventBus,
     startup::{Application, ServeSettings},
 };
+use inbox_domain::auth::Scope;
 use reqwest::StatusCode;
 use rstest_reuse::template;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
@@ -42,6 +43,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: ManualClock,
     pub bus: EventBus,
+    /// The bearer token the request helpers send, once a test has one.
+    token: std::sync::Mutex<Option<String>>,
     _database: TestDatabase,
 }
 
@@ -55,11 +58,39 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// From now on, the request helpers authenticate with `token`.
+    pub fn use_token(&self, token: &str) {
+        *self.token.lock().expect("token lock") = Some(token.to_owned());
+    }
+
+    /// A request to `path`, with the current token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match self.token.lock().expect("token lock").as_deref() {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// A new API key of `location_id` with `scopes`.
+    pub async fn key(&self, location_id: Uuid, scopes: &[Scope], agent_id: Option<Uuid>) -> String {
+        inbox_api::services::auth::create_api_key(
+            &self.db,
+            location_id,
+            "test",
+            scopes,
+            agent_id,
+            self.now(),
+        )
+        .await
+        .expect("key created")
+        .token
+    }
+
     /// GETs `path` and returns the status and the JSON body.
     pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
         let response = self
-            .client
-            .get(self.url(path))
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .expect("request sent");
@@ -76,8 +107,7 @@ impl TestApp {
         body: &Value,
     ) -> (StatusCode, Value) {
         let response = self
-            .client
-            .request(method, self.url(path))
+            .request(method, path)
             .json(body)
             .send()
             .await
@@ -100,9 +130,11 @@ impl TestApp {
         let settings = ServeSettings {
             bind: "127.0.0.1:0".into(),
             spa_dir: PathBuf::from("/nonexistent"),
-            location_slug: "demo".into(),
             workers: Some(1),
             sweep_interval: None,
+            session_lifetime: Duration::hours(12),
+            propose_per_minute: 1000,
+            sign_in_per_minute: 5,
         };
         let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
             .await
@@ -122,8 +154,7 @@ impl TestApp {
     /// GETs `path`, expecting a problem+json error with `status`; returns the problem.
     pub async fn get_problem(&self, path: &str, status: StatusCode) -> Value {
         let response = self
-            .client
-            .get(self.url(path))
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .expect("request sent");
@@ -152,9 +183,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let settings = ServeSettings {
         bind: "127.0.0.1:0".into(),
         spa_dir: PathBuf::from("/nonexistent"),
-        location_slug: "demo".into(),
         workers: Some(1),
         sweep_interval: None,
+        session_lifetime: Duration::hours(12),
+        propose_per_minute: 1000,
+        sign_in_per_minute: 5,
     };
     let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))
         .await
@@ -168,6 +201,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         db,
         clock,
         bus,
+        token: std::sync::Mutex::new(None),
         _database: database,
     }
 }
@@ -317,6 +351,7 @@ impl Fixture {
             .exec(&app.db)
             .await
             .expect("agent inserted");
+        app.use_token(&app.key(location.id, Scope::ALL, None).await);
         Fixture {
             location,
             customer,

@@ -38,7 +38,12 @@ async fn seeding_the_demo_twice_creates_it_once(#[case] backend: Backend) {
 #[apply(backends)]
 async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
-    seed::demo(&app.db, app.now()).await.expect("seeded");
+    let SeedReport::Created { agent_key, .. } =
+        seed::demo(&app.db, app.now()).await.expect("seeded")
+    else {
+        panic!("a fresh database is seeded");
+    };
+    app.use_token(&agent_key);
     for status in [
         "pending",
         "approved",

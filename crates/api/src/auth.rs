@@ -1,0 +1,255 @@
+//! Who is calling, and may they? Extractors in handler signatures: [`Caller`] authenticates
+//! (a bearer token, or the SPA's session cookie with its CSRF token), [`Authorized`] also
+//! checks one scope. Everything a caller reads or changes is in their own location.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    marker::PhantomData,
+    ops::Deref,
+    pin::Pin,
+    sync::{Mutex, PoisonError},
+};
+
+use actix_web::{dev::Payload, http::Method, web, FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
+use inbox_domain::auth::{Me, Scope, UserView};
+
+use crate::{
+    db::entities::locations,
+    error::ApiError,
+    services::{
+        self,
+        auth::{AuthError, Authenticated, Principal},
+        Actor,
+    },
+    startup::AppState,
+    store::parse_stored,
+};
+
+/// The cookie that carries the SPA's session token.
+pub const SESSION_COOKIE: &str = "inbox_session";
+/// The header that must repeat the session's CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Authenticated);
+
+impl Caller {
+    /// The caller's location: the only one they can see.
+    pub fn location(&self) -> &locations::Model {
+        &self.0.location
+    }
+
+    /// How the caller is recorded in an action's history.
+    pub fn actor(&self) -> Actor {
+        match &self.0.principal {
+            Principal::User { user, .. } => Actor(format!("user:{}", user.id)),
+            Principal::Key(key) => Actor(format!("key:{}", key.id)),
+        }
+    }
+
+    /// The agent an agent's key proposes as.
+    pub fn agent_id(&self) -> Option<uuid::Uuid> {
+        match &self.0.principal {
+            Principal::Key(key) => key.agent_id,
+            Principal::User { .. } => None,
+        }
+    }
+
+    pub fn has(&self, scope: Scope) -> bool {
+        self.0.scopes.contains(&scope)
+    }
+
+    /// The caller as `GET /api/v1/auth/me` shows them.
+    pub fn me(&self) -> Result<Me, ApiError> {
+        let location = inbox_domain::auth::LocationSummary {
+            id: self.0.location.id,
+            slug: self.0.location.slug.clone(),
+            name: self.0.location.name.clone(),
+        };
+        let (user, api_key, csrf_token, expires_at) = match &self.0.principal {
+            Principal::User { user, session } => (
+                Some(UserView {
+                    id: user.id,
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    role: parse_stored(&user.role)?,
+                }),
+                None,
+                Some(session.csrf_token.clone()),
+                Some(session.expires_at),
+            ),
+            Principal::Key(key) => (None, Some(services::auth::key_view(key)?), None, None),
+        };
+        Ok(Me {
+            location,
+            user,
+            api_key,
+            scopes: self.0.scopes.clone(),
+            csrf_token,
+            expires_at,
+        })
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized(detail.to_owned())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let authorization = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .map(|value| value.to_str().unwrap_or_default().to_owned());
+        let cookie = req
+            .cookie(SESSION_COOKIE)
+            .map(|cookie| cookie.value().to_owned());
+        let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let csrf = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
+            let (token, from_cookie) = match (authorization, cookie) {
+                (Some(header), _) => match header.strip_prefix("Bearer ") {
+                    Some(token) => (token.trim().to_owned(), false),
+                    None => {
+                        return Err(unauthorized(
+                            "Send the token as `Authorization: Bearer <token>`.",
+                        ))
+                    }
+                },
+                (None, Some(cookie)) => (cookie, true),
+                (None, None) => {
+                    return Err(unauthorized(
+                        "Sign in, or send an API key as `Authorization: Bearer <token>`.",
+                    ))
+                }
+            };
+            let authenticated = services::auth::authenticate(&state.db, &token, state.clock.now())
+                .await
+                .map_err(|error| match error {
+                    AuthError::BadToken | AuthError::BadCredentials => {
+                        unauthorized("The token is unknown, revoked or expired; sign in again.")
+                    }
+                    AuthError::Service(error) => error.into(),
+                })?;
+            // A cookie rides along with any request the browser makes, even one another site
+            // triggers; only the SPA knows the CSRF token to repeat.
+            if from_cookie && changes_state {
+                let expected = match &authenticated.principal {
+                    Principal::User { session, .. } => Some(session.csrf_token.as_str()),
+                    Principal::Key(_) => None,
+                };
+                if expected.is_none() || csrf.as_deref() != expected {
+                    return Err(ApiError::Forbidden(format!(
+                        "Send the session's CSRF token in `{CSRF_HEADER}` (see GET /api/v1/auth/me)."
+                    )));
+                }
+            }
+            Ok(Caller(authenticated))
+        })
+    }
+}
+
+/// A scope a handler needs.
+pub trait NeedsScope {
+    const SCOPE: Scope;
+}
+
+/// Reading actions, customers, agents, metrics and events.
+pub struct Read;
+/// Proposing actions and reporting what followed them.
+pub struct Propose;
+/// Deciding actions and editing drafts.
+pub struct Review;
+/// Configuring agents and API keys.
+pub struct Admin;
+
+impl NeedsScope for Read {
+    const SCOPE: Scope = Scope::ActionsRead;
+}
+impl NeedsScope for Propose {
+    const SCOPE: Scope = Scope::ActionsPropose;
+}
+impl NeedsScope for Review {
+    const SCOPE: Scope = Scope::ActionsReview;
+}
+impl NeedsScope for Admin {
+    const SCOPE: Scope = Scope::AgentsAdmin;
+}
+
+/// A caller holding the scope `S`.
+pub struct Authorized<S>(pub Caller, PhantomData<S>);
+
+impl<S> Deref for Authorized<S> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+impl<S: NeedsScope + 'static> FromRequest for Authorized<S> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if !caller.has(S::SCOPE) {
+                return Err(ApiError::Forbidden(format!(
+                    "This needs the `{}` scope.",
+                    S::SCOPE
+                )));
+            }
+            Ok(Authorized(caller, PhantomData))
+        })
+    }
+}
+
+/// Fixed one-minute windows per key (an API key, an email, an address). Counts live in this
+/// process: with several replicas each allows the limit.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        RateLimiter {
+            per_minute,
+            windows: Mutex::default(),
+        }
+    }
+
+    /// Counts one request for `key`; a 429 with the seconds to wait once over the limit.
+    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+        let minute = now.timestamp().div_euclid(60);
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() > 10_000 {
+            windows.retain(|_, (window, _)| *window == minute);
+        }
+        let (window, count) = windows.entry(key.to_owned()).or_insert((minute, 0));
+        if *window != minute {
+            (*window, *count) = (minute, 0);
+        }
+        if *count >= self.per_minute {
+            let retry_after = u64::try_from(60 - now.timestamp().rem_euclid(60)).unwrap_or(60);
+            return Err(ApiError::TooManyRequests { retry_after });
+        }
+        *count += 1;
+        Ok(())
+    }
+}

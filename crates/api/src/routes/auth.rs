@@ -1,0 +1,198 @@
+use actix_web::{
+    cookie::{time, Cookie, SameSite},
+    delete, get, post, web, HttpRequest, HttpResponse,
+};
+use inbox_domain::auth::{ApiKey, CreateApiKey, CreatedApiKey, Me, SignIn};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Admin, Authorized, Caller, SESSION_COOKIE},
+    error::{ApiError, Problem},
+    json::Json,
+    services::{
+        self,
+        auth::{AuthError, Principal},
+    },
+    startup::AppState,
+};
+
+fn session_cookie(
+    request: &HttpRequest,
+    value: String,
+    max_age: time::Duration,
+) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(request.connection_info().scheme() == "https")
+        .max_age(max_age)
+        .finish()
+}
+
+/// Sign in with email and password. The session travels in an HttpOnly cookie; the answer says
+/// who signed in and carries the CSRF token to send with every change.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignIn,
+    security(()),
+    responses(
+        (status = 200, description = "Signed in; the `inbox_session` cookie is set.", body = Me),
+        (status = 400, description = "Malformed body.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The email or password is wrong.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/sign-in")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: Json<SignIn>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let email = body.value.email.trim().to_lowercase();
+    state
+        .sign_in_limiter
+        .check(&format!("email:{email}"), now)?;
+    if let Some(peer) = request.peer_addr() {
+        state
+            .sign_in_limiter
+            .check(&format!("address:{}", peer.ip()), now)?;
+    }
+    let (token, authenticated) = services::auth::sign_in(
+        &state.db,
+        &email,
+        &body.value.password,
+        now,
+        state.session_lifetime,
+    )
+    .await
+    .map_err(|error| match error {
+        AuthError::BadCredentials | AuthError::BadToken => {
+            ApiError::Unauthorized("The email or password is wrong.".into())
+        }
+        AuthError::Service(error) => error.into(),
+    })?;
+    let me = Caller(authenticated).me()?;
+    let max_age = time::Duration::seconds(state.session_lifetime.num_seconds());
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(&request, token, max_age))
+        .json(me))
+}
+
+/// End the session now.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared."),
+        (status = 401, description = "Not signed in.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A cookie without its CSRF token.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/sign-out")]
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    if let Principal::User { session, .. } = &caller.0.principal {
+        services::auth::sign_out(&state.db, session.id, state.clock.now()).await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(session_cookie(
+            &request,
+            String::new(),
+            time::Duration::ZERO,
+        ))
+        .finish())
+}
+
+/// Who the caller is: their location, person or key, scopes and (for a session) CSRF token.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller.", body = Me),
+        (status = 401, description = "Not signed in, or an unknown, revoked or expired token.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/me")]
+pub async fn get_me(caller: Caller) -> Result<web::Json<Me>, ApiError> {
+    Ok(web::Json(caller.me()?))
+}
+
+/// The location's API keys, without their secrets.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Every key, newest first.", body = Vec<ApiKey>),
+        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    caller: Authorized<Admin>,
+) -> Result<web::Json<Vec<ApiKey>>, ApiError> {
+    Ok(web::Json(
+        services::auth::list_api_keys(&state.db, caller.location().id).await?,
+    ))
+}
+
+/// Make an API key. Its token is in this answer only: it is stored as a hash.
+#[utoipa::path(
+    tag = "auth",
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "The key and its token.", body = CreatedApiKey),
+        (status = 400, description = "Malformed body (e.g. an unknown scope).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A blank name, no scopes, or an agent of another location.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    caller: Authorized<Admin>,
+    body: Json<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let created = services::auth::create_api_key(
+        &state.db,
+        caller.location().id,
+        &body.value.name,
+        &body.value.scopes,
+        body.value.agent_id,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Revoke an API key: it stops working with the next request.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = Uuid, Path, description = "The key's id.")),
+    responses(
+        (status = 200, description = "The revoked key.", body = ApiKey),
+        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such key in this location.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    caller: Authorized<Admin>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApiKey>, ApiError> {
+    let key = services::auth::revoke_api_key(
+        &state.db,
+        caller.location().id,
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(web::Json(key))
+}
