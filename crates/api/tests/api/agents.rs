@@ -68,7 +68,9 @@ async fn agents_are_listed_and_their_trust_settings_change(#[case] backend: Back
 async fn a_customer_comes_with_history_and_actions(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let inbox_api::seed::SeedReport::Created { agent_key, .. } =
-        inbox_api::seed::demo(&app.db, app.now()).await.expect("seeded")
+        inbox_api::seed::demo(&app.db, app.now())
+            .await
+            .expect("seeded")
     else {
         panic!("a fresh database is seeded");
     };

@@ -176,11 +176,16 @@ impl TestApp {
 
 /// Starts the server on a free port against a fresh, migrated database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `tune`.
+pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let database = TestDatabase::create(backend).await;
     let db = db::connect(&database.url).await.expect("connected");
     db::migrate(&db).await.expect("migrated");
     let clock = ManualClock::new(start_time());
-    let settings = ServeSettings {
+    let mut settings = ServeSettings {
         bind: "127.0.0.1:0".into(),
         spa_dir: PathBuf::from("/nonexistent"),
         workers: Some(1),
@@ -189,6 +194,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         propose_per_minute: 1000,
         sign_in_per_minute: 5,
     };
+    tune(&mut settings);
     let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))
         .await
         .expect("server built");

@@ -13,5 +13,6 @@ mod metrics;
 mod openapi;
 mod propose;
 mod review;
+mod security;
 mod seed;
 mod time;

@@ -39,7 +39,9 @@ async fn approving_records_who_when_and_the_first_review(#[case] backend: Backen
         (event["from_status"].clone(), event["to_status"].clone()),
         (json!("pending"), json!("approved"))
     );
-    assert!(event["actor"].as_str().is_some_and(|actor| actor.starts_with("key:")));
+    assert!(event["actor"]
+        .as_str()
+        .is_some_and(|actor| actor.starts_with("key:")));
     let (_, metrics) = app.get_json("/api/v1/metrics").await;
     assert_eq!(metrics["approved_today"], 1);
     assert_eq!(metrics["avg_review_time_seconds"], json!(1800.0));

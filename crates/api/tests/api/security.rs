@@ -1,0 +1,765 @@
+use chrono::Duration;
+use inbox_api::{
+    db::entities::{agents, customers, locations},
+    services::auth::create_user,
+};
+use inbox_domain::auth::{Role, Scope};
+use reqwest::{Method, StatusCode};
+use rstest_reuse::apply;
+use sea_orm::{EntityTrait, IntoActiveModel};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{backends, proposal, spawn_app, spawn_app_with, Backend, Fixture, TestApp};
+
+/// A second location with its own customer, agent and action: nothing of it may show through.
+async fn other_location(app: &TestApp, fixture: &Fixture) -> (Fixture, Uuid) {
+    let location = locations::Model {
+        id: Uuid::now_v7(),
+        slug: "elsewhere".into(),
+        ..fixture.location.clone()
+    };
+    locations::Entity::insert(location.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("location");
+    let customer = customers::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        ..fixture.customer.clone()
+    };
+    customers::Entity::insert(customer.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("customer");
+    let agent = agents::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        ..fixture.agent.clone()
+    };
+    agents::Entity::insert(agent.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("agent");
+    let other = Fixture {
+        location,
+        customer,
+        agent,
+    };
+    let action = other.action(app, app.now(), |_| {}).await;
+    (other, action.id)
+}
+
+async fn call(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    body: &Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method.clone(), app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if !body.is_null() {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status();
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t == "text/event-stream");
+    let body = if is_stream {
+        Value::Null
+    } else {
+        response.json().await.unwrap_or(Value::Null)
+    };
+    (status, body)
+}
+
+/// Every endpoint × (no token, bad token, a key without the scope, another location's object,
+/// the right caller).
+#[apply(backends)]
+async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (other, foreign_action) = other_location(&app, &fixture).await;
+    let foreign_key_id = inbox_api::services::auth::create_api_key(
+        &app.db,
+        other.location.id,
+        "theirs",
+        &[Scope::ActionsRead],
+        None,
+        app.now(),
+    )
+    .await
+    .expect("key")
+    .key
+    .id;
+
+    let endpoints: Vec<(Method, &str, Value, Scope, StatusCode)> = vec![
+        (
+            Method::GET,
+            "/api/v1/actions",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions",
+            proposal(&fixture),
+            Scope::ActionsPropose,
+            StatusCode::CREATED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/actions/{pending}",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/actions/{pending}",
+            json!({"expected_version": 1, "subject": "Edited"}),
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{pending}/preview",
+            json!({}),
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{pending}/approve",
+            json!({}),
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{pending}/reject",
+            json!({"reason": "poor_timing"}),
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{pending}/snooze",
+            json!({"duration": "1h"}),
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/bulk",
+            json!({"op": "approve", "ids": ["{pending}"]}),
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{sent}/outcome",
+            json!({"kind": "payment_made", "occurred_at": app.now()}),
+            Scope::ActionsPropose,
+            StatusCode::CREATED,
+        ),
+        (
+            Method::POST,
+            "/api/v1/actions/{sent}/responses",
+            json!({"conversation_id": "c1", "excerpt": "Thanks", "received_at": app.now()}),
+            Scope::ActionsPropose,
+            StatusCode::CREATED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/agents",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/agents/{agent}",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/agents/{agent}",
+            json!({"enabled": true}),
+            Scope::AgentsAdmin,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/customers/{customer}",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/metrics",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/events",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/api-keys",
+            Value::Null,
+            Scope::AgentsAdmin,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/api-keys",
+            json!({"name": "new", "scopes": ["actions:read"]}),
+            Scope::AgentsAdmin,
+            StatusCode::CREATED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/api-keys/{key}",
+            Value::Null,
+            Scope::AgentsAdmin,
+            StatusCode::OK,
+        ),
+    ];
+
+    for (method, template, body, scope, ok) in endpoints {
+        let pending = fixture.action(&app, app.now(), |_| {}).await.id;
+        let sent = fixture
+            .action(&app, app.now(), |a| a.status = "approved".into())
+            .await
+            .id;
+        let own_key = inbox_api::services::auth::create_api_key(
+            &app.db,
+            fixture.location.id,
+            "victim",
+            &[Scope::ActionsRead],
+            None,
+            app.now(),
+        )
+        .await
+        .expect("key")
+        .key
+        .id;
+        let fill = |text: &str, foreign: bool| {
+            let pick = |own: Uuid, theirs: Uuid| if foreign { theirs } else { own }.to_string();
+            text.replace("{pending}", &pick(pending, foreign_action))
+                .replace("{sent}", &pick(sent, foreign_action))
+                .replace("{agent}", &pick(fixture.agent.id, other.agent.id))
+                .replace("{customer}", &pick(fixture.customer.id, other.customer.id))
+                .replace("{key}", &pick(own_key, foreign_key_id))
+        };
+        let path = fill(template, false);
+        let body_for = |foreign: bool| {
+            serde_json::from_str::<Value>(&fill(&body.to_string(), foreign)).expect("json")
+        };
+        let label = format!("{method} {template}");
+
+        let (status, problem) = call(&app, &method, &path, &body_for(false), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{label} without a token");
+        assert_eq!(problem["type"], "urn:ai-inbox:problem:unauthorized");
+        let (status, _) = call(
+            &app,
+            &method,
+            &path,
+            &body_for(false),
+            Some("inbox_key_not-a-real-key"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{label} with a bad token");
+
+        let others: Vec<Scope> = Scope::ALL.iter().copied().filter(|s| *s != scope).collect();
+        let without = app.key(fixture.location.id, &others, None).await;
+        let (status, problem) = call(&app, &method, &path, &body_for(false), Some(&without)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{label} without `{scope}`");
+        assert_eq!(problem["type"], "urn:ai-inbox:problem:forbidden");
+
+        let right = app.key(fixture.location.id, &[scope], None).await;
+        if template.contains('{') || template == "/api/v1/actions/bulk" {
+            let (status, body) = call(
+                &app,
+                &method,
+                &fill(template, true),
+                &body_for(true),
+                Some(&right),
+            )
+            .await;
+            if template == "/api/v1/actions/bulk" {
+                assert_eq!(
+                    body["results"][0]["error"]["status"], 404,
+                    "{label}: another location's id"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{label} on another location's object: {body}"
+                );
+            }
+        }
+        let (status, body) = call(&app, &method, &path, &body_for(false), Some(&right)).await;
+        assert_eq!(status, ok, "{label} as the right caller: {body}");
+        if template == "/api/v1/actions" && method == Method::GET {
+            assert!(
+                !body.to_string().contains(&foreign_action.to_string()),
+                "lists hold only the caller's location"
+            );
+        }
+    }
+
+    // Proposing for another location's customer or agent finds nothing there.
+    let proposer = app
+        .key(fixture.location.id, &[Scope::ActionsPropose], None)
+        .await;
+    let mut foreign = proposal(&fixture);
+    foreign["customer_id"] = json!(other.customer.id);
+    foreign["agent_id"] = json!(other.agent.id);
+    let (status, problem) = call(
+        &app,
+        &Method::POST,
+        "/api/v1/actions",
+        &foreign,
+        Some(&proposer),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["agent_id", "customer_id"]);
+    let reader = app
+        .key(fixture.location.id, &[Scope::ActionsRead], None)
+        .await;
+    let (_, metrics) = call(
+        &app,
+        &Method::GET,
+        "/api/v1/metrics",
+        &Value::Null,
+        Some(&reader),
+    )
+    .await;
+    assert!(metrics["by_agent"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .all(|a| a["agent"]["id"] != json!(other.agent.id)));
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    let header = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find(|h| h.starts_with("inbox_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(header.contains("HttpOnly"), "{header}");
+    assert!(header.contains("SameSite=Strict"), "{header}");
+    header.split(';').next().expect("name=value").to_owned()
+}
+
+#[apply(backends)]
+async fn reviewers_sign_in_with_a_cookie_that_needs_its_csrf_token_to_change_anything(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let password = "correct horse battery staple";
+    create_user(
+        &app.db,
+        fixture.location.id,
+        "Sam@Example.com",
+        "Sam",
+        Role::Reviewer,
+        password,
+        app.now(),
+    )
+    .await
+    .expect("user");
+    let action = fixture.action(&app, app.now(), |_| {}).await;
+    let sign_in = |email: &str, password: &str| {
+        app.client
+            .post(app.url("/api/v1/auth/sign-in"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+
+    let wrong = sign_in("sam@example.com", "wrong password!")
+        .await
+        .expect("sent");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let unknown = sign_in("nobody@example.com", password).await.expect("sent");
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let unknown: Value = unknown.json().await.expect("json");
+    assert_eq!(
+        unknown["detail"], "The email or password is wrong.",
+        "no hint which was wrong"
+    );
+
+    let signed_in = sign_in("sam@example.com", password).await.expect("sent");
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = session_cookie(&signed_in);
+    let me: Value = signed_in.json().await.expect("json");
+    assert_eq!(me["user"]["email"], "sam@example.com");
+    assert_eq!(me["scopes"], json!(["actions:read", "actions:review"]));
+    let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();
+    assert!(!me.to_string().contains(password));
+    assert!(
+        !me.to_string()
+            .contains(cookie.trim_start_matches("inbox_session=")),
+        "the token stays in the cookie"
+    );
+
+    let with_cookie = |method: Method, path: &str| {
+        app.client
+            .request(method, app.url(path))
+            .header("cookie", &cookie)
+    };
+    let list = with_cookie(Method::GET, "/api/v1/actions")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(list.status(), StatusCode::OK);
+    let approve = format!("/api/v1/actions/{}/approve", action.id);
+    let forged = with_cookie(Method::POST, &approve)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "a cookie alone cannot change anything"
+    );
+    let approved = with_cookie(Method::POST, &approve)
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(approved.status(), StatusCode::OK);
+    let approved: Value = approved.json().await.expect("json");
+    assert_eq!(
+        approved["history"]
+            .as_array()
+            .and_then(|h| h.last())
+            .expect("an event")["actor"],
+        format!("user:{}", me["user"]["id"].as_str().expect("id"))
+    );
+    let admin_only = with_cookie(Method::GET, "/api/v1/api-keys")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        admin_only.status(),
+        StatusCode::FORBIDDEN,
+        "reviewers do not manage keys"
+    );
+
+    let signed_out = with_cookie(Method::POST, "/api/v1/auth/sign-out")
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    let after = with_cookie(Method::GET, "/api/v1/actions")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "signing out ends the session at once"
+    );
+
+    let again = sign_in("sam@example.com", password).await.expect("sent");
+    let cookie = session_cookie(&again);
+    app.clock.advance(Duration::hours(12));
+    let expired = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        expired.status(),
+        StatusCode::UNAUTHORIZED,
+        "sessions expire"
+    );
+}
+
+#[apply(backends)]
+async fn a_revoked_key_stops_working_at_once(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (status, created) = app
+        .post_json(
+            "/api/v1/api-keys",
+            &json!({"name": "billing", "scopes": ["actions:read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let token = created["token"].as_str().expect("token").to_owned();
+    assert!(token.starts_with("inbox_key_"));
+    let (_, listed) = app.get_json("/api/v1/api-keys").await;
+    assert!(
+        !listed.to_string().contains(&token),
+        "a key's secret is shown once only"
+    );
+
+    let (status, _) = call(
+        &app,
+        &Method::GET,
+        "/api/v1/actions",
+        &Value::Null,
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, revoked) = app
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{}", created["id"].as_str().expect("id")),
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(revoked["revoked_at"], json!(app.now()));
+    let (status, _) = call(
+        &app,
+        &Method::GET,
+        "/api/v1/actions",
+        &Value::Null,
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let _ = fixture;
+}
+
+#[apply(backends)]
+async fn an_agents_key_proposes_only_as_that_agent(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let other_agent = agents::Model {
+        id: Uuid::now_v7(),
+        slug: "other".into(),
+        ..fixture.agent.clone()
+    };
+    agents::Entity::insert(other_agent.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("agent");
+    let key = app
+        .key(
+            fixture.location.id,
+            &[Scope::ActionsPropose],
+            Some(fixture.agent.id),
+        )
+        .await;
+
+    let mut as_other = proposal(&fixture);
+    as_other["agent_id"] = json!(other_agent.id);
+    let (status, _) = call(
+        &app,
+        &Method::POST,
+        "/api/v1/actions",
+        &as_other,
+        Some(&key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let mut implied = proposal(&fixture);
+    implied.as_object_mut().expect("object").remove("agent_id");
+    let (status, action) = call(&app, &Method::POST, "/api/v1/actions", &implied, Some(&key)).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["agent"]["id"], json!(fixture.agent.id));
+}
+
+#[apply(backends)]
+async fn sign_in_and_proposing_are_rate_limited(#[case] backend: Backend) {
+    let app = spawn_app_with(backend, |settings| settings.propose_per_minute = 2).await;
+    let fixture = Fixture::new(&app).await;
+    for _ in 0..2 {
+        let (status, _) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let limited = app
+        .request(Method::POST, "/api/v1/actions")
+        .json(&proposal(&fixture))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after));
+    app.clock.advance(Duration::seconds(
+        i64::try_from(retry_after).expect("small"),
+    ));
+    let (status, _) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "the next minute is open again");
+
+    let attempt = || {
+        app.client
+            .post(app.url("/api/v1/auth/sign-in"))
+            .json(&json!({"email": "x@example.com", "password": "guess-guess"}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            attempt().await.expect("sent").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let blocked = attempt().await.expect("sent");
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.headers().contains_key("retry-after"));
+}
+
+/// The real binary, as operators run it: the seed's key and a CLI token work, and neither they
+/// nor a password ever reach the logs.
+#[tokio::test]
+async fn secrets_never_reach_the_logs() {
+    use std::process::{Command, Stdio};
+    use tokio::io::AsyncBufReadExt;
+
+    let dir = tempfile::tempdir().expect("folder");
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("inbox.db").display()
+    );
+    let binary = env!("CARGO_BIN_EXE_inbox");
+    let seeded = Command::new(binary)
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &database)
+        .output()
+        .expect("seed ran");
+    let seeded = String::from_utf8(seeded.stdout).expect("utf-8");
+    let agent_key = seeded
+        .split_whitespace()
+        .find(|w| w.starts_with("inbox_key_"))
+        .expect("the seed prints the demo key")
+        .to_owned();
+    let token = Command::new(binary)
+        .args([
+            "token",
+            "create",
+            "--location",
+            "demo",
+            "--scope",
+            "actions:read",
+        ])
+        .env("DATABASE_URL", &database)
+        .output()
+        .expect("token created");
+    let token = String::from_utf8(token.stdout)
+        .expect("utf-8")
+        .lines()
+        .last()
+        .expect("a last line")
+        .to_owned();
+    assert!(
+        token.starts_with("inbox_key_"),
+        "the token is alone on the last line: {token}"
+    );
+
+    let log = dir.path().join("server.log");
+    let mut server = tokio::process::Command::new(binary)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--spa-dir",
+            "/nonexistent",
+        ])
+        .env("DATABASE_URL", &database)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server started");
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("stdout readable")
+            .expect("the server prints its address");
+        if let Some(base) = line.strip_prefix("listening on ") {
+            break base.to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let listed = client
+        .get(format!("{base}/api/v1/actions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(listed.status(), StatusCode::OK);
+    let agents = client
+        .get(format!("{base}/api/v1/agents"))
+        .bearer_auth(&agent_key)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(agents.status(), StatusCode::OK);
+    let signed_in = client
+        .post(format!("{base}/api/v1/auth/sign-in"))
+        .json(&json!({"email": inbox_api::seed::DEMO_EMAIL, "password": inbox_api::seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let session = session_cookie(&signed_in);
+    let bad = client
+        .get(format!("{base}/api/v1/actions?cursor={token}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    server.kill().await.expect("stopped");
+
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.contains("/api/v1/auth/sign-in"),
+        "requests are logged"
+    );
+    for secret in [
+        token.as_str(),
+        agent_key.as_str(),
+        inbox_api::seed::DEMO_PASSWORD,
+        session.trim_start_matches("inbox_session="),
+    ] {
+        assert!(!logged.contains(secret), "a secret reached the log");
+    }
+}
