@@ -17,6 +17,9 @@ default:
 run: spa
     cargo build -p inbox-api
     ./target/debug/inbox seed --demo
+    @echo "Sign in at http://127.0.0.1:8080 as reviewer@demo.example with the password demo-reviewer."
+    @token=$(./target/debug/inbox token create --location demo --scope actions:read --scope actions:propose --name "just run" | tail -n 1) \
+        && echo "Try the API: curl -H 'Authorization: Bearer $token' 'http://127.0.0.1:8080/api/v1/actions?limit=5'"
     ./target/debug/inbox serve --spa-dir {{spa_dir}}
 
 # Every check CI runs: formatting, lints, unit, property, integration and browser tests.

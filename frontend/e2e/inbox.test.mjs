@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { start, screenshotDir } from "./harness.mjs";
 
+// The demo seed's reviewer.
+const EMAIL = "reviewer@demo.example";
+const PASSWORD = "demo-reviewer";
+
 let app;
 before(async () => {
   app = await start();
@@ -11,12 +15,33 @@ after(async () => {
   await app?.close();
 });
 
+async function signIn(page, password) {
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("the sign-in page refuses a wrong password and admits the demo reviewer", async () => {
+  const { page, baseUrl } = app;
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "sign-in.png") });
+
+  await signIn(page, "not the password");
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /email or password is wrong/);
+
+  await signIn(page, PASSWORD);
+  await page.locator(".metric").first().waitFor();
+  assert.match(await page.locator(".who").textContent(), /Demo Reviewer/);
+});
+
 test("the inbox shows the metrics bar and the demo's pending actions", async () => {
   const { page, baseUrl } = app;
   await page.goto(`${baseUrl}/`);
 
-  const metrics = page.getByRole("group");
-  await metrics.first().waitFor();
+  await page.locator(".metric").first().waitFor();
   const labels = await page.locator(".metric-label").allTextContents();
   assert.deepEqual(labels, ["Pending review", "Approved today", "Rejected today", "Avg. review time", "Approval rate"]);
 
@@ -34,6 +59,7 @@ test("the inbox shows the metrics bar and the demo's pending actions", async () 
   // The count in the metrics bar is the list's total, as the API computes both.
   const pendingReview = await page.getByRole("group", { name: "Pending review" }).locator(".metric-value").textContent();
   const response = await page.request.get(`${baseUrl}/api/v1/actions?status=pending&limit=1`);
+  assert.equal(response.status(), 200, "the session cookie authenticates the page's requests");
   assert.equal(Number(pendingReview), (await response.json()).total);
   assert.match(await page.locator(".count").textContent(), new RegExp(`^${pendingReview} pending$`));
 
@@ -44,7 +70,6 @@ test("the inbox shows the metrics bar and the demo's pending actions", async () 
   assert.match(await rows.first().locator("td").nth(9).textContent(), /remaining$/);
 
   await page.screenshot({ path: join(screenshotDir, "inbox.png"), fullPage: false });
-  assert.deepEqual(app.pageErrors, [], "no errors in the browser console");
 });
 
 test("an API failure is shown, not swallowed", async () => {
@@ -61,4 +86,15 @@ test("an API failure is shown, not swallowed", async () => {
   await alert.waitFor();
   assert.match(await alert.textContent(), /Internal server error/);
   await page.unroute("**/api/v1/actions?**");
+});
+
+test("signing out returns to the sign-in page", async () => {
+  const { page, baseUrl } = app;
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  const response = await page.request.get(`${baseUrl}/api/v1/actions`);
+  assert.equal(response.status(), 401, "the session is over");
+  // Only the deliberate failures above reached the console.
+  assert.ok(app.pageErrors.every((error) => /401|500|Unauthorized|Internal/.test(String(error))), String(app.pageErrors));
 });

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use inbox_domain::{
+    auth::Me,
     display::{customer_line, percent, short_duration, time_ago, time_remaining, truncate},
     dto::{ActionListItem, Page},
     metrics::Metrics,
@@ -16,12 +17,87 @@ const SUBJECT_WIDTH: usize = 40;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let me = LocalResource::new(api::me);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(me_now) => view! { <Inbox me=me_now on_signed_out=move || me.refetch()/> }.into_any(),
+                    Err(error) if error.needs_sign_in() => {
+                        view! { <SignInPage on_signed_in=move || me.refetch()/> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The sign-in form, shown until a reviewer signs in.
+#[component]
+fn SignInPage(on_signed_in: impl Fn() + Clone + 'static) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let on_signed_in = on_signed_in.clone();
+        leptos::task::spawn_local(async move {
+            match api::sign_in(email.get_untracked(), password.get_untracked()).await {
+                Ok(_) => on_signed_in(),
+                Err(failure) => {
+                    error.set(Some(failure.message));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <main class="sign-in">
+            <form class="sign-in-card" on:submit=submit aria-labelledby="sign-in-title">
+                <h1 id="sign-in-title">"AI Inbox"</h1>
+                <p class="muted">"Sign in to review what your AI agents propose."</p>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="username" required
+                    prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="password">"Password"</label>
+                <input id="password" type="password" autocomplete="current-password" required
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                {move || error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" class="primary" disabled=move || busy.get()>"Sign in"</button>
+            </form>
+        </main>
+    }
+}
+
+/// The inbox of a signed-in reviewer.
+#[component]
+fn Inbox(me: Me, on_signed_out: impl Fn() + Clone + 'static) -> impl IntoView {
     let metrics = LocalResource::new(api::metrics);
     let pending = LocalResource::new(|| api::actions(ActionStatus::Pending));
+    let who = me
+        .user
+        .as_ref()
+        .map_or_else(|| "API key".to_owned(), |user| user.name.clone());
+    let csrf = me.csrf_token.clone().unwrap_or_default();
+    let sign_out = move |_| {
+        let (csrf, on_signed_out) = (csrf.clone(), on_signed_out.clone());
+        leptos::task::spawn_local(async move {
+            // Signed out or not, reload who we are: a failure shows on the next screen.
+            let _ = api::sign_out(csrf).await;
+            on_signed_out();
+        });
+    };
     view! {
         <header class="topbar">
             <h1>"AI Inbox"</h1>
             <nav class="crumbs" aria-label="Breadcrumb">"Operations → AI Assistant → AI Inbox"</nav>
+            <span class="spacer"></span>
+            <span class="who">{format!("{who} · {}", me.location.name)}</span>
+            <button type="button" class="link" on:click=sign_out>"Sign out"</button>
         </header>
         <main>
             <Suspense fallback=|| view! { <MetricsBarSkeleton/> }>

@@ -8,6 +8,7 @@ use inbox_api::{
     db, seed,
     startup::{Application, ServeSettings},
 };
+use inbox_domain::auth::Scope;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
@@ -26,17 +27,38 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
     let db = db::connect(url).await?;
     db::migrate(&db).await?;
     seed::demo(&db, SystemClock.now()).await?;
+    let location = inbox_api::store::locations::find_by_slug(&db, seed::DEMO_LOCATION).await?;
+    let token = inbox_api::services::auth::create_api_key(
+        &db,
+        location.id,
+        "bench",
+        Scope::ALL,
+        None,
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("{error}"))?
+    .token;
     let settings = ServeSettings {
         bind: "127.0.0.1:0".into(),
         spa_dir: PathBuf::from("/nonexistent"),
-        location_slug: "demo".into(),
         workers: Some(2),
         sweep_interval: None,
+        session_lifetime: chrono::Duration::hours(1),
+        propose_per_minute: 1_000_000,
+        sign_in_per_minute: 10,
     };
     let app = Application::build(&settings, db, Arc::new(SystemClock)).await?;
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
 
     let agents: Value = client
         .get(format!("{base}/agents"))
