@@ -43,7 +43,7 @@ spa: tools
             --enable-reference-types --enable-multivalue --enable-mutable-globals \
             {{spa_dir}}/pkg/inbox_bg.wasm -o {{spa_dir}}/pkg/inbox_bg.wasm; \
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
-    cp frontend/index.html frontend/style.css frontend/favicon.svg {{spa_dir}}/
+    cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
     @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM gzipped"
 
 # Measure proposing, listing and bulk vs one-by-one review over HTTP, on SQLite and PostgreSQL.

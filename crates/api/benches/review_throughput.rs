@@ -47,6 +47,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,
+        cors_origins: Vec::new(),
     };
     let app = Application::build(&settings, db, Arc::new(SystemClock)).await?;
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());

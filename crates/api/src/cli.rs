@@ -126,6 +126,14 @@ struct ServeArgs {
     /// Sign-in attempts allowed per minute per email and per client address.
     #[arg(long, env = "INBOX_SIGN_IN_PER_MINUTE", default_value_t = 10)]
     sign_in_per_minute: u32,
+    /// A web origin allowed to call the API from a browser, e.g. `https://crm.example.com`
+    /// (repeat, or comma-separate in the variable). None by default.
+    #[arg(
+        long = "cors-origin",
+        env = "INBOX_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "INBOX_WORKERS")]
     workers: Option<usize>,
@@ -241,6 +249,7 @@ pub async fn run() -> anyhow::Result<()> {
                 session_lifetime: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
                 propose_per_minute: args.propose_per_minute,
                 sign_in_per_minute: args.sign_in_per_minute,
+                cors_origins: args.cors_origins,
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
             };

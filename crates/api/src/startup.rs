@@ -3,6 +3,7 @@
 
 use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Instant};
 
+use actix_cors::Cors;
 use actix_files::{Files, NamedFile};
 use actix_web::{
     body::MessageBody,
@@ -47,6 +48,8 @@ pub struct ServeSettings {
     pub propose_per_minute: u32,
     /// Sign-in attempts allowed per minute per email, and per client address.
     pub sign_in_per_minute: u32,
+    /// Web origins allowed to call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
     /// How often the timer sweep runs; `None` runs none (tests sweep by hand).
@@ -86,7 +89,9 @@ impl Application {
             sign_in_limiter: RateLimiter::new(settings.sign_in_per_minute),
         });
         let spa_dir = settings.spa_dir.clone();
-        let mut server = HttpServer::new(move || app(state.clone(), spa_dir.clone()));
+        let cors_origins = settings.cors_origins.clone();
+        let mut server =
+            HttpServer::new(move || app(state.clone(), spa_dir.clone(), &cors_origins));
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
@@ -127,6 +132,7 @@ where
 fn app(
     state: web::Data<AppState>,
     spa_dir: PathBuf,
+    cors_origins: &[String],
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -140,6 +146,8 @@ fn app(
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(query::path_error))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .wrap(cors(cors_origins))
+        .wrap(from_fn(content_security_policy))
         .wrap(security_headers())
         .wrap(from_fn(log_request))
         .into_utoipa_app();
@@ -190,6 +198,26 @@ fn spa(dir: PathBuf) -> actix_web::Scope {
     )
 }
 
+/// Cross-origin access for the configured origins only. Other origins get no CORS headers, so
+/// browsers keep them out, while same-origin requests (the SPA) are unaffected.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(
+            Cors::default().block_on_origin_mismatch(false),
+            |cors, origin| cors.allowed_origin(origin),
+        )
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "if-match",
+        ])
+        .expose_headers(["retry-after", "idempotent-replayed"])
+        .max_age(600)
+}
+
 /// Headers that stop the browser from sniffing content types, framing the app or leaking URLs.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
@@ -197,6 +225,26 @@ fn security_headers() -> DefaultHeaders {
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// The app runs only its own code: no inline scripts, no other origins. Swagger UI, which
+/// inlines its configuration, is left out.
+async fn content_security_policy(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+        style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+        form-action 'self'; frame-ancestors 'none'";
+    let is_docs = request.path().starts_with("/docs");
+    let mut response = next.call(request).await?;
+    if !is_docs {
+        response.headers_mut().insert(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            actix_web::http::header::HeaderValue::from_static(POLICY),
+        );
+    }
+    Ok(response)
 }
 
 /// One structured log line per request. The query string is left out: it may carry secrets.

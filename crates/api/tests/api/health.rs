@@ -62,7 +62,22 @@ async fn responses_carry_security_headers(#[case] backend: Backend) {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let policy = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{path}: {policy}"
+        );
     }
+    let docs = app
+        .client
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        !docs.headers().contains_key("content-security-policy"),
+        "Swagger UI inlines its configuration"
+    );
 }
 
 #[apply(backends)]

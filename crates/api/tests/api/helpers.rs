@@ -135,6 +135,7 @@ impl TestApp {
             session_lifetime: Duration::hours(12),
             propose_per_minute: 1000,
             sign_in_per_minute: 5,
+            cors_origins: Vec::new(),
         };
         let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
             .await
@@ -193,6 +194,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
         session_lifetime: Duration::hours(12),
         propose_per_minute: 1000,
         sign_in_per_minute: 5,
+        cors_origins: Vec::new(),
     };
     tune(&mut settings);
     let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))

@@ -763,3 +763,68 @@ async fn secrets_never_reach_the_logs() {
         assert!(!logged.contains(secret), "a secret reached the log");
     }
 }
+
+#[apply(backends)]
+async fn cross_origin_access_is_closed_unless_an_origin_is_configured(#[case] backend: Backend) {
+    let closed = spawn_app(backend).await;
+    let open = spawn_app_with(backend, |s| {
+        s.cors_origins = vec!["https://crm.example".into()]
+    })
+    .await;
+    let preflight = |app: &TestApp, origin: &str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/v1/actions"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight(&open, "https://crm.example").await.expect("sent");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://crm.example"
+    );
+    for (app, origin) in [
+        (&open, "https://evil.example"),
+        (&closed, "https://crm.example"),
+    ] {
+        let refused = preflight(app, origin).await.expect("sent");
+        assert!(
+            !refused
+                .headers()
+                .contains_key("access-control-allow-origin"),
+            "{origin}"
+        );
+        let read = app
+            .client
+            .get(app.url("/healthz"))
+            .header("Origin", origin)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            read.status(),
+            StatusCode::OK,
+            "the request itself is served"
+        );
+        assert!(
+            !read.headers().contains_key("access-control-allow-origin"),
+            "but the browser is not let in"
+        );
+    }
+}
+
+#[apply(backends)]
+async fn an_oversized_body_is_refused_whole(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut body = proposal(&fixture);
+    body["body"] = json!("x".repeat(1024 * 1024 + 1));
+    let (status, problem) = app.post_json("/api/v1/actions", &body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem["type"], "urn:ai-inbox:problem:payload-too-large");
+    assert_eq!(crate::helpers::action_count(&app).await, 0);
+}
