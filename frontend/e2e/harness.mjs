@@ -31,7 +31,8 @@ export async function start() {
     ...process.env,
     DATABASE_URL: `sqlite://${join(workDir, "inbox.db")}?mode=rwc`,
   };
-  execFileSync(binary, ["seed", "--demo"], { env, stdio: "ignore" });
+  const seeded = execFileSync(binary, ["seed", "--demo"], { env, encoding: "utf8" });
+  const agentKey = seeded.match(/inbox_key_\S+/)?.[0];
   const server = spawn(binary, ["serve", "--bind", "127.0.0.1:0", "--spa-dir", spaDir, "--workers", "1"], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
@@ -60,6 +61,7 @@ export async function start() {
   mkdirSync(screenshotDir, { recursive: true });
   return {
     baseUrl,
+    agentKey,
     page,
     pageErrors,
     async close() {
@@ -68,4 +70,19 @@ export async function start() {
       rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens `path` and steps past the introduction screen, which every fresh load shows. */
+export async function visit(page, baseUrl, path = "/") {
+  await page.goto(`${baseUrl}${path}`);
+  const intro = page.getByRole("button", { name: "Go to the inbox" });
+  await intro.waitFor();
+  await intro.click();
+}
+
+/** Signs in through the form as the demo reviewer. */
+export async function signIn(page, password = "demo-reviewer") {
+  await page.getByLabel("Email").fill("reviewer@demo.example");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }

@@ -1,19 +1,34 @@
-//! The inbox screen: the metrics bar and the pending list.
+//! The app: signing in, the shell (header, introduction, routes) and the live event stream.
 
-use chrono::Utc;
 use inbox_domain::{
     auth::Me,
-    display::{customer_line, percent, short_duration, time_ago, time_remaining, truncate},
-    dto::{ActionListItem, Page},
+    display::{percent, short_duration},
     metrics::Metrics,
-    ActionStatus, Priority,
 };
 use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use wasm_bindgen::{closure::Closure, JsCast};
 
 use crate::api::{self, ApiError};
 
-/// How many characters of a subject fit in its column.
-const SUBJECT_WIDTH: usize = 40;
+/// The signed-in reviewer, for every component that changes something.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub me: Me,
+    /// Sent as `X-CSRF-Token` with every change.
+    pub csrf: String,
+}
+
+/// What the live event stream keeps fresh.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    pub metrics: RwSignal<Option<Metrics>>,
+    /// Goes up with every change of any action: lists and panels reload on it.
+    pub changes: RwSignal<u64>,
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -22,7 +37,7 @@ pub fn App() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me_now) => view! { <Inbox me=me_now on_signed_out=move || me.refetch()/> }.into_any(),
+                    Ok(me_now) => view! { <Shell me=me_now on_signed_out=move || me.refetch()/> }.into_any(),
                     Err(error) if error.needs_sign_in() => {
                         view! { <SignInPage on_signed_in=move || me.refetch()/> }.into_any()
                     }
@@ -30,6 +45,106 @@ pub fn App() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Subscribes to the live event stream until the shell goes away.
+fn follow_events(live: Live) {
+    let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
+        return;
+    };
+    let on_metrics =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(data) = event.data().as_string() {
+                if let Ok(metrics) = serde_json::from_str::<Metrics>(&data) {
+                    live.metrics.set(Some(metrics));
+                }
+            }
+        });
+    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+        live.changes.update(|n| *n += 1);
+    });
+    for (name, callback) in [
+        ("metrics", &on_metrics),
+        ("action", &on_change),
+        ("resync", &on_change),
+    ] {
+        let _ = source.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+    }
+    // The callbacks live as long as the stream; both go when the shell does.
+    let stream = StoredValue::new_local((source, on_metrics, on_change));
+    on_cleanup(move || stream.with_value(|(source, _, _)| source.close()));
+}
+
+/// The signed-in app: header, introduction, pages.
+#[component]
+fn Shell(me: Me, on_signed_out: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let live = Live {
+        metrics: RwSignal::new(None),
+        changes: RwSignal::new(0),
+    };
+    provide_context(live);
+    provide_context(Session {
+        csrf: me.csrf_token.clone().unwrap_or_default(),
+        me: me.clone(),
+    });
+    follow_events(live);
+    // Shown on every fresh load of the page, as the product document asks.
+    let intro = RwSignal::new(true);
+    let who = me
+        .user
+        .as_ref()
+        .map_or_else(|| "API key".to_owned(), |user| user.name.clone());
+    let csrf = me.csrf_token.clone().unwrap_or_default();
+    let sign_out = move |_| {
+        let (csrf, on_signed_out) = (csrf.clone(), on_signed_out.clone());
+        leptos::task::spawn_local(async move {
+            // Signed out or not, reload who we are: a failure shows on the next screen.
+            let _ = api::sign_out(csrf).await;
+            on_signed_out();
+        });
+    };
+    view! {
+        <Router>
+            <header class="topbar">
+                <h1><a href="/">"AI Inbox"</a></h1>
+                <nav class="crumbs" aria-label="Breadcrumb">"Operations → AI Assistant → AI Inbox"</nav>
+                <span class="spacer"></span>
+                <a class="nav" href="/agents">"Agents"</a>
+                <span class="who">{format!("{who} · {}", me.location.name)}</span>
+                <button type="button" class="link" on:click=sign_out>"Sign out"</button>
+            </header>
+            {move || {
+                if intro.get() {
+                    view! { <Introduction on_dismiss=move || intro.set(false)/> }.into_any()
+                } else {
+                    view! {
+                        <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
+                            <Route path=path!("/") view=crate::inbox::InboxPage/>
+                            <Route path=path!("/agents") view=crate::pages::AgentsPage/>
+                            <Route path=path!("/customers/:id") view=crate::pages::CustomerPage/>
+                        </Routes>
+                    }
+                    .into_any()
+                }
+            }}
+        </Router>
+    }
+}
+
+/// The introduction screen of the product document.
+#[component]
+fn Introduction(on_dismiss: impl Fn() + 'static) -> impl IntoView {
+    view! {
+        <main class="intro">
+            <section class="intro-card" aria-labelledby="intro-title">
+                <h2 id="intro-title">"Welcome to the AI Inbox"</h2>
+                <p>
+                    "Your AI assistant continuously monitors your space and identifies opportunities to engage with customers — from payment reminders to lead follow-ups. Each proposed action appears here for your review and approval before anything is sent. You can edit messages, approve them as-is, or dismiss them. Over time, you can enable auto-execute for specific action types you trust."
+                </p>
+                <button type="button" class="primary" autofocus on:click=move |_| on_dismiss()>"Go to the inbox"</button>
+            </section>
+        </main>
     }
 }
 
@@ -73,58 +188,8 @@ fn SignInPage(on_signed_in: impl Fn() + Clone + 'static) -> impl IntoView {
     }
 }
 
-/// The inbox of a signed-in reviewer.
 #[component]
-fn Inbox(me: Me, on_signed_out: impl Fn() + Clone + 'static) -> impl IntoView {
-    let metrics = LocalResource::new(api::metrics);
-    let pending = LocalResource::new(|| api::actions(ActionStatus::Pending));
-    let who = me
-        .user
-        .as_ref()
-        .map_or_else(|| "API key".to_owned(), |user| user.name.clone());
-    let csrf = me.csrf_token.clone().unwrap_or_default();
-    let sign_out = move |_| {
-        let (csrf, on_signed_out) = (csrf.clone(), on_signed_out.clone());
-        leptos::task::spawn_local(async move {
-            // Signed out or not, reload who we are: a failure shows on the next screen.
-            let _ = api::sign_out(csrf).await;
-            on_signed_out();
-        });
-    };
-    view! {
-        <header class="topbar">
-            <h1>"AI Inbox"</h1>
-            <nav class="crumbs" aria-label="Breadcrumb">"Operations → AI Assistant → AI Inbox"</nav>
-            <span class="spacer"></span>
-            <span class="who">{format!("{who} · {}", me.location.name)}</span>
-            <button type="button" class="link" on:click=sign_out>"Sign out"</button>
-        </header>
-        <main>
-            <Suspense fallback=|| view! { <MetricsBarSkeleton/> }>
-                {move || Suspend::new(async move {
-                    match metrics.await {
-                        Ok(metrics) => view! { <MetricsBar metrics/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-            <section class="list" aria-label="Pending actions">
-                <h2 class="segment">"Pending"</h2>
-                <Suspense fallback=|| view! { <p class="loading" role="status">"Loading actions…"</p> }>
-                    {move || Suspend::new(async move {
-                        match pending.await {
-                            Ok(page) => view! { <ActionTable page/> }.into_any(),
-                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </section>
-        </main>
-    }
-}
-
-#[component]
-fn MetricsBar(metrics: Metrics) -> impl IntoView {
+pub fn MetricsBar(metrics: Metrics) -> impl IntoView {
     let tiles = [
         ("Pending review", metrics.pending_review.to_string()),
         ("Approved today", metrics.approved_today.to_string()),
@@ -160,80 +225,11 @@ fn MetricsBar(metrics: Metrics) -> impl IntoView {
 }
 
 #[component]
-fn MetricsBarSkeleton() -> impl IntoView {
+pub fn MetricsBarSkeleton() -> impl IntoView {
     view! { <section class="metrics loading" aria-busy="true" aria-label="Metrics">"Loading metrics…"</section> }
 }
 
 #[component]
-fn ErrorNotice(error: ApiError) -> impl IntoView {
+pub fn ErrorNotice(error: ApiError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.message}</p> }
-}
-
-const COLUMNS: [&str; 10] = [
-    "Subject",
-    "Customer",
-    "Criteria type",
-    "Action type",
-    "Channel",
-    "Confidence",
-    "Priority",
-    "Status",
-    "Created",
-    "Expires",
-];
-
-#[component]
-fn ActionTable(page: Page<ActionListItem>) -> impl IntoView {
-    if page.items.is_empty() {
-        return view! {
-            <div class="empty" role="status">
-                <h3>"No pending actions"</h3>
-                <p>"All caught up! No actions need review right now."</p>
-                <p>"Configure your AI agents to generate more activity."</p>
-            </div>
-        }
-        .into_any();
-    }
-    let now = Utc::now();
-    let total = page.total;
-    view! {
-        <table class="actions">
-            <thead>
-                <tr>{COLUMNS.map(|name| view! { <th scope="col">{name}</th> }).collect_view()}</tr>
-            </thead>
-            <tbody>
-                {page.items.into_iter().map(|item| view! { <ActionRow item now/> }).collect_view()}
-            </tbody>
-        </table>
-        <p class="count">{format!("{total} pending")}</p>
-    }
-    .into_any()
-}
-
-fn priority_class(priority: Priority) -> &'static str {
-    match priority {
-        Priority::Low => "badge priority-low",
-        Priority::Medium => "badge priority-medium",
-        Priority::High => "badge priority-high",
-        Priority::Critical => "badge priority-critical",
-    }
-}
-
-#[component]
-fn ActionRow(item: ActionListItem, now: chrono::DateTime<Utc>) -> impl IntoView {
-    let subject = truncate(&item.subject, SUBJECT_WIDTH);
-    view! {
-        <tr class="action-row" data-id=item.id.to_string()>
-            <td class="subject" title=item.subject.clone()>{subject}</td>
-            <td class="customer">{customer_line(&item.customer)}</td>
-            <td class="agent">{item.agent.name.clone()}</td>
-            <td>{item.action_type.label()}</td>
-            <td>{item.channel.map_or("—", |channel| channel.label())}</td>
-            <td class="numeric">{item.confidence.to_string()}</td>
-            <td><span class=priority_class(item.priority)>{item.priority.label()}</span></td>
-            <td><span class=format!("badge status-{}", item.status)>{item.status.label()}</span></td>
-            <td title=item.created_at.to_rfc3339()>{time_ago(item.created_at, now)}</td>
-            <td title=item.expires_at.to_rfc3339()>{time_remaining(item.expires_at, now)}</td>
-        </tr>
-    }
 }

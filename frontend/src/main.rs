@@ -2,6 +2,10 @@
 
 mod api;
 mod app;
+mod detail;
+mod inbox;
+mod pages;
+mod state;
 
 fn main() {
     console_error_panic_hook::set_once();

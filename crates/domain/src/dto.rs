@@ -87,6 +87,7 @@ pub struct Trigger {
     )]
     pub summary: String,
     /// Supporting data such as amounts and dates.
+    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({"invoice_number": "1234", "amount": "€120.00", "days_overdue": 5})))]
     pub data: serde_json::Value,
 }

@@ -1,0 +1,214 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { start, screenshotDir, visit, signIn } from "./harness.mjs";
+
+let app;
+before(async () => {
+  app = await start();
+  await app.page.goto(`${app.baseUrl}/`);
+  await signIn(app.page);
+  await app.page.getByRole("button", { name: "Go to the inbox" }).waitFor();
+});
+after(async () => {
+  await app?.close();
+});
+
+const panel = () => app.page.getByRole("complementary", { name: "Action detail" });
+
+/** Opens the first row of the list at `path`; returns the action's id. */
+async function openFirst(path) {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl, path);
+  const row = page.locator("tr.action-row").first();
+  await row.waitFor();
+  const id = await row.getAttribute("data-id");
+  await row.locator("button.row-link").click();
+  await panel().getByRole("heading", { name: "Message Draft" }).waitFor();
+  await page.waitForURL(new RegExp(`open=${id}`));
+  return id;
+}
+
+async function csrf() {
+  const me = await (await app.page.request.get(`${app.baseUrl}/api/v1/auth/me`)).json();
+  return me.csrf_token;
+}
+
+async function statusOf(id) {
+  const response = await app.page.request.get(`${app.baseUrl}/api/v1/actions/${id}`);
+  return (await response.json()).status;
+}
+
+test("an email's panel shows context and history beside the draft", async () => {
+  await openFirst("/?channel=email");
+  const context = panel().locator(".context");
+  for (const heading of ["Context & History", "Why this was proposed", "Confidence score", "Customer history"]) {
+    await context.getByRole("heading", { name: heading }).waitFor();
+  }
+  await context.getByRole("link", { name: "View full profile" }).waitFor();
+  const fields = await panel().locator(".draft dl.fields dt").allTextContents();
+  assert.deepEqual(fields, ["To", "From", "Subject", "Body", "Signature"]);
+  await panel().getByRole("heading", { name: "Variables" }).waitFor();
+  await app.page.screenshot({ path: join(screenshotDir, "detail-email.png") });
+});
+
+test("a call's panel shows the script, tone and duration", async () => {
+  await openFirst("/?channel=voice");
+  const fields = await panel().locator(".draft dl.fields dt").allTextContents();
+  assert.deepEqual(fields, ["To", "Script", "Tone", "Duration"]);
+  await app.page.screenshot({ path: join(screenshotDir, "detail-voice.png") });
+});
+
+test("Preview shows exactly what the customer will receive", async () => {
+  await openFirst("/?channel=email");
+  await panel().getByRole("button", { name: "Preview" }).click();
+  const preview = panel().getByRole("region", { name: "Preview" });
+  await preview.waitFor();
+  const text = await preview.textContent();
+  assert.ok(!text.includes("{{"), `no placeholder is left: ${text}`);
+  assert.match(text, /Northside team/, "the signature is appended");
+});
+
+test("Approve & Send asks for confirmation, then sends", async () => {
+  const id = await openFirst("/?channel=email");
+  await panel().getByRole("button", { name: "Approve & Send" }).click();
+  const dialog = app.page.getByRole("dialog", { name: "Send this action now?" });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Confirm & Send" }).click();
+  await panel().getByText("Approved and sent.").waitFor();
+  assert.equal(await statusOf(id), "approved");
+});
+
+test("Edit & Approve changes the draft in the editor, with variables from the sidebar", async () => {
+  const { page } = app;
+  const id = await openFirst("/?channel=email");
+  await panel().getByRole("button", { name: "Edit" }).click();
+  const body = panel().getByRole("textbox", { name: "Body" });
+  await body.click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(" See you soon, ");
+  await panel().getByRole("button", { name: "{{first_name}}" }).click();
+  await panel().getByRole("button", { name: "Bold" }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "editor.png") });
+  await panel().getByRole("button", { name: "Save & Send" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm & Send" }).click();
+  await panel().getByText("Approved and sent.").waitFor();
+  const sent = await (await page.request.get(`${app.baseUrl}/api/v1/actions/${id}`)).json();
+  assert.equal(sent.status, "approved");
+  assert.match(sent.draft.body, /See you soon, \{\{first_name\}\}/);
+  assert.ok(sent.history.some((event) => event.kind === "approved" && event.data.edit), "the edit is in the history");
+});
+
+test("Reject takes a reason and notes", async () => {
+  const id = await openFirst("/");
+  await panel().getByRole("button", { name: "Reject" }).click();
+  const form = panel().getByRole("form", { name: "Reject" });
+  await form.getByLabel("Reason").selectOption("poor_timing");
+  await form.getByLabel("Internal notes").fill("Wait until after the holidays.");
+  await form.getByRole("button", { name: "Reject" }).click();
+  await panel().getByText("Rejected.").waitFor();
+  const rejected = await (await app.page.request.get(`${app.baseUrl}/api/v1/actions/${id}`)).json();
+  assert.equal(rejected.decisions.rejection_reason, "poor_timing");
+  assert.equal(rejected.decisions.rejection_note, "Wait until after the holidays.");
+});
+
+test("Snooze offers the preset durations", async () => {
+  const id = await openFirst("/");
+  await panel().getByRole("button", { name: "Snooze" }).click();
+  const form = panel().getByRole("form", { name: "Snooze" });
+  const presets = await form.getByRole("button").allTextContents();
+  for (const label of ["1 hour", "4 hours", "1 day", "3 days"]) {
+    assert.ok(presets.includes(label), label);
+  }
+  await form.getByLabel("Custom date and time").waitFor();
+  await form.getByRole("button", { name: "4 hours" }).click();
+  await panel().getByText("Snoozed.").waitFor();
+  assert.equal(await statusOf(id), "snoozed");
+});
+
+test("a reviewer who decides after someone else is told what happened", async () => {
+  const { page } = app;
+  // Without the live stream this panel cannot learn of the other reviewer in time.
+  await page.route("**/api/v1/events", (route) => route.abort());
+  const id = await openFirst("/");
+  const taken = await page.request.post(`${app.baseUrl}/api/v1/actions/${id}/reject`, {
+    headers: { "X-CSRF-Token": await csrf() },
+    data: { reason: "already_resolved" },
+  });
+  assert.equal(taken.status(), 200);
+  await panel().getByRole("button", { name: "Approve & Send" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Confirm & Send" }).click();
+  const alert = panel().getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /Someone else got here first: this action is now Rejected/);
+  await page.unroute("**/api/v1/events");
+});
+
+test("a newly proposed action arrives live, with the pending count", async () => {
+  const { page, baseUrl, agentKey } = app;
+  await visit(page, baseUrl);
+  await page.locator("tr.action-row").first().waitFor();
+  const pending = page.getByRole("group", { name: "Pending review" }).locator(".metric-value");
+  const before = Number(await pending.textContent());
+  const subject = `Live arrival ${Date.now()}`;
+  const customer = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0].customer.id;
+  const proposed = await fetch(`${baseUrl}/api/v1/actions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${agentKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      customer_id: customer, action_type: "internal_note", subject, body: "<p>Arrived while you watched.</p>",
+      confidence: 70, priority: "medium", trigger: { summary: "A live test" },
+    }),
+  });
+  assert.equal(proposed.status, 201);
+  await page.locator("tr.action-row").filter({ hasText: subject }).waitFor();
+  await page.waitForFunction((n) => Number(document.querySelector('[aria-label="Pending review"] .metric-value')?.textContent) === n, before + 1);
+});
+
+test("bulk actions decide the selected rows and report each one", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl);
+  const rows = page.locator("tr.action-row");
+  await rows.first().waitFor();
+  const ids = [await rows.nth(0).getAttribute("data-id"), await rows.nth(1).getAttribute("data-id")];
+  await rows.nth(0).getByRole("checkbox").check();
+  await rows.nth(1).getByRole("checkbox").check();
+  const bar = page.getByRole("region", { name: "Bulk actions" });
+  await bar.getByText("2 selected").waitFor();
+  await page.screenshot({ path: join(screenshotDir, "bulk-bar.png") });
+  await bar.getByRole("button", { name: "Bulk Approve" }).click();
+  const dialog = page.getByRole("dialog");
+  assert.match(await dialog.textContent(), /only for low-risk, similar actions/);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await bar.getByLabel("Snooze for").selectOption("1d");
+  await bar.getByRole("button", { name: "Bulk Snooze" }).click();
+  await page.getByRole("status").filter({ hasText: "2 done." }).waitFor();
+  for (const id of ids) {
+    assert.equal(await statusOf(id), "snoozed");
+  }
+});
+
+test("the agents page shows each agent's settings and numbers", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl, "/agents");
+  const card = page.getByRole("form", { name: "Due Invoice Reminders" });
+  await card.waitFor();
+  assert.match(await card.textContent(), /pending/);
+  await card.getByLabel(/Enabled/).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "agents.png") });
+});
+
+test("with nothing left to review, the inbox says so", async () => {
+  const { page, baseUrl } = app;
+  const all = await (await page.request.get(`${baseUrl}/api/v1/actions?limit=200`)).json();
+  const done = await page.request.post(`${baseUrl}/api/v1/actions/bulk`, {
+    headers: { "X-CSRF-Token": await csrf() },
+    data: { op: "reject", ids: all.items.map((a) => a.id), reason: "prefer_manual_handling" },
+  });
+  assert.equal(done.status(), 200);
+  await visit(page, baseUrl);
+  await page.getByRole("heading", { name: "No pending actions" }).waitFor();
+  assert.match(await page.locator(".empty").textContent(), /All caught up!/);
+  await page.getByRole("link", { name: "Configure your AI agents" }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "empty-pending.png") });
+});

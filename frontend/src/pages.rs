@@ -1,0 +1,156 @@
+//! The Agents page (where "configure AI agents" leads) and the customer profile.
+
+use chrono::Utc;
+use inbox_domain::{
+    auth::Scope,
+    display::{customer_line, percent, time_ago},
+    dto::{Agent, UpdateAgent},
+    ActionType,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api,
+    app::{ErrorNotice, Live, Session},
+};
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let session = expect_context::<Session>();
+    let is_admin = session.me.scopes.contains(&Scope::AgentsAdmin);
+    let agents = LocalResource::new(api::agents);
+    let metrics = LocalResource::new(move || {
+        live.changes.track();
+        api::metrics()
+    });
+    view! {
+        <main class="page">
+            <h2>"Proactive agents"</h2>
+            <p class="muted">"Each agent watches your business and proposes actions. Trusted agents may send some action types without review."</p>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading agents…"</p> }>
+                {move || Suspend::new(async move {
+                    let by_agent = metrics.await.map(|m| m.by_agent).unwrap_or_default();
+                    match agents.await {
+                        Ok(agents) => agents.into_iter().map(|agent| {
+                            let stats = by_agent.iter().find(|m| m.agent.id == agent.id).cloned();
+                            view! { <AgentCard agent stats is_admin/> }
+                        }).collect_view().into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn AgentCard(
+    agent: Agent,
+    stats: Option<inbox_domain::metrics::AgentMetrics>,
+    is_admin: bool,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let enabled = RwSignal::new(agent.enabled);
+    let auto = RwSignal::new(agent.auto_execute.clone());
+    let threshold = RwSignal::new(agent.auto_execute_min_confidence.to_string());
+    let message = RwSignal::new(None::<String>);
+    let id = agent.id.to_string();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let changes = UpdateAgent {
+            enabled: Some(enabled.get_untracked()),
+            auto_execute: Some(auto.get_untracked()),
+            auto_execute_min_confidence: threshold.get_untracked().parse().ok(),
+            default_expiry_seconds: None,
+        };
+        let (id, csrf) = (id.clone(), session.csrf.clone());
+        leptos::task::spawn_local(async move {
+            message.set(Some(match api::update_agent(id, changes, csrf).await {
+                Ok(_) => "Saved.".to_owned(),
+                Err(error) => error.message,
+            }));
+        });
+    };
+    let title_id = format!("agent-{}", agent.id);
+    view! {
+        <form class="agent-card" aria-labelledby=title_id.clone() on:submit=save>
+            <h3 id=title_id.clone()>{agent.name.clone()}</h3>
+            <p class="muted">{agent.description.clone()}</p>
+            {stats.map(|s| view! {
+                <p class="agent-stats">
+                    {format!("{} pending · {} approval rate (7 days)", s.pending_review, s.approval_rate.map_or_else(|| "—".to_owned(), percent))}
+                    {(!s.top_rejection_reasons.is_empty()).then(|| format!(" · rejected for: {}", s.top_rejection_reasons.iter().map(|r| format!("{} ({})", r.reason.label(), r.count)).collect::<Vec<_>>().join(", ")))}
+                </p>
+            })}
+            <fieldset disabled=!is_admin>
+                <label><input type="checkbox" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>" Enabled"</label>
+                <p>"Auto-execute:"</p>
+                {ActionType::ALL.iter().map(|t| {
+                    let t = *t;
+                    view! {
+                        <label class="inline">
+                            <input type="checkbox" prop:checked=move || auto.with(|a| a.contains(&t))
+                                on:change=move |ev| auto.update(|a| if event_target_checked(&ev) { if !a.contains(&t) { a.push(t) } } else { a.retain(|x| *x != t) })/>
+                            {format!(" {}", t.label())}
+                        </label>
+                    }
+                }).collect_view()}
+                <label>"When confidence is at least "
+                    <input type="number" min="0" max="100" class="narrow" prop:value=threshold on:input=move |ev| threshold.set(event_target_value(&ev))/>"%"
+                </label>
+                {is_admin.then(|| view! { <button type="submit" class="primary">"Save"</button> })}
+            </fieldset>
+            {move || message.get().map(|m| view! { <p role="status">{m}</p> })}
+        </form>
+    }
+}
+
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    let params = use_params_map();
+    let customer =
+        LocalResource::new(move || api::customer(params.get().get("id").unwrap_or_default()));
+    view! {
+        <main class="page">
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the customer…"</p> }>
+                {move || Suspend::new(async move {
+                    match customer.await {
+                        Ok(customer) => {
+                            let now = Utc::now();
+                            let summary = inbox_domain::dto::CustomerSummary {
+                                id: customer.profile.id,
+                                full_name: customer.profile.full_name.clone(),
+                                company: customer.profile.company.clone(),
+                                customer_type: customer.profile.customer_type,
+                            };
+                            view! {
+                                <section class="customer-card">
+                                    {customer.profile.photo_url.clone().map(|src| view! { <img class="avatar" src=src alt=""/> })}
+                                    <div>
+                                        <h2>{customer.profile.full_name.clone()}</h2>
+                                        <p class="muted">{customer_line(&summary)}</p>
+                                        <p>{[customer.profile.email.clone(), customer.profile.phone.clone(), customer.profile.plan.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
+                                    </div>
+                                </section>
+                                <h3>"History"</h3>
+                                <ul class="history">
+                                    {customer.history.into_iter().map(|e| view! { <li>{e.summary}<span class="muted">{format!(" · {}", time_ago(e.occurred_at, now))}</span></li> }).collect_view()}
+                                </ul>
+                                <h3>"Proactive actions"</h3>
+                                <ul class="history">
+                                    {customer.actions.into_iter().map(|a| view! {
+                                        <li><a href=format!("/?status={}&open={}", a.status, a.id)>{a.subject}</a>
+                                        <span class="muted">{format!(" · {} · {}", a.status.label(), time_ago(a.created_at, now))}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
