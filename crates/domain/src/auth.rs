@@ -46,6 +46,7 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"email": "reviewer@demo.example", "password": "correct horse battery staple"})))]
+#[serde(deny_unknown_fields)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
@@ -108,6 +109,7 @@ pub struct ApiKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"name": "Billing agent", "scopes": ["actions:propose", "actions:read"], "agent_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f58"})))]
+#[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     pub name: String,
     pub scopes: Vec<Scope>,

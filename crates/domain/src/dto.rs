@@ -269,6 +269,7 @@ pub struct ActionDetail {
     "variables": {"invoice_number": "1234", "amount": "£120.00"},
     "external_id": "invoice-1234-reminder-1"
 })))]
+#[serde(deny_unknown_fields)]
 pub struct ProposeAction {
     /// The customer the action is for.
     pub customer_id: Uuid,
@@ -318,6 +319,7 @@ pub struct ProposeAction {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1})))]
+#[serde(deny_unknown_fields)]
 pub struct ApproveAction {
     /// The version the reviewer saw; a different current version is a 409.
     #[serde(default)]
@@ -334,6 +336,7 @@ pub struct ApproveAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "reason": "already_resolved", "note": "Paid at the front desk."})))]
+#[serde(deny_unknown_fields)]
 pub struct RejectAction {
     #[serde(default)]
     pub expected_version: Option<i32>,
@@ -347,6 +350,7 @@ pub struct RejectAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "duration": "4h", "note": "Ask the manager first."})))]
+#[serde(deny_unknown_fields)]
 pub struct SnoozeAction {
     #[serde(default)]
     pub expected_version: Option<i32>,
@@ -365,6 +369,7 @@ pub struct SnoozeAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "subject": "A friendly reminder about invoice #{{invoice_number}}"})))]
+#[serde(deny_unknown_fields)]
 pub struct EditDraft {
     /// Required: the version the edits were made on.
     pub expected_version: i32,
@@ -380,6 +385,7 @@ pub struct EditDraft {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"subject": "Invoice #{{invoice_number}}", "body": "<p>Hi {{first_name}}</p>"})))]
+#[serde(deny_unknown_fields)]
 pub struct PreviewDraft {
     #[serde(default)]
     pub subject: Option<String>,
@@ -430,6 +436,7 @@ pub enum BulkOp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"op": "snooze", "ids": ["0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57"], "duration": "1d"})))]
+#[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     pub op: BulkOp,
     /// 1 to 500 action ids.
@@ -499,6 +506,7 @@ pub enum OutcomeKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"kind": "payment_made", "occurred_at": "2026-11-25T09:30:00Z", "data": {"amount": "£120.00"}})))]
+#[serde(deny_unknown_fields)]
 pub struct ReportOutcome {
     pub kind: OutcomeKind,
     pub occurred_at: DateTime<Utc>,
@@ -523,6 +531,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"conversation_id": "conv_8812", "excerpt": "Thanks, paid it just now!", "received_at": "2026-11-25T09:12:00Z"})))]
+#[serde(deny_unknown_fields)]
 pub struct LinkResponse {
     /// The conversation in AI Conversations.
     pub conversation_id: String,
@@ -564,6 +573,7 @@ pub struct Agent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 92})))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAgent {
     #[serde(default)]
     pub enabled: Option<bool>,

@@ -344,7 +344,12 @@ fn prepare_review(
     }
     let action_type: ActionType = parse_stored(&row.action_type)?;
     let decision = match request {
-        ReviewRequest::Approve(approve) => approve.decision(action_type),
+        // Sanitised first, so a body that is only markup counts as blank.
+        ReviewRequest::Approve(approve) => ApproveAction {
+            body: approve.body.as_deref().map(sanitize_html),
+            ..approve.clone()
+        }
+        .decision(action_type),
         ReviewRequest::Reject(reject) => Decision::try_from(reject),
         ReviewRequest::Snooze(snooze) => snooze.decision(now),
     }
@@ -365,7 +370,7 @@ fn prepare_review(
     })?;
     let edit = match &decision {
         Decision::Approve { changes } => {
-            let changes = sanitized(changes.clone());
+            let changes = changes.clone();
             let values = fill_values(row, customer, location)?;
             let subject = changes.subject.as_ref().or(row.subject.as_ref());
             let body = changes.body.as_ref().or(row.body.as_ref());
@@ -620,12 +625,31 @@ pub async fn bulk(
     }
     let prepared: Vec<&PreparedChange> = prepared.iter().collect();
     let applied = write_changes(db, bus, &prepared).await?;
+    let lost: Vec<Uuid> = prepared
+        .iter()
+        .zip(&applied)
+        .filter(|(_, done)| !**done)
+        .map(|(change, _)| change.id)
+        .collect();
+    // Where another writer got there first, report the action as it is now.
+    let current: HashMap<Uuid, actions::Model> = if lost.is_empty() {
+        HashMap::new()
+    } else {
+        actions::Entity::find()
+            .filter(actions::Column::Id.is_in(lost))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect()
+    };
     for (change, done) in prepared.iter().zip(&applied) {
         let outcome = if *done {
             Ok(change.change.status)
         } else {
+            let row = current.get(&change.id).unwrap_or(&rows[&change.id]);
             Err(conflict(
-                &rows[&change.id],
+                row,
                 now,
                 "Someone else decided this action first.".to_owned(),
             ))
@@ -687,6 +711,11 @@ pub async fn propose(
     now: DateTime<Utc>,
 ) -> Result<Proposed, ServiceError> {
     let mut issues = Vec::new();
+    // Sanitised first, so a body that is only markup counts as blank.
+    let request = &ProposeAction {
+        body: request.body.as_deref().map(sanitize_html),
+        ..request.clone()
+    };
     let valid = validate_proposal(request)
         .map_err(|found| issues.extend(found))
         .ok();
@@ -913,7 +942,7 @@ pub async fn edit_draft(
             format!("A {status} action's draft can no longer change."),
         ));
     }
-    let changes = DraftChanges::from(request);
+    let changes = sanitized(DraftChanges::from(request));
     let action_type: ActionType = parse_stored(&row.action_type)?;
     changes
         .validate(action_type)
@@ -997,7 +1026,8 @@ pub async fn preview(
     );
     let is_email = row.channel.as_deref() == Some(inbox_domain::Channel::Email.as_str());
     let body_html = body.map(|body| {
-        let filled = variables::render(&body, &values, Escape::Html).text;
+        // Cleaned again once filled: a value can turn `href="{{link}}"` into a script URL.
+        let filled = sanitize_html(&variables::render(&body, &values, Escape::Html).text);
         if is_email && !location.signature.trim().is_empty() {
             format!("{filled}{}", signature_html(&location.signature))
         } else {

@@ -377,3 +377,58 @@ async fn outcomes_and_responses_follow_a_sent_action(#[case] backend: Backend) {
         ]
     );
 }
+
+#[apply(backends)]
+async fn a_misspelt_field_is_refused_rather_than_ignored(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let action = proposed(&app, &fixture).await;
+    let id = action["id"].as_str().expect("id");
+
+    let (status, problem) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/approve"),
+            &json!({"expectedVersion": 7}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .expect("message")
+        .contains("expectedVersion"));
+    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    assert_eq!(detail["status"], "pending", "nothing was approved");
+}
+
+#[apply(backends)]
+async fn markup_alone_is_a_blank_body_and_filled_links_cannot_run_scripts(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut empty = proposal(&fixture);
+    empty["body"] = json!("<script>alert(1)</script>");
+    let (status, problem) = app.post_json("/api/v1/actions", &empty).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "body");
+
+    let mut linked = proposal(&fixture);
+    linked["body"] = json!("<p><a href=\"{{link}}\">Pay now</a></p>");
+    linked["variables"] = json!({"invoice_number": "1", "link": "javascript:alert(1)"});
+    let (_, action) = app.post_json("/api/v1/actions", &linked).await;
+    let (_, preview) = app
+        .post_json(
+            &format!(
+                "/api/v1/actions/{}/preview",
+                action["id"].as_str().expect("id")
+            ),
+            &json!({}),
+        )
+        .await;
+    let html = preview["body_html"].as_str().expect("html");
+    assert!(
+        html.contains("Pay now") && !html.contains("javascript:"),
+        "{html}"
+    );
+}
