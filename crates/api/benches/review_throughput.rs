@@ -48,6 +48,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,
         cors_origins: Vec::new(),
+        keepalive: std::time::Duration::from_millis(100),
     };
     let app = Application::build(&settings, db, Arc::new(SystemClock)).await?;
     let base = format!("http://127.0.0.1:{}/api/v1", app.port());

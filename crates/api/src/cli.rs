@@ -250,6 +250,8 @@ pub async fn run() -> anyhow::Result<()> {
                 propose_per_minute: args.propose_per_minute,
                 sign_in_per_minute: args.sign_in_per_minute,
                 cors_origins: args.cors_origins,
+                // Proxies close idle connections after 30-60 s; every 15 s keeps streams open.
+                keepalive: std::time::Duration::from_secs(15),
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
             };

@@ -33,6 +33,8 @@ pub struct AppState {
     pub propose_limiter: RateLimiter,
     /// Sign-in attempts per minute per email and per address.
     pub sign_in_limiter: RateLimiter,
+    /// How often an idle event stream sends a keepalive and re-checks its caller.
+    pub keepalive: std::time::Duration,
 }
 
 /// How to serve.
@@ -50,6 +52,8 @@ pub struct ServeSettings {
     pub sign_in_per_minute: u32,
     /// Web origins allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// How often an idle event stream sends a keepalive and re-checks its caller.
+    pub keepalive: std::time::Duration,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
     /// How often the timer sweep runs; `None` runs none (tests sweep by hand).
@@ -87,6 +91,7 @@ impl Application {
             session_lifetime: settings.session_lifetime,
             propose_limiter: RateLimiter::new(settings.propose_per_minute),
             sign_in_limiter: RateLimiter::new(settings.sign_in_per_minute),
+            keepalive: settings.keepalive,
         });
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();

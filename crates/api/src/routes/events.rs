@@ -1,19 +1,17 @@
-use std::time::Duration;
-
 use actix_web::{get, http::header, web, HttpResponse};
-use tokio::sync::broadcast::{error::RecvError, Receiver};
+use tokio::sync::broadcast::{
+    error::{RecvError, TryRecvError},
+    Receiver,
+};
 use uuid::Uuid;
 
 use crate::{
     auth::{Authorized, Read},
     error::Problem,
-    services::bus::LocationChange,
+    services::{self, auth::Principal, bus::LocationChange},
     startup::AppState,
     store,
 };
-
-/// How often an idle stream sends a comment, so proxies keep it open.
-const KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// One Server-Sent Events frame.
 fn frame(event: &str, data: &impl serde::Serialize) -> String {
@@ -26,6 +24,8 @@ fn frame(event: &str, data: &impl serde::Serialize) -> String {
 struct Stream {
     state: web::Data<AppState>,
     location_id: Uuid,
+    /// Checked again at every keepalive: a revoked key or an ended session closes the stream.
+    principal: Principal,
     changes: Receiver<LocationChange>,
     keepalive: tokio::time::Interval,
     started: bool,
@@ -54,14 +54,29 @@ impl Stream {
             tokio::select! {
                 change = self.changes.recv() => match change {
                     Ok(change) if change.location_id == self.location_id => {
-                        return Some(frame("action", &change.change) + &self.metrics_frame().await);
+                        // A burst (a bulk decision) becomes one chunk with one metrics frame.
+                        let mut chunk = frame("action", &change.change);
+                        loop {
+                            match self.changes.try_recv() {
+                                Ok(more) if more.location_id == self.location_id => {
+                                    chunk += &frame("action", &more.change);
+                                }
+                                Ok(_) => {}
+                                Err(TryRecvError::Lagged(_)) => chunk += &frame("resync", &serde_json::json!({})),
+                                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                            }
+                        }
+                        return Some(chunk + &self.metrics_frame().await);
                     }
                     Ok(_) => continue,
                     // This listener fell behind: tell the client to reload, with fresh numbers.
                     Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
                     Err(RecvError::Closed) => return None,
                 },
-                _ = self.keepalive.tick() => return Some(": keepalive\n\n".to_owned()),
+                _ = self.keepalive.tick() => {
+                    let valid = services::auth::still_valid(&self.state.db, &self.principal, self.state.clock.now()).await;
+                    return valid.ok().filter(|valid| *valid).map(|_| ": keepalive\n\n".to_owned());
+                }
             }
         }
     }
@@ -79,12 +94,13 @@ impl Stream {
 )]
 #[get("/events")]
 pub async fn stream_events(state: web::Data<AppState>, caller: Authorized<Read>) -> HttpResponse {
-    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    let mut keepalive = tokio::time::interval(state.keepalive);
     keepalive.reset();
     let stream = Stream {
         changes: state.bus.subscribe(),
         state,
         location_id: caller.location().id,
+        principal: caller.0 .0.principal.clone(),
         keepalive,
         started: false,
     };

@@ -161,6 +161,27 @@ pub async fn authenticate(
     })
 }
 
+/// Whether credentials that were valid when a long request (the event stream) began still are.
+pub async fn still_valid(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    Ok(match principal {
+        Principal::Key(key) => api_keys::Entity::find_by_id(key.id)
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .one(db)
+            .await?
+            .is_some(),
+        Principal::User { session, .. } => sessions::Entity::find_by_id(session.id)
+            .filter(sessions::Column::RevokedAt.is_null())
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .one(db)
+            .await?
+            .is_some(),
+    })
+}
+
 /// Signs a person in: a new session and its token (to go in an HttpOnly cookie).
 pub async fn sign_in(
     db: &DatabaseConnection,

@@ -164,3 +164,40 @@ async fn a_stream_never_shows_another_locations_changes(#[case] backend: Backend
     let changed = next_event(&mut stream, &mut buffer, "action").await;
     assert_eq!(changed["id"], own["id"]);
 }
+
+/// Credentials are checked again while a stream is open: a revoked key's stream ends.
+#[tokio::test]
+async fn a_revoked_keys_stream_ends() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let fixture = Fixture::new(&app).await;
+    let (status, created) = app
+        .post_json(
+            "/api/v1/api-keys",
+            &json!({"name": "dashboard", "scopes": ["actions:read"]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .bearer_auth(created["token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("connected");
+    let mut buffer = String::new();
+    next_event(&mut stream, &mut buffer, "metrics").await;
+
+    app.send_json(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/api-keys/{}", created["id"].as_str().expect("id")),
+        &Value::Null,
+    )
+    .await;
+
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(_) = stream.chunk().await.expect("readable") {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream closed");
+    let _ = fixture;
+}

@@ -136,6 +136,7 @@ impl TestApp {
             propose_per_minute: 1000,
             sign_in_per_minute: 5,
             cors_origins: Vec::new(),
+            keepalive: std::time::Duration::from_millis(100),
         };
         let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
             .await
@@ -195,6 +196,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
         propose_per_minute: 1000,
         sign_in_per_minute: 5,
         cors_origins: Vec::new(),
+        keepalive: std::time::Duration::from_millis(100),
     };
     tune(&mut settings);
     let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))
