@@ -106,7 +106,11 @@ where
                 format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
             )
         })?;
-    let hash = idempotency::request_hash(request.method().as_str(), request.path(), body);
+    let if_match = request
+        .headers()
+        .get("If-Match")
+        .and_then(|v| v.to_str().ok());
+    let hash = idempotency::request_hash(request.method().as_str(), request.path(), if_match, body);
     let now = state.clock.now();
     match idempotency::claim(&state.db, location_id, key, &hash, now)
         .await

@@ -13,6 +13,9 @@ use crate::db::entities::idempotency_keys;
 
 /// The longest key accepted.
 pub const MAX_KEY_CHARS: usize = 255;
+/// A first attempt still unfinished after this long died (a crash, a dropped connection): a
+/// retry takes its key over.
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
 /// A response as stored for replays.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,13 +37,17 @@ pub enum Claim {
     InProgress,
 }
 
-/// Identifies a request: its method, path and body.
-pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+/// Identifies a request: its method, path, `If-Match` version and body.
+pub fn request_hash(method: &str, path: &str, if_match: Option<&str>, body: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(method.as_bytes());
-    hasher.update([0]);
-    hasher.update(path.as_bytes());
-    hasher.update([0]);
+    for part in [
+        method.as_bytes(),
+        path.as_bytes(),
+        if_match.unwrap_or_default().as_bytes(),
+    ] {
+        hasher.update(part);
+        hasher.update([0]);
+    }
     hasher.update(body);
     format!("{:x}", hasher.finalize())
 }
@@ -86,7 +93,25 @@ pub async fn claim(
             status: u16::try_from(status).unwrap_or(500),
             body,
         }),
-        // Released between our insert and our read: the client may simply retry.
+        Some(abandoned) if abandoned.created_at <= now - ABANDONED_AFTER => {
+            // Take the claim over, unless another retry just did.
+            let taken = idempotency_keys::Entity::update_many()
+                .set(idempotency_keys::ActiveModel {
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .filter(idempotency_keys::Column::Id.eq(abandoned.id))
+                .filter(idempotency_keys::Column::CreatedAt.eq(abandoned.created_at))
+                .filter(idempotency_keys::Column::ResponseStatus.is_null())
+                .exec(db)
+                .await?;
+            if taken.rows_affected == 1 {
+                Claim::New(abandoned.id)
+            } else {
+                Claim::InProgress
+            }
+        }
+        // Still running, or released between our insert and our read: the client may retry.
         _ => Claim::InProgress,
     })
 }

@@ -253,3 +253,43 @@ async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: 
 
     assert_eq!(action_count(&app).await, 0, "nothing was created");
 }
+
+#[apply(backends)]
+async fn a_key_whose_first_attempt_died_is_taken_over_by_a_retry(#[case] backend: Backend) {
+    use inbox_api::services::idempotency::{claim, request_hash, Claim};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let hash = request_hash("POST", "/api/v1/actions", None, b"{}");
+    let first = claim(&app.db, fixture.location.id, "k-1", &hash, app.now())
+        .await
+        .expect("claimed");
+    assert!(matches!(first, Claim::New(_)));
+    let running = claim(&app.db, fixture.location.id, "k-1", &hash, app.now())
+        .await
+        .expect("looked up");
+    assert!(
+        matches!(running, Claim::InProgress),
+        "the first attempt may still finish"
+    );
+    let other = request_hash("POST", "/api/v1/actions", Some("\"2\""), b"{}");
+    let mismatch = claim(&app.db, fixture.location.id, "k-1", &other, app.now())
+        .await
+        .expect("looked up");
+    assert!(
+        matches!(mismatch, Claim::Mismatch),
+        "If-Match is part of the request"
+    );
+
+    app.clock.advance(Duration::minutes(3));
+    let retry = claim(&app.db, fixture.location.id, "k-1", &hash, app.now())
+        .await
+        .expect("claimed");
+    assert!(
+        matches!(retry, Claim::New(_)),
+        "an abandoned attempt is taken over"
+    );
+    let again = claim(&app.db, fixture.location.id, "k-1", &hash, app.now())
+        .await
+        .expect("looked up");
+    assert!(matches!(again, Claim::InProgress), "by one retry only");
+}
