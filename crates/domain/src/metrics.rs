@@ -47,16 +47,24 @@ pub struct Metrics {
     pub by_agent: Vec<AgentMetrics>,
 }
 
-/// One agent's numbers: pending now; approved, rejected, rate and rejection reasons over the
-/// last 7 days.
+/// One agent's numbers: the five of the metrics bar, plus its 7-day decisions and the reasons
+/// its actions were rejected, so a reviewer sees which agent needs tuning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentMetrics {
     pub agent: crate::dto::AgentSummary,
     #[cfg_attr(feature = "openapi", schema(example = 7))]
     pub pending_review: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 4))]
+    pub approved_today: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    pub rejected_today: u64,
+    #[cfg_attr(feature = "openapi", schema(example = 3600.0))]
+    pub avg_review_time_seconds: Option<f64>,
+    /// Approved in the last 7 days.
     #[cfg_attr(feature = "openapi", schema(example = 12))]
     pub approved: u64,
+    /// Rejected in the last 7 days.
     #[cfg_attr(feature = "openapi", schema(example = 3))]
     pub rejected: u64,
     #[cfg_attr(feature = "openapi", schema(example = 0.8))]

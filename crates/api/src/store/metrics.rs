@@ -58,28 +58,33 @@ pub async fn compute(
     let pending = count_by_agent(db, location_id, status_is(ActionStatus::Pending, now)).await?;
     let approved_week = count_by_agent(db, location_id, since(A::ApprovedAt, week_start)).await?;
     let rejected_week = count_by_agent(db, location_id, since(A::RejectedAt, week_start)).await?;
-    let approved_today = in_location()
-        .filter(A::ApprovedAt.gt(day_start))
-        .count(db)
-        .await?;
-    let rejected_today = in_location()
-        .filter(A::RejectedAt.gt(day_start))
-        .count(db)
-        .await?;
+    let approved_today = count_by_agent(db, location_id, since(A::ApprovedAt, day_start)).await?;
+    let rejected_today = count_by_agent(db, location_id, since(A::RejectedAt, day_start)).await?;
 
     // AVG of an integer is NUMERIC on PostgreSQL; the cast makes it a float on both stores.
+    let average = || {
+        Expr::expr(Func::avg(Expr::col(A::ReviewTimeSeconds)))
+            .cast_as(Alias::new("double precision"))
+    };
     let avg_review_time_seconds: Option<f64> = in_location()
         .filter(A::FirstReviewedAt.gt(week_start))
         .select_only()
-        .column_as(
-            Expr::expr(Func::avg(Expr::col(A::ReviewTimeSeconds)))
-                .cast_as(Alias::new("double precision")),
-            "avg_review_time_seconds",
-        )
+        .column_as(average(), "avg_review_time_seconds")
         .into_tuple::<Option<f64>>()
         .one(db)
         .await?
         .flatten();
+    let review_times: HashMap<Uuid, Option<f64>> = in_location()
+        .filter(A::FirstReviewedAt.gt(week_start))
+        .select_only()
+        .column(A::AgentId)
+        .column_as(average(), "avg_review_time_seconds")
+        .group_by(A::AgentId)
+        .into_tuple::<(Uuid, Option<f64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
 
     let reasons: Vec<(Uuid, String, i64)> = in_location()
         .select_only()
@@ -120,6 +125,9 @@ pub async fn compute(
             top.truncate(3);
             AgentMetrics {
                 pending_review: get(&pending, agent.id),
+                approved_today: get(&approved_today, agent.id),
+                rejected_today: get(&rejected_today, agent.id),
+                avg_review_time_seconds: review_times.get(&agent.id).copied().flatten(),
                 approved,
                 rejected,
                 approval_rate: approval_rate(approved, rejected),
@@ -136,8 +144,8 @@ pub async fn compute(
     let rejected: u64 = rejected_week.values().sum();
     Ok(Metrics {
         pending_review: pending.values().sum(),
-        approved_today,
-        rejected_today,
+        approved_today: approved_today.values().sum(),
+        rejected_today: rejected_today.values().sum(),
         avg_review_time_seconds,
         approval_rate: approval_rate(approved, rejected),
         by_agent,

@@ -21,6 +21,9 @@ async fn metrics_are_null_where_nothing_was_reviewed(#[case] backend: Backend) {
             "by_agent": [{
                 "agent": {"id": fixture.agent.id, "name": "Due Invoice Reminders"},
                 "pending_review": 0,
+                "approved_today": 0,
+                "rejected_today": 0,
+                "avg_review_time_seconds": null,
                 "approved": 0,
                 "rejected": 0,
                 "approval_rate": null,
@@ -97,6 +100,9 @@ async fn metrics_follow_the_contract_definitions(#[case] backend: Backend) {
     assert_eq!(metrics["approval_rate"], json!(0.75));
     let agent = &metrics["by_agent"][0];
     assert_eq!(agent["pending_review"], 2);
+    assert_eq!(agent["approved_today"], 2);
+    assert_eq!(agent["rejected_today"], 1);
+    assert_eq!(agent["avg_review_time_seconds"], json!(1500.0));
     assert_eq!(agent["approved"], 3);
     assert_eq!(agent["rejected"], 1);
     assert_eq!(agent["approval_rate"], json!(0.75));
