@@ -29,6 +29,7 @@ test: spa browser
     cargo clippy -p inbox-frontend --target wasm32-unknown-unknown -- -D warnings
     cargo check -p inbox-domain --target wasm32-unknown-unknown
     cargo test
+    cargo test -p inbox-frontend
     cargo build -p inbox-api
     npm --prefix frontend test
 

@@ -195,7 +195,7 @@ async fn a_revoked_keys_stream_ends() {
     .await;
 
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(_) = stream.chunk().await.expect("readable") {}
+        while stream.chunk().await.expect("readable").is_some() {}
     })
     .await;
     assert!(ended.is_ok(), "the stream closed");
