@@ -146,4 +146,5 @@ test("signing out returns to the sign-in page", async () => {
     app.pageErrors.every((error) => /40[19]|500|Unauthorized|Internal/.test(String(error))),
     String(app.pageErrors),
   );
+  assert.ok(!app.pageErrors.some((error) => /panicked|RuntimeError/.test(String(error))), "the client never panicked");
 });

@@ -144,6 +144,39 @@ test("a reviewer who decides after someone else is told what happened", async ()
   await page.unroute("**/api/v1/events");
 });
 
+test("the keyboard moves, opens, selects and acts", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl);
+  const rows = page.locator("tr.action-row");
+  await rows.nth(1).waitFor();
+  const second = await rows.nth(1).getAttribute("data-id");
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.locator('tr.action-row[aria-current="true"]').waitFor();
+  assert.equal(await page.locator('tr.action-row[aria-current="true"]').getAttribute("data-id"), second);
+  await page.keyboard.press("x");
+  await page.getByRole("region", { name: "Bulk actions" }).getByText("1 selected").waitFor();
+  await page.keyboard.press("x");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(new RegExp(`open=${second}`));
+  await panel().getByRole("heading", { name: "Message Draft" }).waitFor();
+  await page.keyboard.press("r");
+  await panel().getByRole("form", { name: "Reject" }).waitFor();
+  await page.keyboard.press("Escape");
+  await panel().getByRole("button", { name: "Approve & Send" }).waitFor();
+  await page.keyboard.press("a");
+  const dialog = page.getByRole("dialog", { name: "Send this action now?" });
+  await dialog.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Confirm & Send", "the dialog takes the focus");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  await page.keyboard.press("?");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+  await page.keyboard.press("Escape");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor({ state: "detached" });
+  assert.equal(await statusOf(second), "pending", "nothing was decided");
+});
+
 test("a newly proposed action arrives live, with the pending count", async () => {
   const { page, baseUrl, agentKey } = app;
   await visit(page, baseUrl);
@@ -211,4 +244,9 @@ test("with nothing left to review, the inbox says so", async () => {
   assert.match(await page.locator(".empty").textContent(), /All caught up!/);
   await page.getByRole("link", { name: "Configure your AI agents" }).waitFor();
   await page.screenshot({ path: join(screenshotDir, "empty-pending.png") });
+});
+
+test("the client never panicked", () => {
+  const panics = app.pageErrors.map(String).filter((error) => /panicked|RuntimeError/.test(error));
+  assert.deepEqual(panics, []);
 });

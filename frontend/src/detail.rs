@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use crate::{
     api::{self, ApiError},
     app::{ErrorNotice, Live, Session},
-    inbox::go,
+    inbox::{go, Shortcut, Shortcuts},
     state::InboxView,
 };
 
@@ -270,6 +270,32 @@ fn Review(detail: ActionDetail, outcome: RwSignal<Option<Outcome>>) -> impl Into
     let version = detail.version;
     let is_call = detail.action_type == ActionType::VoiceOutreach;
 
+    // Keyboard commands from the inbox, each taken once.
+    if let Some(Shortcuts(command)) = use_context::<Shortcuts>() {
+        Effect::new(move |_| {
+            let Some(shortcut) = command.get() else {
+                return;
+            };
+            command.set(None);
+            match shortcut {
+                Shortcut::Approve => confirming.set(true),
+                Shortcut::Edit => mode.set(Mode::Edit),
+                Shortcut::Reject => mode.set(Mode::Reject),
+                Shortcut::Snooze => mode.set(Mode::Snooze),
+                Shortcut::Cancel => {
+                    confirming.set(false);
+                    mode.set(Mode::Read);
+                }
+            }
+        });
+    }
+    // A dialog takes the focus when it opens.
+    let confirm_button: NodeRef<html::Button> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(button) = confirm_button.get() {
+            let _ = button.focus();
+        }
+    });
     let subject = RwSignal::new(detail.draft.subject.clone().unwrap_or_default());
     let script = RwSignal::new(detail.draft.script.clone().unwrap_or_default());
     let editor: NodeRef<html::Div> = NodeRef::new();
@@ -515,7 +541,7 @@ fn Review(detail: ActionDetail, outcome: RwSignal<Option<Outcome>>) -> impl Into
                     <p>"It goes to the customer as shown. This cannot be undone."</p>
                     <div class="modal-actions">
                         <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                        <button type="button" class="primary" autofocus on:click={
+                        <button type="button" class="primary" node_ref=confirm_button on:click={
                             let send = send_approve.clone();
                             move |_| send("approve", edited(), "Approved and sent.".to_owned())
                         }>"Confirm & Send"</button>

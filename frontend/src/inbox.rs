@@ -36,6 +36,33 @@ const COLUMNS: [(&str, &str); 10] = [
     ("Expires", "expires_at"),
 ];
 
+/// A keyboard command for the open action's panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    Approve,
+    Edit,
+    Reject,
+    Snooze,
+    /// Escape: close whatever form or dialog is open.
+    Cancel,
+}
+
+/// Carries keyboard commands from the inbox to the open panel; the panel takes each one once.
+#[derive(Debug, Clone, Copy)]
+pub struct Shortcuts(pub RwSignal<Option<Shortcut>>);
+
+/// Whether a key press belongs to a field being typed in, not to the shortcuts.
+fn typing(event: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || element.is_content_editable()
+        })
+}
+
 /// Moves the app to `view` (a new history entry, so Back restores the previous view).
 pub fn go(view: &InboxView) {
     use_navigate()(&view.to_url(), Default::default());
@@ -143,6 +170,63 @@ pub fn InboxPage() -> impl IntoView {
 
     let agents = LocalResource::new(api::agents);
     let open = move || view.get().open;
+
+    // Keyboard: j/k move, Enter opens, x selects, a/e/r/s act on the open action, ? helps.
+    let cursor = RwSignal::new(None::<usize>);
+    let help = RwSignal::new(false);
+    let shortcuts = Shortcuts(RwSignal::new(None));
+    provide_context(shortcuts);
+    provide_context(Cursor(cursor, rows));
+    // Captured here: the listener runs outside the router's reach.
+    let navigate_keys = use_navigate();
+    let keys = window_event_listener(leptos::ev::keydown, move |event| {
+        if typing(&event) || event.ctrl_key() || event.meta_key() || event.alt_key() {
+            return;
+        }
+        let count = rows.with(Vec::len);
+        let at = |index: usize| rows.with(|rows| rows.get(index).map(|row| row.id));
+        match event.key().as_str() {
+            "j" if count > 0 => {
+                cursor.update(|c| *c = Some(c.map_or(0, |c| (c + 1).min(count - 1))))
+            }
+            "k" if count > 0 => cursor.update(|c| *c = Some(c.map_or(0, |c| c.saturating_sub(1)))),
+            "Enter" => match cursor.get_untracked().and_then(at) {
+                Some(id) => {
+                    let next = InboxView {
+                        open: Some(id.to_string()),
+                        ..view.get_untracked()
+                    };
+                    navigate_keys(&next.to_url(), Default::default());
+                }
+                None => return,
+            },
+            "x" => match cursor.get_untracked().and_then(at) {
+                Some(id) => selected.update(|s| match s.iter().position(|x| *x == id) {
+                    Some(found) => {
+                        s.remove(found);
+                    }
+                    None => s.push(id),
+                }),
+                None => return,
+            },
+            "a" | "e" | "r" | "s" if view.get_untracked().open.is_some() => {
+                shortcuts.0.set(Some(match event.key().as_str() {
+                    "a" => Shortcut::Approve,
+                    "e" => Shortcut::Edit,
+                    "r" => Shortcut::Reject,
+                    _ => Shortcut::Snooze,
+                }));
+            }
+            "?" => help.update(|shown| *shown = !*shown),
+            "Escape" => {
+                help.set(false);
+                shortcuts.0.set(Some(Shortcut::Cancel));
+            }
+            _ => return,
+        }
+        event.prevent_default();
+    });
+    on_cleanup(move || keys.remove());
     let navigate_tab = navigate_to.clone();
     let navigate_sort = navigate_to.clone();
 
@@ -213,6 +297,9 @@ pub fn InboxPage() -> impl IntoView {
                 {move || open().map(|id| view! { <crate::detail::DetailPanel id view/> })}
             </div>
             <BulkBar selected on_done=move || reload()/>
+            <Show when=move || help.get()>
+                <KeyboardHelp on_close=move || help.set(false)/>
+            </Show>
         </main>
     }
 }
@@ -317,6 +404,46 @@ fn Filters(
                 <button type="button" class="link" on:click=move |_| go(&view.get_untracked().without_filters())>"Clear filters"</button>
             })}
         </form>
+    }
+}
+
+/// The row the keyboard cursor is on, shared with the rows.
+#[derive(Debug, Clone, Copy)]
+struct Cursor(RwSignal<Option<usize>>, RwSignal<Vec<ActionListItem>>);
+
+/// The list of keyboard shortcuts (`?`).
+#[component]
+fn KeyboardHelp(on_close: impl Fn() + Clone + 'static) -> impl IntoView {
+    let close_button: NodeRef<leptos::html::Button> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(button) = close_button.get() {
+            let _ = button.focus();
+        }
+    });
+    let shortcuts = [
+        ("j / k", "Move down / up the list"),
+        ("Enter", "Open the action"),
+        ("x", "Select or unselect the action"),
+        ("a", "Approve & Send the open action"),
+        ("e", "Edit the open action"),
+        ("r", "Reject the open action"),
+        ("s", "Snooze the open action"),
+        ("Esc", "Close a form or dialog"),
+        ("?", "Show or hide this help"),
+    ];
+    let close = on_close.clone();
+    view! {
+        <div class="modal-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="keys-title">
+                <h2 id="keys-title">"Keyboard shortcuts"</h2>
+                <dl class="fields">
+                    {shortcuts.into_iter().map(|(key, what)| view! { <dt><kbd>{key}</kbd></dt><dd>{what}</dd> }).collect_view()}
+                </dl>
+                <div class="modal-actions">
+                    <button type="button" class="primary" node_ref=close_button on:click=move |_| on_close()>"Close"</button>
+                </div>
+            </div>
+        </div>
     }
 }
 
@@ -437,6 +564,11 @@ fn ActionRow(
     let id = item.id;
     let subject = truncate(&item.subject, SUBJECT_WIDTH);
     let is_selected = move || selected.with(|s| s.contains(&id));
+    let Cursor(cursor, rows) = expect_context::<Cursor>();
+    let is_cursor = move || {
+        let index = rows.with(|rows| rows.iter().position(|row| row.id == id));
+        index.is_some() && index == cursor.get()
+    };
     let toggle = move |_| {
         selected.update(|s| {
             if let Some(at) = s.iter().position(|x| *x == id) {
@@ -454,7 +586,8 @@ fn ActionRow(
     let open_row = move |_| go(&open);
     let open_from_link = open_row.clone();
     view! {
-        <tr class="action-row" class:open=is_open class:selected=is_selected data-id=id.to_string() on:click=open_row>
+        <tr class="action-row" class:open=is_open class:selected=is_selected class:cursor=is_cursor
+            aria-current=move || if is_cursor() { "true" } else { "false" } data-id=id.to_string() on:click=open_row>
             <td class="check" on:click=|event| event.stop_propagation()>
                 <input type="checkbox" aria-label=format!("Select {}", item.subject) prop:checked=is_selected on:change=toggle/>
             </td>
