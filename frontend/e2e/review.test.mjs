@@ -213,22 +213,57 @@ test("bulk actions decide the selected rows and report each one", async () => {
   const dialog = page.getByRole("dialog");
   assert.match(await dialog.textContent(), /only for low-risk, similar actions/);
   await dialog.getByRole("button", { name: "Cancel" }).click();
+  // Another reviewer decides one of them first: the bulk result says which, and why.
+  const taken = await page.request.post(`${baseUrl}/api/v1/actions/${ids[1]}/reject`, {
+    headers: { "X-CSRF-Token": await csrf() },
+    data: { reason: "poor_timing" },
+  });
+  assert.equal(taken.status(), 200);
   await bar.getByLabel("Snooze for").selectOption("1d");
   await bar.getByRole("button", { name: "Bulk Snooze" }).click();
-  await page.getByRole("status").filter({ hasText: "2 done." }).waitFor();
-  for (const id of ids) {
-    assert.equal(await statusOf(id), "snoozed");
-  }
+  const toast = page.getByRole("status").filter({ hasText: "1 done." });
+  await toast.waitFor();
+  assert.match(await toast.locator(".bulk-failures li").textContent(), /rejected action cannot be snoozed/);
+  assert.equal(await statusOf(ids[0]), "snoozed");
+  assert.equal(await statusOf(ids[1]), "rejected");
 });
 
-test("the agents page shows each agent's settings and numbers", async () => {
+test("the agents page shows each agent's numbers, and an admin changes its trust", async () => {
   const { page, baseUrl } = app;
   await visit(page, baseUrl, "/agents");
-  const card = page.getByRole("form", { name: "Due Invoice Reminders" });
+  const card = page.getByRole("form", { name: "Account Notes" });
   await card.waitFor();
   assert.match(await card.textContent(), /pending/);
-  await card.getByLabel(/Enabled/).waitFor();
   await page.screenshot({ path: join(screenshotDir, "agents.png") });
+  await card.getByLabel("Task Reminder").check();
+  await card.getByLabel(/When confidence is at least/).fill("85");
+  await card.getByRole("button", { name: "Save" }).click();
+  await card.getByText("Saved.").waitFor();
+  const agents = await (await page.request.get(`${baseUrl}/api/v1/agents`)).json();
+  const notes = agents.find((agent) => agent.name === "Account Notes");
+  assert.deepEqual(notes.auto_execute.sort(), ["internal_note", "task_reminder"]);
+  assert.equal(notes.auto_execute_min_confidence, 85);
+});
+
+test("an approved action shows what was sent and when; the profile link leads to the customer", async () => {
+  const { page } = app;
+  await openFirst("/?status=approved");
+  await panel().getByRole("heading", { name: "Action history" }).waitFor();
+  assert.match(await panel().locator(".decision").textContent(), /^Sent (just now|.+ ago)\.$/);
+  await panel().getByRole("link", { name: "View full profile" }).click();
+  await page.waitForURL(/\/customers\//);
+  await page.getByRole("heading", { name: "History" }).waitFor();
+  await page.getByRole("heading", { name: "Proactive actions" }).waitFor();
+});
+
+test("at tablet width the panel stacks under the list and nothing overflows", async () => {
+  const { page } = app;
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await openFirst("/?channel=voice");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  await page.screenshot({ path: join(screenshotDir, "tablet-detail.png") });
+  await page.setViewportSize({ width: 1440, height: 900 });
 });
 
 test("with nothing left to review, the inbox says so", async () => {

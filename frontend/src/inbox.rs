@@ -296,7 +296,7 @@ pub fn InboxPage() -> impl IntoView {
                 </section>
                 {move || open().map(|id| view! { <crate::detail::DetailPanel id view/> })}
             </div>
-            <BulkBar selected on_done=move || reload()/>
+            <BulkBar selected rows on_done=move || reload()/>
             <Show when=move || help.get()>
                 <KeyboardHelp on_close=move || help.set(false)/>
             </Show>
@@ -611,15 +611,23 @@ fn ActionRow(
 #[component]
 fn BulkBar(
     selected: RwSignal<Vec<Uuid>>,
+    rows: RwSignal<Vec<ActionListItem>>,
     on_done: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = expect_context::<Session>();
     let reason = RwSignal::new(RejectionReason::AlreadyResolved.as_str().to_owned());
     let duration = RwSignal::new(SnoozeDuration::OneDay.as_str().to_owned());
     let confirming = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<String>);
+    // The summary, and one line per action that was not decided.
+    let outcome = RwSignal::new(None::<(String, Vec<String>)>);
     let run = move |op: BulkOp| {
         let ids = selected.get_untracked();
+        let subjects: Vec<(Uuid, String)> = rows.with_untracked(|rows| {
+            rows.iter()
+                .filter(|row| ids.contains(&row.id))
+                .map(|row| (row.id, row.subject.clone()))
+                .collect()
+        });
         let request = BulkRequest {
             op,
             ids,
@@ -642,16 +650,19 @@ fn BulkBar(
                     let failed: Vec<String> = response
                         .results
                         .iter()
-                        .filter_map(|r| r.error.as_ref().map(|e| e.detail.clone()))
+                        .filter_map(|r| {
+                            let error = r.error.as_ref()?;
+                            let subject = subjects
+                                .iter()
+                                .find(|(id, _)| *id == r.id)
+                                .map_or_else(|| r.id.to_string(), |(_, subject)| subject.clone());
+                            Some(format!("{subject}: {}", error.detail))
+                        })
                         .collect();
-                    outcome.set(Some(if failed.is_empty() {
-                        format!("{done} done.")
-                    } else {
-                        format!("{done} done, {} not: {}", failed.len(), failed.join(" "))
-                    }));
+                    outcome.set(Some((format!("{done} done."), failed)));
                     selected.set(Vec::new());
                 }
-                Err(error) => outcome.set(Some(error.message)),
+                Err(error) => outcome.set(Some((error.message, Vec::new()))),
             }
             on_done();
         });
@@ -659,8 +670,16 @@ fn BulkBar(
     let run_reject = run.clone();
     let run_snooze = run.clone();
     view! {
-        {move || outcome.get().map(|message| view! {
-            <div class="toast" role="status">{message}<button type="button" class="link" on:click=move |_| outcome.set(None)>"Dismiss"</button></div>
+        {move || outcome.get().map(|(summary, failed)| view! {
+            <div class="toast" role="status">
+                <div>
+                    <p>{summary}</p>
+                    {(!failed.is_empty()).then(|| view! {
+                        <ul class="bulk-failures">{failed.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                    })}
+                </div>
+                <button type="button" class="link" on:click=move |_| outcome.set(None)>"Dismiss"</button>
+            </div>
         })}
         <Show when=move || selected.with(|s| !s.is_empty())>
             <section class="bulk-bar" aria-label="Bulk actions">
