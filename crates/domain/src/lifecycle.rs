@@ -202,19 +202,31 @@ impl Lifecycle {
         }
     }
 
-    /// The lifecycle as it stands at `now` once every due timer has fired. Readers use it so an
-    /// action never shows as pending after its expiry, even before the next sweep.
-    pub fn settled_at(&self, now: DateTime<Utc>) -> Lifecycle {
+    /// The timer transitions that are due at `now` but not yet applied, in order. Readers take
+    /// them as done; a writer records them before its own change.
+    pub fn due_transitions(&self, now: DateTime<Utc>) -> Vec<Transition> {
+        let mut steps: Vec<Transition> = Vec::new();
         let mut current = *self;
         // Each timer event moves to a status with fewer pending timers, so this ends in at most
         // two steps (e.g. snooze wake-up is never followed by another wake-up).
         while let Some(event) = current.due_event(now) {
             match current.apply_at(event, now) {
-                Ok(transition) => current = transition.next,
+                Ok(transition) => {
+                    current = transition.next;
+                    steps.push(transition);
+                }
                 Err(_) => break,
             }
         }
-        current
+        steps
+    }
+
+    /// The lifecycle as it stands at `now` once every due timer has fired. Readers use it so an
+    /// action never shows as pending after its expiry, even before the next sweep.
+    pub fn settled_at(&self, now: DateTime<Utc>) -> Lifecycle {
+        self.due_transitions(now)
+            .last()
+            .map_or(*self, |step| step.next)
     }
 
     /// The status a reader sees at `now`.
@@ -530,6 +542,31 @@ mod tests {
             .next;
         assert_eq!(snoozed.due_event(at(6)), Some(LifecycleEvent::Expire));
         assert_eq!(snoozed.status_at(at(6)), ActionStatus::Expired);
+    }
+
+    #[test]
+    fn due_timers_are_listed_in_the_order_they_fire() {
+        let snoozed = pending(10)
+            .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
+            .expect("allowed")
+            .next;
+        assert!(snoozed.due_transitions(at(2)).is_empty());
+        let woke: Vec<_> = snoozed
+            .due_transitions(at(4))
+            .iter()
+            .map(|t| (t.from, t.to))
+            .collect();
+        assert_eq!(woke, [(ActionStatus::Snoozed, ActionStatus::Pending)]);
+        let expired: Vec<_> = snoozed
+            .due_transitions(at(11))
+            .iter()
+            .map(|t| t.event)
+            .collect();
+        assert_eq!(
+            expired,
+            [LifecycleEvent::Expire],
+            "expiry wins over a wake-up"
+        );
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub(crate) struct PreparedChange {
     id: Uuid,
     expected_version: i32,
     update: actions::ActiveModel,
+    /// Timer transitions that had come due but were not yet written, recorded first.
+    due: Vec<action_events::Model>,
     event: action_events::Model,
     change: ActionChanged,
 }
@@ -198,6 +200,7 @@ pub(crate) fn transition_change(
         id: row.id,
         expected_version: row.version,
         update,
+        due: Vec::new(),
         event,
         change: ActionChanged {
             id: row.id,
@@ -391,7 +394,7 @@ fn prepare_review(
         }
         _ => None,
     };
-    Ok(transition_change(
+    let mut change = transition_change(
         row,
         &transition,
         Some(&decision),
@@ -399,7 +402,33 @@ fn prepare_review(
             .map(|(changes, record)| (changes, record.clone())),
         actor,
         now,
-    ))
+    );
+    // The decision acted on the settled state: record the timers that got it there first, so
+    // the history holds every transition.
+    let due = lifecycle.due_transitions(now);
+    if !due.is_empty() {
+        let mut version = row.version;
+        change.due = due
+            .iter()
+            .map(|step| {
+                version += 1;
+                event_row(
+                    row,
+                    step.event.name(),
+                    (Some(step.from), Some(step.to)),
+                    version,
+                    &Actor::system(),
+                    now,
+                    json!({}),
+                )
+            })
+            .collect();
+        version += 1;
+        change.update.version = Set(version);
+        change.event.version = version;
+        change.change.version = version;
+    }
+    Ok(change)
 }
 
 /// Writes prepared changes in one transaction and announces those applied. Returns, per change,
@@ -423,6 +452,13 @@ pub(crate) async fn write_changes(
             .await?;
         let done = result.rows_affected == 1;
         if done {
+            events.extend(
+                change
+                    .due
+                    .iter()
+                    .cloned()
+                    .map(IntoActiveModel::into_active_model),
+            );
             events.push(change.event.clone().into_active_model());
             let announcement = LocationChange {
                 location_id: change.event.location_id,
@@ -974,6 +1010,7 @@ pub async fn edit_draft(
         id,
         expected_version: row.version,
         update,
+        due: Vec::new(),
         event,
         change: ActionChanged {
             id,

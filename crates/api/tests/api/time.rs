@@ -232,3 +232,54 @@ async fn a_call_approved_while_closed_waits_for_opening_time(#[case] backend: Ba
         .await;
     assert_eq!(called["status"], "approved");
 }
+
+/// Deciding an action whose snooze ran out before the sweep still records the wake-up.
+#[apply(backends)]
+async fn a_decision_after_an_unswept_wake_up_records_both_transitions(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let id = action["id"].as_str().expect("id");
+    app.post_json(
+        &format!("/api/v1/actions/{id}/snooze"),
+        &json!({"duration": "1h"}),
+    )
+    .await;
+    app.clock.advance(Duration::hours(2));
+
+    let (status, approved) = app
+        .post_json(
+            &format!("/api/v1/actions/{id}/approve"),
+            &json!({"expected_version": 2}),
+        )
+        .await;
+
+    assert_eq!(status, reqwest::StatusCode::OK, "{approved}");
+    assert_eq!(approved["version"], 4);
+    let steps: Vec<(String, String, String, i64)> = approved["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+                e["from_status"].as_str().unwrap_or("-").to_owned(),
+                e["to_status"].as_str().unwrap_or_default().to_owned(),
+                e["version"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("proposed", "-", "pending", 1),
+        ("snoozed", "pending", "snoozed", 2),
+        ("snooze_elapsed", "snoozed", "pending", 3),
+        ("approved", "pending", "approved", 4),
+    ]
+    .map(|(k, f, t, v)| (k.to_owned(), f.to_owned(), t.to_owned(), v));
+    assert_eq!(steps, expected);
+    assert_eq!(
+        app.sweep().await,
+        jobs::SweepReport::default(),
+        "nothing left for the sweep"
+    );
+}
