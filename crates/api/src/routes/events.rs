@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Authorized, Read},
     error::Problem,
-    services::{self, auth::Principal, bus::LocationChange},
+    services::{self, auth::Principal, bus::BusMessage},
     startup::AppState,
     store,
 };
@@ -26,7 +26,7 @@ struct Stream {
     location_id: Uuid,
     /// Checked again at every keepalive: a revoked key or an ended session closes the stream.
     principal: Principal,
-    changes: Receiver<LocationChange>,
+    changes: Receiver<BusMessage>,
     keepalive: tokio::time::Interval,
     started: bool,
 }
@@ -53,24 +53,26 @@ impl Stream {
         loop {
             tokio::select! {
                 change = self.changes.recv() => match change {
-                    Ok(change) if change.location_id == self.location_id => {
+                    Ok(BusMessage::Change(change)) if change.location_id == self.location_id => {
                         // A burst (a bulk decision) becomes one chunk with one metrics frame.
                         let mut chunk = frame("action", &change.change);
                         loop {
                             match self.changes.try_recv() {
-                                Ok(more) if more.location_id == self.location_id => {
+                                Ok(BusMessage::Change(more)) if more.location_id == self.location_id => {
                                     chunk += &frame("action", &more.change);
                                 }
-                                Ok(_) => {}
+                                Ok(BusMessage::Resync) => chunk += &frame("resync", &serde_json::json!({})),
+                                Ok(BusMessage::Change(_)) => {}
                                 Err(TryRecvError::Lagged(_)) => chunk += &frame("resync", &serde_json::json!({})),
                                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                             }
                         }
                         return Some(chunk + &self.metrics_frame().await);
                     }
-                    Ok(_) => continue,
-                    // This listener fell behind: tell the client to reload, with fresh numbers.
-                    Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
+                    Ok(BusMessage::Change(_)) => continue,
+                    // Changes were missed (this stream fell behind, or the database connection
+                    // dropped): tell the client to reload, with fresh numbers.
+                    Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.keepalive.tick() => {

@@ -26,10 +26,18 @@ pub struct LocationChange {
     pub change: ActionChanged,
 }
 
+/// What the bus carries to the streams.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BusMessage {
+    Change(LocationChange),
+    /// Changes may have been missed (the database connection dropped): reload everything.
+    Resync,
+}
+
 /// Announces committed action changes to whoever listens (the SSE streams).
 #[derive(Debug, Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<LocationChange>,
+    sender: broadcast::Sender<BusMessage>,
     /// Changes arrive through PostgreSQL notifications rather than from this process.
     through_database: bool,
 }
@@ -39,7 +47,7 @@ impl EventBus {
     /// so nothing committed after this is missed.
     pub async fn for_database(db: &DatabaseConnection) -> Result<EventBus, sea_orm::sqlx::Error> {
         // A slow listener skips ahead rather than holding writers back; it is told to resync.
-        let (sender, _) = broadcast::channel(1024);
+        let (sender, _) = broadcast::channel::<BusMessage>(1024);
         let through_database = db.get_database_backend() == DatabaseBackend::Postgres;
         if through_database {
             let pool = db.get_postgres_connection_pool().clone();
@@ -76,11 +84,11 @@ impl EventBus {
     pub fn committed(&self, change: LocationChange) {
         if !self.through_database {
             // No listener is not an error.
-            let _ = self.sender.send(change);
+            let _ = self.sender.send(BusMessage::Change(change));
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LocationChange> {
+    pub fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
         self.sender.subscribe()
     }
 }
@@ -92,23 +100,31 @@ async fn listener(pool: &sea_orm::sqlx::PgPool) -> Result<PgListener, sea_orm::s
 }
 
 /// Forwards PostgreSQL notifications to this process's streams, reconnecting after failures.
+/// PostgreSQL keeps no notifications for a dropped listener, so a reconnect tells every stream
+/// to resync.
 async fn forward(
     mut listener: PgListener,
     pool: sea_orm::sqlx::PgPool,
-    sender: broadcast::Sender<LocationChange>,
+    sender: broadcast::Sender<BusMessage>,
 ) {
     loop {
-        match listener.recv().await {
-            Ok(notification) => {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
                 match serde_json::from_str::<LocationChange>(notification.payload()) {
                     Ok(change) => {
-                        let _ = sender.send(change);
+                        let _ = sender.send(BusMessage::Change(change));
                     }
                     Err(error) => tracing::warn!(?error, "unreadable change notification"),
                 }
             }
+            // The connection dropped; the next call reconnects and listens again.
+            Ok(None) => {
+                tracing::warn!("change notifications interrupted; streams will resync");
+                let _ = sender.send(BusMessage::Resync);
+            }
             Err(error) => {
                 tracing::warn!(?error, "change notifications interrupted; reconnecting");
+                let _ = sender.send(BusMessage::Resync);
                 listener = loop {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     match self::listener(&pool).await {

@@ -201,3 +201,30 @@ async fn a_revoked_keys_stream_ends() {
     assert!(ended.is_ok(), "the stream closed");
     let _ = fixture;
 }
+
+/// PostgreSQL keeps no notifications for a dropped listener: when the listening connection dies,
+/// streams are told to reload.
+#[tokio::test]
+async fn a_lost_database_listener_makes_streams_resync() {
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app(Backend::Postgres).await;
+    Fixture::new(&app).await;
+    let mut stream = app
+        .request(reqwest::Method::GET, "/api/v1/events")
+        .send()
+        .await
+        .expect("connected");
+    let mut buffer = String::new();
+    next_event(&mut stream, &mut buffer, "metrics").await;
+
+    app.db
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await
+        .expect("listener terminated");
+
+    next_event(&mut stream, &mut buffer, "resync").await;
+}
