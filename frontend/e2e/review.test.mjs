@@ -167,7 +167,12 @@ test("the keyboard moves, opens, selects and acts", async () => {
   await page.keyboard.press("a");
   const dialog = page.getByRole("dialog", { name: "Send this action now?" });
   await dialog.waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Confirm & Send", "the dialog takes the focus");
+  const focused = () => page.evaluate(() => document.activeElement?.textContent);
+  assert.equal(await focused(), "Confirm & Send", "the dialog takes the focus");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(), "Cancel", "Tab stays inside the dialog");
+  await page.keyboard.press("Shift+Tab");
+  assert.equal(await focused(), "Confirm & Send");
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
   await page.keyboard.press("?");

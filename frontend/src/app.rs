@@ -233,3 +233,36 @@ pub fn MetricsBarSkeleton() -> impl IntoView {
 pub fn ErrorNotice(error: ApiError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.message}</p> }
 }
+
+/// Keeps Tab and Shift+Tab inside a dialog whose first and last focusable controls are given.
+pub fn trap_focus(
+    event: &leptos::ev::KeyboardEvent,
+    first: NodeRef<leptos::html::Button>,
+    last: NodeRef<leptos::html::Button>,
+) {
+    if event.key() != "Tab" {
+        return;
+    }
+    let active = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    let is = |node: NodeRef<leptos::html::Button>| {
+        node.get_untracked()
+            .zip(active.clone())
+            .is_some_and(|(button, active)| {
+                let button: &web_sys::Element = button.as_ref();
+                *button == active
+            })
+    };
+    let target = if event.shift_key() && is(first) {
+        last
+    } else if !event.shift_key() && is(last) {
+        first
+    } else {
+        return;
+    };
+    event.prevent_default();
+    if let Some(button) = target.get_untracked() {
+        let _ = button.focus();
+    }
+}

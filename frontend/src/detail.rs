@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     api::{self, ApiError},
-    app::{ErrorNotice, Live, Session},
+    app::{trap_focus, ErrorNotice, Live, Session},
     inbox::{go, Shortcut, Shortcuts},
     state::InboxView,
 };
@@ -291,6 +291,7 @@ fn Review(detail: ActionDetail, outcome: RwSignal<Option<Outcome>>) -> impl Into
     }
     // A dialog takes the focus when it opens.
     let confirm_button: NodeRef<html::Button> = NodeRef::new();
+    let cancel_button: NodeRef<html::Button> = NodeRef::new();
     Effect::new(move |_| {
         if let Some(button) = confirm_button.get() {
             let _ = button.focus();
@@ -536,11 +537,12 @@ fn Review(detail: ActionDetail, outcome: RwSignal<Option<Outcome>>) -> impl Into
         </div>
         <Show when=move || confirming.get()>
             <div class="modal-backdrop">
-                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
+                    on:keydown=move |ev| trap_focus(&ev, cancel_button, confirm_button)>
                     <h2 id="confirm-title">"Send this action now?"</h2>
                     <p>"It goes to the customer as shown. This cannot be undone."</p>
                     <div class="modal-actions">
-                        <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="secondary" node_ref=cancel_button on:click=move |_| confirming.set(false)>"Cancel"</button>
                         <button type="button" class="primary" node_ref=confirm_button on:click={
                             let send = send_approve.clone();
                             move |_| send("approve", edited(), "Approved and sent.".to_owned())

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     api::{self, ApiError},
-    app::{ErrorNotice, Live, MetricsBar, MetricsBarSkeleton, Session},
+    app::{trap_focus, ErrorNotice, Live, MetricsBar, MetricsBarSkeleton, Session},
     state::{InboxView, SEGMENTS},
 };
 
@@ -434,7 +434,8 @@ fn KeyboardHelp(on_close: impl Fn() + Clone + 'static) -> impl IntoView {
     let close = on_close.clone();
     view! {
         <div class="modal-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="keys-title">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="keys-title"
+                on:keydown=move |ev| trap_focus(&ev, close_button, close_button)>
                 <h2 id="keys-title">"Keyboard shortcuts"</h2>
                 <dl class="fields">
                     {shortcuts.into_iter().map(|(key, what)| view! { <dt><kbd>{key}</kbd></dt><dd>{what}</dd> }).collect_view()}
@@ -618,6 +619,13 @@ fn BulkBar(
     let reason = RwSignal::new(RejectionReason::AlreadyResolved.as_str().to_owned());
     let duration = RwSignal::new(SnoozeDuration::OneDay.as_str().to_owned());
     let confirming = RwSignal::new(false);
+    let bulk_cancel: NodeRef<leptos::html::Button> = NodeRef::new();
+    let bulk_confirm: NodeRef<leptos::html::Button> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(button) = bulk_confirm.get() {
+            let _ = button.focus();
+        }
+    });
     // The summary, and one line per action that was not decided.
     let outcome = RwSignal::new(None::<(String, Vec<String>)>);
     let run = move |op: BulkOp| {
@@ -704,12 +712,13 @@ fn BulkBar(
         </Show>
         <Show when=move || confirming.get()>
             <div class="modal-backdrop">
-                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="bulk-approve-title">
+                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="bulk-approve-title"
+                    on:keydown=move |ev| trap_focus(&ev, bulk_cancel, bulk_confirm)>
                     <h2 id="bulk-approve-title">{move || format!("Approve and send {} actions?", selected.with(Vec::len))}</h2>
                     <p class="warning">"Use bulk approval cautiously, and only for low-risk, similar actions (e.g., payment reminders). Every selected message goes out as drafted."</p>
                     <div class="modal-actions">
-                        <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                        <button type="button" class="primary" autofocus on:click={let run = run.clone(); move |_| run(BulkOp::Approve)}>"Approve & Send all"</button>
+                        <button type="button" class="secondary" node_ref=bulk_cancel on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="primary" node_ref=bulk_confirm on:click={let run = run.clone(); move |_| run(BulkOp::Approve)}>"Approve & Send all"</button>
                     </div>
                 </div>
             </div>
