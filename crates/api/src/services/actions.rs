@@ -495,17 +495,26 @@ pub async fn review(
     let row = load_action(db, location.id, id).await?;
     let customer = load_customer(db, &row).await?;
     let change = prepare_review(&row, &customer, location, &request, actor, now)?;
-    let changes = [&change];
-    let applied = write_changes(db, bus, &changes).await?;
-    if applied != [true] {
-        let current = load_action(db, location.id, id).await?;
+    write_one(db, bus, location, &change, now).await
+}
+
+/// Writes one action's change; a 409 with its current state when another writer got there first.
+async fn write_one(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    location: &locations::Model,
+    change: &PreparedChange,
+    now: DateTime<Utc>,
+) -> Result<ActionDetail, ServiceError> {
+    if write_changes(db, bus, &[change]).await? != [true] {
+        let current = load_action(db, location.id, change.id).await?;
         return Err(conflict(
             &current,
             now,
-            "Someone else decided this action first.".to_owned(),
+            "Someone else changed this action first.".to_owned(),
         ));
     }
-    Ok(store::actions::get(db, location, id, now).await?)
+    Ok(store::actions::get(db, location, change.id, now).await?)
 }
 
 /// Checks the fields a bulk request shares by every id, once.
@@ -1018,17 +1027,7 @@ pub async fn edit_draft(
             version,
         },
     };
-    let prepared = [&change];
-    let applied = write_changes(db, bus, &prepared).await?;
-    if applied != [true] {
-        let current = load_action(db, location.id, id).await?;
-        return Err(conflict(
-            &current,
-            now,
-            "Someone else changed this action first.".to_owned(),
-        ));
-    }
-    Ok(store::actions::get(db, location, id, now).await?)
+    write_one(db, bus, location, &change, now).await
 }
 
 /// The signature as HTML: escaped, line breaks kept.

@@ -104,40 +104,14 @@ async fn a_change_on_one_replica_reaches_streams_on_another() {
 /// A stream carries only its own location's changes.
 #[apply(backends)]
 async fn a_stream_never_shows_another_locations_changes(#[case] backend: Backend) {
-    use inbox_api::db::entities::{agents, customers, locations};
     use inbox_domain::auth::Scope;
-    use sea_orm::{EntityTrait, IntoActiveModel};
 
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let elsewhere = locations::Model {
-        id: uuid::Uuid::now_v7(),
-        slug: "elsewhere".into(),
-        ..fixture.location.clone()
-    };
-    locations::Entity::insert(elsewhere.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("location");
-    let customer = customers::Model {
-        id: uuid::Uuid::now_v7(),
-        location_id: elsewhere.id,
-        ..fixture.customer.clone()
-    };
-    customers::Entity::insert(customer.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("customer");
-    let agent = agents::Model {
-        id: uuid::Uuid::now_v7(),
-        location_id: elsewhere.id,
-        ..fixture.agent.clone()
-    };
-    agents::Entity::insert(agent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent");
-    let theirs = app.key(elsewhere.id, &[Scope::ActionsPropose], None).await;
+    let (other, _) = crate::helpers::other_location(&app, &fixture).await;
+    let theirs = app
+        .key(other.location.id, &[Scope::ActionsPropose], None)
+        .await;
 
     let mut stream = app
         .request(reqwest::Method::GET, "/api/v1/events")
@@ -147,8 +121,8 @@ async fn a_stream_never_shows_another_locations_changes(#[case] backend: Backend
     let mut buffer = String::new();
     next_event(&mut stream, &mut buffer, "metrics").await;
     let mut foreign = proposal(&fixture);
-    foreign["customer_id"] = json!(customer.id);
-    foreign["agent_id"] = json!(agent.id);
+    foreign["customer_id"] = json!(other.customer.id);
+    foreign["agent_id"] = json!(other.agent.id);
     let sent = app
         .client
         .post(app.url("/api/v1/actions"))

@@ -10,7 +10,7 @@ use inbox_api::{
 use inbox_domain::auth::Scope;
 use reqwest::StatusCode;
 use rstest_reuse::template;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -471,4 +471,42 @@ pub async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
         .iter()
         .map(|event| event["kind"].as_str().expect("kind").to_owned())
         .collect()
+}
+
+/// A second location with its own customer, agent and action: nothing of it may show through.
+pub async fn other_location(app: &TestApp, fixture: &Fixture) -> (Fixture, Uuid) {
+    let location = locations::Model {
+        id: Uuid::now_v7(),
+        slug: "elsewhere".into(),
+        ..fixture.location.clone()
+    };
+    locations::Entity::insert(location.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("location");
+    let customer = customers::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        ..fixture.customer.clone()
+    };
+    customers::Entity::insert(customer.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("customer");
+    let agent = agents::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        ..fixture.agent.clone()
+    };
+    agents::Entity::insert(agent.clone().into_active_model())
+        .exec(&app.db)
+        .await
+        .expect("agent");
+    let other = Fixture {
+        location,
+        customer,
+        agent,
+    };
+    let action = other.action(app, app.now(), |_| {}).await;
+    (other, action.id)
 }

@@ -1,8 +1,5 @@
 use chrono::Duration;
-use inbox_api::{
-    db::entities::{agents, customers, locations},
-    services::auth::create_user,
-};
+use inbox_api::{db::entities::agents, services::auth::create_user};
 use inbox_domain::auth::{Role, Scope};
 use reqwest::{Method, StatusCode};
 use rstest_reuse::apply;
@@ -10,45 +7,9 @@ use sea_orm::{EntityTrait, IntoActiveModel};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{backends, proposal, spawn_app, spawn_app_with, Backend, Fixture, TestApp};
-
-/// A second location with its own customer, agent and action: nothing of it may show through.
-async fn other_location(app: &TestApp, fixture: &Fixture) -> (Fixture, Uuid) {
-    let location = locations::Model {
-        id: Uuid::now_v7(),
-        slug: "elsewhere".into(),
-        ..fixture.location.clone()
-    };
-    locations::Entity::insert(location.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("location");
-    let customer = customers::Model {
-        id: Uuid::now_v7(),
-        location_id: location.id,
-        ..fixture.customer.clone()
-    };
-    customers::Entity::insert(customer.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("customer");
-    let agent = agents::Model {
-        id: Uuid::now_v7(),
-        location_id: location.id,
-        ..fixture.agent.clone()
-    };
-    agents::Entity::insert(agent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent");
-    let other = Fixture {
-        location,
-        customer,
-        agent,
-    };
-    let action = other.action(app, app.now(), |_| {}).await;
-    (other, action.id)
-}
+use crate::helpers::{
+    backends, other_location, proposal, spawn_app, spawn_app_with, Backend, Fixture, TestApp,
+};
 
 async fn call(
     app: &TestApp,
