@@ -126,6 +126,54 @@ test("Snooze offers the preset durations", async () => {
   assert.equal(await statusOf(id), "snoozed");
 });
 
+test("select-all picks the whole page, and the editor's formatting buttons work", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl);
+  await page.locator("tr.action-row").first().waitFor();
+  const count = await page.locator("tr.action-row").count();
+  await page.getByRole("checkbox", { name: "Select all" }).check();
+  await page.getByRole("region", { name: "Bulk actions" }).getByText(`${count} selected`).waitFor();
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  await page.getByRole("region", { name: "Bulk actions" }).waitFor({ state: "detached" });
+
+  await openFirst("/?channel=email");
+  await panel().getByRole("button", { name: "Edit" }).click();
+  const body = panel().getByRole("textbox", { name: "Body" });
+  await body.click();
+  await page.keyboard.press("Control+A");
+  await panel().getByRole("button", { name: "Bold" }).click();
+  assert.match(await body.innerHTML(), /<b>|<strong>/);
+  await panel().getByRole("button", { name: "Italic" }).click();
+  assert.match(await body.innerHTML(), /<i>|<em>/);
+  await panel().getByRole("button", { name: "Bulleted list" }).click();
+  assert.match(await body.innerHTML(), /<ul>/);
+  await body.click();
+  await page.keyboard.press("Control+A");
+  page.once("dialog", (dialog) => dialog.accept("https://northside-cowork.example/pay"));
+  await panel().getByRole("button", { name: "Link" }).click();
+  assert.match(await body.innerHTML(), /<a href="https:\/\/northside-cowork\.example\/pay">/);
+  await panel().getByRole("button", { name: "Cancel" }).click();
+});
+
+test("Snooze until a custom date and time", async () => {
+  const { page } = app;
+  const id = await openFirst("/");
+  await panel().getByRole("button", { name: "Snooze" }).click();
+  const form = panel().getByRole("form", { name: "Snooze" });
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
+  tomorrow.setHours(10, 30, 0, 0);
+  const pad = (n) => String(n).padStart(2, "0");
+  const local = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T10:30`;
+  await form.getByLabel("Custom date and time").fill(local);
+  await form.getByLabel("Reminder note").fill("After the team meeting");
+  await form.getByRole("button", { name: "Snooze", exact: true }).click();
+  await panel().getByText("Snoozed.").waitFor();
+  const snoozed = await (await page.request.get(`${app.baseUrl}/api/v1/actions/${id}`)).json();
+  assert.equal(snoozed.status, "snoozed");
+  assert.equal(new Date(snoozed.decisions.snoozed_until).getTime(), tomorrow.getTime(), "the local time the reviewer chose");
+  assert.equal(snoozed.decisions.snooze_note, "After the team meeting");
+});
+
 test("a reviewer who decides after someone else is told what happened", async () => {
   const { page } = app;
   // Without the live stream this panel cannot learn of the other reviewer in time.
