@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
     auth::{Role, Scope},
     dto::HistoryKind,
+    review::headline,
     ActionStatus, ActionType, Channel, ConfidenceFactor, CustomerType, Priority, RejectionReason,
     Tone,
 };
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     clock::to_storage_precision,
     db::entities::{action_events, actions, agents, customer_history, customers, locations, users},
-    store::search_key,
+    store::{search_key, wire_name},
 };
 
 /// The slug of the demo location.
@@ -607,16 +608,6 @@ fn draft_for(
     }
 }
 
-/// The first sentence of a script: what the list shows for a call.
-fn opening_line(script: &str) -> String {
-    script
-        .split_inclusive(['.', '?', '!'])
-        .next()
-        .unwrap_or(script)
-        .trim()
-        .to_owned()
-}
-
 fn minutes(rng: &mut SmallRng, range: std::ops::Range<i64>) -> Duration {
     Duration::minutes(rng.gen_range(range))
 }
@@ -758,11 +749,7 @@ impl DemoData {
                 external_id: Some(format!("{}-{}", spec.slug, rng.gen_range(100_000..999_999))),
                 action_type: action_type.as_str().to_owned(),
                 channel: channel.map(|c| c.as_str().to_owned()),
-                headline: draft
-                    .subject
-                    .clone()
-                    .or_else(|| draft.script.as_deref().map(opening_line))
-                    .unwrap_or_default(),
+                headline: headline(draft.subject.as_deref(), draft.script.as_deref()),
                 subject: draft.subject,
                 body: draft.body,
                 script: draft.script,
@@ -1040,10 +1027,7 @@ fn history_for(
                 id: id_at(occurred_at, rng),
                 location_id: customer.location_id,
                 customer_id: customer.id,
-                kind: serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                kind: wire_name(&kind),
                 occurred_at,
                 summary,
                 data,
@@ -1113,7 +1097,7 @@ mod tests {
     #[test]
     fn scripts_open_with_their_first_sentence() {
         assert_eq!(
-            opening_line("Hi Sam, it's us. More text."),
+            headline(None, Some("Hi Sam, it's us. More text.")),
             "Hi Sam, it's us."
         );
     }
