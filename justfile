@@ -25,6 +25,7 @@ run: spa
 # Every check CI runs: formatting, lints, unit, property, integration and browser tests.
 test: spa browser
     cargo fmt --all -- --check
+    python3 scripts/module_cycles.py
     cargo clippy --all-targets -- -D warnings
     cargo clippy -p inbox-frontend --target wasm32-unknown-unknown -- -D warnings
     cargo check -p inbox-domain --target wasm32-unknown-unknown

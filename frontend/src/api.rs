@@ -1,17 +1,18 @@
 //! The only module that talks HTTP: typed calls to the AI Inbox API. The session travels in an
 //! HttpOnly cookie the browser sends by itself; changes also carry the CSRF token.
 
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use inbox_domain::{
     auth::{Me, SignIn},
     dto::{
-        ActionDetail, ActionListItem, Agent, BulkRequest, BulkResponse, CustomerDetail, Page,
-        Preview, PreviewDraft, UpdateAgent,
+        ActionDetail, ActionListItem, Agent, ApproveAction, BulkRequest, BulkResponse,
+        CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
     },
     metrics::Metrics,
-    ActionStatus,
+    ActionStatus, Problem,
 };
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
+use uuid::Uuid;
 
 /// Why a call failed, in words for the reviewer.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,70 +29,60 @@ impl ApiError {
     pub fn needs_sign_in(&self) -> bool {
         self.status == 401
     }
+
+    /// Someone else changed the action first.
+    pub fn is_conflict(&self) -> bool {
+        self.status == 409
+    }
+
+    /// What the address names does not exist; known without asking the server.
+    pub fn not_found(message: &str) -> ApiError {
+        ApiError {
+            status: 404,
+            message: message.to_owned(),
+            current_status: None,
+        }
+    }
+
+    /// A failed answer with `status`, worded from its problem+json body when it has one.
+    fn answered(status: u16, problem: Option<Problem>) -> ApiError {
+        match problem {
+            Some(problem) => ApiError {
+                status,
+                message: problem.message(),
+                current_status: problem.current_status,
+            },
+            None => ApiError {
+                status,
+                message: format!("The server answered {status}."),
+                current_status: None,
+            },
+        }
+    }
+
+    fn unreachable(error: gloo_net::Error) -> ApiError {
+        ApiError {
+            status: 0,
+            message: format!("The server could not be reached ({error})."),
+            current_status: None,
+        }
+    }
 }
 
-/// The parts of a problem+json body the client shows.
-#[derive(Debug, Deserialize)]
-struct Problem {
-    title: String,
-    #[serde(default)]
-    detail: String,
-    #[serde(default)]
-    current_status: Option<ActionStatus>,
-    #[serde(default)]
-    errors: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Deserialize)]
-struct FieldProblem {
-    field: String,
-    message: String,
-}
-
-async fn send(
-    request: Result<Request, gloo_net::Error>,
-) -> Result<gloo_net::http::Response, ApiError> {
-    let unreachable = |error: gloo_net::Error| ApiError {
-        status: 0,
-        message: format!("The server could not be reached ({error})."),
-        current_status: None,
-    };
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
     let response = request
-        .map_err(unreachable)?
+        .map_err(ApiError::unreachable)?
         .send()
         .await
-        .map_err(unreachable)?;
+        .map_err(ApiError::unreachable)?;
     if response.ok() {
         return Ok(response);
     }
-    let status = response.status();
-    let (message, current_status) = match response.json::<Problem>().await {
-        Ok(problem) => {
-            let fields: Vec<String> = problem
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
-            let mut message = if problem.detail.is_empty() {
-                problem.title
-            } else {
-                format!("{}: {}", problem.title, problem.detail)
-            };
-            if !fields.is_empty() {
-                message = format!("{message} ({})", fields.join("; "));
-            }
-            (message, problem.current_status)
-        }
-        Err(_) => (format!("The server answered {status}."), None),
-    };
-    Err(ApiError {
-        status,
-        message,
-        current_status,
-    })
+    let problem = response.json::<Problem>().await.ok();
+    Err(ApiError::answered(response.status(), problem))
 }
 
-async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, ApiError> {
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     response.json::<T>().await.map_err(|error| ApiError {
         status: response.status(),
         message: format!("The server's answer could not be read ({error})."),
@@ -103,65 +94,6 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     read(send(RequestBuilder::new(path).build()).await?).await
 }
 
-/// Who is signed in; a 401 when nobody is.
-pub async fn me() -> Result<Me, ApiError> {
-    get_json("/api/v1/auth/me").await
-}
-
-/// Signs in; the session cookie is set by the answer.
-pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
-    let request = Request::post("/api/v1/auth/sign-in").json(&SignIn { email, password });
-    read(send(request).await?).await
-}
-
-/// Ends the session.
-pub async fn sign_out(csrf_token: String) -> Result<(), ApiError> {
-    send(
-        Request::post("/api/v1/auth/sign-out")
-            .header("X-CSRF-Token", &csrf_token)
-            .build(),
-    )
-    .await
-    .map(|_| ())
-}
-
-/// The metrics bar.
-pub async fn metrics() -> Result<Metrics, ApiError> {
-    get_json("/api/v1/metrics").await
-}
-
-/// Changes an agent's settings (admins).
-pub async fn update_agent(
-    id: String,
-    changes: UpdateAgent,
-    csrf: String,
-) -> Result<Agent, ApiError> {
-    let request = Request::patch(&format!("/api/v1/agents/{id}"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&changes);
-    read(send(request).await?).await
-}
-
-/// A customer with their history and actions.
-pub async fn customer(id: String) -> Result<CustomerDetail, ApiError> {
-    get_json(&format!("/api/v1/customers/{id}")).await
-}
-
-/// A page of the list, from a query made by [`crate::state::InboxView::api_query`].
-pub async fn list(url: String) -> Result<Page<ActionListItem>, ApiError> {
-    get_json(&url).await
-}
-
-/// One action in full.
-pub async fn action(id: String) -> Result<ActionDetail, ApiError> {
-    get_json(&format!("/api/v1/actions/{id}")).await
-}
-
-/// The agents of the location.
-pub async fn agents() -> Result<Vec<Agent>, ApiError> {
-    get_json("/api/v1/agents").await
-}
-
 async fn post_json<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
@@ -171,22 +103,112 @@ async fn post_json<B: Serialize, T: DeserializeOwned>(
     read(send(request).await?).await
 }
 
-/// A reviewer's verb: `approve`, `reject` or `snooze`, with its body.
-pub async fn review(
-    id: String,
-    verb: &'static str,
-    body: serde_json::Value,
-    csrf: String,
-) -> Result<ActionDetail, ApiError> {
-    post_json(&format!("/api/v1/actions/{id}/{verb}"), &body, &csrf).await
+/// Who is signed in; a 401 when nobody is.
+pub async fn me() -> Result<Me, ApiError> {
+    get_json("/api/v1/auth/me").await
+}
+
+/// Signs in; the session cookie is set by the answer.
+pub async fn sign_in(credentials: &SignIn) -> Result<Me, ApiError> {
+    read(send(Request::post("/api/v1/auth/sign-in").json(credentials)).await?).await
+}
+
+/// Ends the session.
+pub async fn sign_out(csrf: &str) -> Result<(), ApiError> {
+    let request = Request::post("/api/v1/auth/sign-out")
+        .header("X-CSRF-Token", csrf)
+        .build();
+    send(request).await.map(|_| ())
+}
+
+/// The metrics bar.
+pub async fn metrics() -> Result<Metrics, ApiError> {
+    get_json("/api/v1/metrics").await
+}
+
+/// The agents of the location.
+pub async fn agents() -> Result<Vec<Agent>, ApiError> {
+    get_json("/api/v1/agents").await
+}
+
+/// Changes an agent's settings (admins).
+pub async fn update_agent(id: Uuid, changes: &UpdateAgent, csrf: &str) -> Result<Agent, ApiError> {
+    let request = Request::patch(&format!("/api/v1/agents/{id}"))
+        .header("X-CSRF-Token", csrf)
+        .json(changes);
+    read(send(request).await?).await
+}
+
+/// A customer with their history and actions.
+pub async fn customer(id: Uuid) -> Result<CustomerDetail, ApiError> {
+    get_json(&format!("/api/v1/customers/{id}")).await
+}
+
+/// A page of the action list; `query` is the inbox view's list query (filters, sort, cursor).
+pub async fn list(query: &str) -> Result<Page<ActionListItem>, ApiError> {
+    get_json(&format!("/api/v1/actions?{query}")).await
+}
+
+/// One action in full.
+pub async fn action(id: Uuid) -> Result<ActionDetail, ApiError> {
+    get_json(&format!("/api/v1/actions/{id}")).await
+}
+
+/// Approve & Send, or Edit & Approve when the body carries a changed draft.
+pub async fn approve(id: Uuid, body: &ApproveAction, csrf: &str) -> Result<ActionDetail, ApiError> {
+    post_json(&format!("/api/v1/actions/{id}/approve"), body, csrf).await
+}
+
+/// Rejects with a reason and notes.
+pub async fn reject(id: Uuid, body: &RejectAction, csrf: &str) -> Result<ActionDetail, ApiError> {
+    post_json(&format!("/api/v1/actions/{id}/reject"), body, csrf).await
+}
+
+/// Puts an action off for a preset duration or until a chosen time.
+pub async fn snooze(id: Uuid, body: &SnoozeAction, csrf: &str) -> Result<ActionDetail, ApiError> {
+    post_json(&format!("/api/v1/actions/{id}/snooze"), body, csrf).await
 }
 
 /// Exactly what the customer would receive.
-pub async fn preview(id: String, draft: PreviewDraft, csrf: String) -> Result<Preview, ApiError> {
-    post_json(&format!("/api/v1/actions/{id}/preview"), &draft, &csrf).await
+pub async fn preview(id: Uuid, draft: &PreviewDraft, csrf: &str) -> Result<Preview, ApiError> {
+    post_json(&format!("/api/v1/actions/{id}/preview"), draft, csrf).await
 }
 
 /// Decides many actions at once.
-pub async fn bulk(request: BulkRequest, csrf: String) -> Result<BulkResponse, ApiError> {
-    post_json("/api/v1/actions/bulk", &request, &csrf).await
+pub async fn bulk(request: &BulkRequest, csrf: &str) -> Result<BulkResponse, ApiError> {
+    post_json("/api/v1/actions/bulk", request, csrf).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_domain::FieldError;
+
+    #[test]
+    fn a_problem_body_becomes_the_message_and_the_conflicting_status() {
+        let problem = Problem {
+            problem_type: "urn:ai-inbox:problem:conflict".to_owned(),
+            title: "The action changed".to_owned(),
+            status: 409,
+            detail: "a rejected action cannot be approved".to_owned(),
+            errors: Some(vec![FieldError::new("expected_version", "is 1, now 2")]),
+            current_status: Some(ActionStatus::Rejected),
+            current_version: Some(2),
+        };
+        let error = ApiError::answered(409, Some(problem));
+        assert!(error.is_conflict());
+        assert_eq!(error.current_status, Some(ActionStatus::Rejected));
+        assert_eq!(
+            error.message,
+            "The action changed: a rejected action cannot be approved (expected_version: is 1, now 2)"
+        );
+    }
+
+    #[test]
+    fn an_answer_without_a_problem_says_its_status() {
+        let error = ApiError::answered(502, None);
+        assert_eq!(error.message, "The server answered 502.");
+        assert!(!error.needs_sign_in());
+        assert!(ApiError::answered(401, None).needs_sign_in());
+    }
 }

@@ -2,8 +2,9 @@
 
 mod api;
 mod app;
-mod detail;
-mod inbox;
+mod components;
+mod context;
+mod navigation;
 mod pages;
 mod state;
 

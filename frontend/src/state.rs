@@ -1,7 +1,11 @@
 //! What the inbox shows, as it lives in the URL: the segment, the filters, the sort and the open
 //! action. A link or the back button restores the same view.
 
-use inbox_domain::{ActionStatus, Channel, Priority};
+use inbox_domain::{
+    sort::{Sort, SortField},
+    ActionStatus, Channel, Priority,
+};
+use uuid::Uuid;
 
 /// The segments, in the order of their tabs.
 pub const SEGMENTS: [ActionStatus; 6] = [
@@ -27,10 +31,10 @@ pub struct InboxView {
     pub created_to: Option<String>,
     pub expires_from: Option<String>,
     pub expires_to: Option<String>,
-    /// A list column, `-` first for descending.
-    pub sort: Option<String>,
+    /// The list's order (`sort=-created_at`); the server's default when absent.
+    pub sort: Option<Sort>,
     /// The open action.
-    pub open: Option<String>,
+    pub open: Option<Uuid>,
 }
 
 fn encode(value: &str) -> String {
@@ -75,8 +79,8 @@ impl InboxView {
             created_to: text("created_to"),
             expires_from: text("expires_from"),
             expires_to: text("expires_to"),
-            sort: text("sort"),
-            open: text("open"),
+            sort: get("sort").and_then(|v| v.trim().parse().ok()),
+            open: get("open").and_then(|v| v.trim().parse().ok()),
         }
     }
 
@@ -114,8 +118,8 @@ impl InboxView {
     pub fn without_filters(&self) -> InboxView {
         InboxView {
             segment: self.segment,
-            sort: self.sort.clone(),
-            open: self.open.clone(),
+            sort: self.sort,
+            open: self.open,
             ..InboxView::default()
         }
     }
@@ -127,11 +131,11 @@ impl InboxView {
             pairs.push(("status", segment.as_str().to_owned()));
         }
         pairs.extend(self.filter_pairs());
-        if let Some(sort) = &self.sort {
-            pairs.push(("sort", sort.clone()));
+        if let Some(sort) = self.sort {
+            pairs.push(("sort", sort.to_string()));
         }
-        if let Some(open) = &self.open {
-            pairs.push(("open", open.clone()));
+        if let Some(open) = self.open {
+            pairs.push(("open", open.to_string()));
         }
         let query: Vec<String> = pairs
             .iter()
@@ -144,12 +148,13 @@ impl InboxView {
         }
     }
 
-    /// The API list query for a `segment` (the tabs count the other segments with it).
-    pub fn api_query(&self, segment: ActionStatus, limit: u32, cursor: Option<&str>) -> String {
+    /// The query of the API's action list for a `segment` (the tabs count the other segments
+    /// with it): filters, sort, page size and cursor.
+    pub fn list_query(&self, segment: ActionStatus, limit: u32, cursor: Option<&str>) -> String {
         let mut pairs = vec![("status", segment.as_str().to_owned())];
         pairs.extend(self.filter_pairs());
-        if let Some(sort) = &self.sort {
-            pairs.push(("sort", sort.clone()));
+        if let Some(sort) = self.sort {
+            pairs.push(("sort", sort.to_string()));
         }
         pairs.push(("limit", limit.to_string()));
         if let Some(cursor) = cursor {
@@ -159,39 +164,26 @@ impl InboxView {
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
-        format!("/api/v1/actions?{}", query.join("&"))
+        query.join("&")
     }
 
-    /// The sort after clicking `column`: newest-first style columns start descending, a second
-    /// click flips the direction.
-    pub fn sorted_by(&self, column: &str) -> InboxView {
-        let current = self
-            .sort
-            .clone()
-            .unwrap_or_else(|| "-created_at".to_owned());
-        let next = if current == column {
-            format!("-{column}")
-        } else if current == format!("-{column}") {
-            column.to_owned()
-        } else if matches!(column, "created_at" | "confidence" | "priority") {
-            format!("-{column}")
-        } else {
-            column.to_owned()
-        };
+    /// The order the list is in: the chosen one, or newest first.
+    pub fn order(&self) -> Sort {
+        self.sort.unwrap_or_default()
+    }
+
+    /// The view after clicking `field`'s header (see [`Sort::clicked`]).
+    pub fn sorted_by(&self, field: SortField) -> InboxView {
         InboxView {
-            sort: Some(next),
+            sort: Some(self.order().clicked(field)),
             ..self.clone()
         }
     }
 
-    /// How `column` is sorted now: `Some(true)` descending, `Some(false)` ascending.
-    pub fn sort_direction(&self, column: &str) -> Option<bool> {
-        let current = self.sort.as_deref().unwrap_or("-created_at");
-        match current.strip_prefix('-') {
-            Some(name) if name == column => Some(true),
-            None if current == column => Some(false),
-            _ => None,
-        }
+    /// How `field` is sorted now: `Some(true)` descending, `Some(false)` ascending.
+    pub fn sort_direction(&self, field: SortField) -> Option<bool> {
+        let order = self.order();
+        (order.field == field).then_some(order.descending)
     }
 }
 
@@ -210,26 +202,35 @@ mod tests {
         InboxView::from_pairs(|key| pairs.get(key).map(String::as_str))
     }
 
+    fn sort(value: &str) -> Option<Sort> {
+        Some(value.parse().expect("a sortable column"))
+    }
+
     #[test]
     fn a_view_survives_its_url() {
+        let open: Uuid = "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57"
+            .parse()
+            .expect("a uuid");
         let view = InboxView {
             segment: Some(ActionStatus::Rejected),
             q: Some("acme corp".into()),
             confidence_min: Some(80),
             priority: Some(Priority::High),
-            sort: Some("-confidence".into()),
-            open: Some("0193a5b2".into()),
+            sort: sort("-confidence"),
+            open: Some(open),
             ..InboxView::default()
         };
         let url = view.to_url();
-        assert_eq!(url, "/?status=rejected&q=acme%20corp&confidence_min=80&priority=high&sort=-confidence&open=0193a5b2");
+        assert_eq!(url, "/?status=rejected&q=acme%20corp&confidence_min=80&priority=high&sort=-confidence&open=0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57");
         assert_eq!(parse(&url), view);
         assert_eq!(InboxView::default().to_url(), "/");
     }
 
     #[test]
     fn broken_parameters_are_ignored() {
-        let view = parse("/?status=archived&confidence_min=300&priority=urgent");
+        let view = parse(
+            "/?status=archived&confidence_min=300&priority=urgent&sort=-colour&open=0193a5b2",
+        );
         assert_eq!(view, InboxView::default());
         assert_eq!(view.segment(), ActionStatus::Pending);
     }
@@ -247,32 +248,34 @@ mod tests {
     fn clicking_a_header_sorts_then_flips() {
         let view = InboxView::default();
         assert_eq!(
-            view.sort_direction("created_at"),
+            view.sort_direction(SortField::CreatedAt),
             Some(true),
             "newest first by default"
         );
-        let by_subject = view.sorted_by("subject");
-        assert_eq!(by_subject.sort.as_deref(), Some("subject"));
+        assert_eq!(view.sort_direction(SortField::Subject), None);
+        let by_subject = view.sorted_by(SortField::Subject);
+        assert_eq!(by_subject.sort, sort("subject"));
+        assert_eq!(by_subject.sort_direction(SortField::Subject), Some(false));
         assert_eq!(
-            by_subject.sorted_by("subject").sort.as_deref(),
-            Some("-subject")
+            by_subject.sorted_by(SortField::Subject).sort,
+            sort("-subject")
         );
         assert_eq!(
-            view.sorted_by("created_at").sort.as_deref(),
-            Some("created_at")
+            view.sorted_by(SortField::CreatedAt).sort,
+            sort("created_at")
         );
         assert_eq!(
-            view.sorted_by("confidence").sort.as_deref(),
-            Some("-confidence")
+            view.sorted_by(SortField::Confidence).to_url(),
+            "/?sort=-confidence"
         );
     }
 
     #[test]
-    fn the_api_query_carries_filters_sort_and_cursor() {
+    fn the_list_query_carries_filters_sort_and_cursor() {
         let view = parse("/?q=zoe&sort=priority");
         assert_eq!(
-            view.api_query(ActionStatus::Snoozed, 50, Some("abc")),
-            "/api/v1/actions?status=snoozed&q=zoe&sort=priority&limit=50&cursor=abc"
+            view.list_query(ActionStatus::Snoozed, 50, Some("abc")),
+            "status=snoozed&q=zoe&sort=priority&limit=50&cursor=abc"
         );
     }
 }

@@ -8,6 +8,7 @@ mod m20261124_000002_create_agents;
 mod m20261124_000003_create_actions;
 mod m20261124_000004_create_idempotency_outcomes_responses;
 mod m20261124_000005_create_users_sessions_api_keys;
+mod tables;
 
 pub struct Migrator;
 

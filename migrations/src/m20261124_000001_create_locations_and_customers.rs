@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::tables::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -48,100 +50,79 @@ enum CustomerHistory {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Locations::Table)
-                    .col(uuid(Locations::Id).primary_key())
-                    .col(string_len_uniq(Locations::Slug, 64))
-                    .col(string(Locations::Name))
-                    .col(string(Locations::SendingAddress))
-                    .col(text(Locations::Signature))
-                    .col(string_len(Locations::TimeZone, 64))
-                    .col(json_binary(Locations::BusinessHours))
-                    .col(timestamp_with_time_zone(Locations::CreatedAt))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(Customers::Table)
-                    .col(uuid(Customers::Id).primary_key())
-                    .col(uuid(Customers::LocationId))
-                    .col(string(Customers::FullName))
-                    .col(string_null(Customers::Company))
-                    .col(string_len(Customers::CustomerType, 16))
-                    .col(string_null(Customers::Email))
-                    .col(string_null(Customers::Phone))
-                    .col(string_null(Customers::Plan))
-                    .col(string_null(Customers::PhotoUrl))
-                    .col(string(Customers::SearchKey))
-                    .col(timestamp_with_time_zone(Customers::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Customers::Table, Customers::LocationId)
-                            .to(Locations::Table, Locations::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_customers_location_name")
-                    .table(Customers::Table)
-                    .col(Customers::LocationId)
-                    .col(Customers::FullName)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(CustomerHistory::Table)
-                    .col(uuid(CustomerHistory::Id).primary_key())
-                    .col(uuid(CustomerHistory::LocationId))
-                    .col(uuid(CustomerHistory::CustomerId))
-                    .col(string_len(CustomerHistory::Kind, 16))
-                    .col(timestamp_with_time_zone(CustomerHistory::OccurredAt))
-                    .col(text(CustomerHistory::Summary))
-                    .col(json_binary(CustomerHistory::Data))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(CustomerHistory::Table, CustomerHistory::LocationId)
-                            .to(Locations::Table, Locations::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(CustomerHistory::Table, CustomerHistory::CustomerId)
-                            .to(Customers::Table, Customers::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_customer_history_location_customer_time")
-                    .table(CustomerHistory::Table)
-                    .col(CustomerHistory::LocationId)
-                    .col(CustomerHistory::CustomerId)
-                    .col(CustomerHistory::OccurredAt)
-                    .to_owned(),
-            )
-            .await
+        table(
+            Locations::Table,
+            [
+                pk_uuid(Locations::Id),
+                string_len_uniq(Locations::Slug, 64),
+                string(Locations::Name),
+                string(Locations::SendingAddress),
+                text(Locations::Signature),
+                string_len(Locations::TimeZone, 64),
+                json_binary(Locations::BusinessHours),
+                timestamptz(Locations::CreatedAt),
+            ],
+        )
+        .create(manager)
+        .await?;
+        table(
+            Customers::Table,
+            [
+                pk_uuid(Customers::Id),
+                uuid(Customers::LocationId),
+                string(Customers::FullName),
+                string_null(Customers::Company),
+                string_len(Customers::CustomerType, 16),
+                string_null(Customers::Email),
+                string_null(Customers::Phone),
+                string_null(Customers::Plan),
+                string_null(Customers::PhotoUrl),
+                string(Customers::SearchKey),
+                timestamptz(Customers::CreatedAt),
+            ],
+        )
+        .location_fk(Customers::LocationId)
+        .index(
+            "ix_customers_location_name",
+            [Customers::LocationId, Customers::FullName],
+        )
+        .create(manager)
+        .await?;
+        table(
+            CustomerHistory::Table,
+            [
+                pk_uuid(CustomerHistory::Id),
+                uuid(CustomerHistory::LocationId),
+                uuid(CustomerHistory::CustomerId),
+                string_len(CustomerHistory::Kind, 16),
+                timestamptz(CustomerHistory::OccurredAt),
+                text(CustomerHistory::Summary),
+                json_binary(CustomerHistory::Data),
+            ],
+        )
+        .location_fk(CustomerHistory::LocationId)
+        .foreign_key(CustomerHistory::CustomerId, Customers::Table, Customers::Id)
+        .index(
+            "ix_customer_history_location_customer_time",
+            [
+                CustomerHistory::LocationId,
+                CustomerHistory::CustomerId,
+                CustomerHistory::OccurredAt,
+            ],
+        )
+        .create(manager)
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(CustomerHistory::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Customers::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Locations::Table).to_owned())
-            .await
+        drop_tables(
+            manager,
+            [
+                CustomerHistory::Table.into_iden(),
+                Customers::Table.into_iden(),
+                Locations::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -1,6 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::m20261124_000001_create_locations_and_customers::Locations;
+use crate::m20261124_000003_create_actions::Actions;
+use crate::tables::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -43,117 +44,78 @@ enum ActionResponses {
     RecordedAt,
 }
 
-#[derive(DeriveIden)]
-enum Actions {
-    Table,
-    Id,
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(IdempotencyKeys::Table)
-                    .col(uuid(IdempotencyKeys::Id).primary_key())
-                    .col(uuid(IdempotencyKeys::LocationId))
-                    .col(string_len(IdempotencyKeys::Key, 255))
-                    .col(string_len(IdempotencyKeys::RequestHash, 64))
-                    .col(small_integer_null(IdempotencyKeys::ResponseStatus))
-                    .col(text_null(IdempotencyKeys::ResponseBody))
-                    .col(timestamp_with_time_zone(IdempotencyKeys::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(IdempotencyKeys::Table, IdempotencyKeys::LocationId)
-                            .to(Locations::Table, Locations::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_idempotency_keys_location_key")
-                    .table(IdempotencyKeys::Table)
-                    .col(IdempotencyKeys::LocationId)
-                    .col(IdempotencyKeys::Key)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(ActionOutcomes::Table)
-                    .col(uuid(ActionOutcomes::Id).primary_key())
-                    .col(uuid(ActionOutcomes::LocationId))
-                    .col(uuid(ActionOutcomes::ActionId))
-                    .col(string_len(ActionOutcomes::Kind, 32))
-                    .col(timestamp_with_time_zone(ActionOutcomes::OccurredAt))
-                    .col(json_binary(ActionOutcomes::Data))
-                    .col(timestamp_with_time_zone(ActionOutcomes::RecordedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ActionOutcomes::Table, ActionOutcomes::ActionId)
-                            .to(Actions::Table, Actions::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_action_outcomes_location_action")
-                    .table(ActionOutcomes::Table)
-                    .col(ActionOutcomes::LocationId)
-                    .col(ActionOutcomes::ActionId)
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(ActionResponses::Table)
-                    .col(uuid(ActionResponses::Id).primary_key())
-                    .col(uuid(ActionResponses::LocationId))
-                    .col(uuid(ActionResponses::ActionId))
-                    .col(string(ActionResponses::ConversationId))
-                    .col(text(ActionResponses::Excerpt))
-                    .col(timestamp_with_time_zone(ActionResponses::ReceivedAt))
-                    .col(timestamp_with_time_zone(ActionResponses::RecordedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ActionResponses::Table, ActionResponses::ActionId)
-                            .to(Actions::Table, Actions::Id),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_action_responses_location_action")
-                    .table(ActionResponses::Table)
-                    .col(ActionResponses::LocationId)
-                    .col(ActionResponses::ActionId)
-                    .to_owned(),
-            )
-            .await
+        table(
+            IdempotencyKeys::Table,
+            [
+                pk_uuid(IdempotencyKeys::Id),
+                uuid(IdempotencyKeys::LocationId),
+                string_len(IdempotencyKeys::Key, 255),
+                string_len(IdempotencyKeys::RequestHash, 64),
+                small_integer_null(IdempotencyKeys::ResponseStatus),
+                text_null(IdempotencyKeys::ResponseBody),
+                timestamptz(IdempotencyKeys::CreatedAt),
+            ],
+        )
+        .location_fk(IdempotencyKeys::LocationId)
+        .unique_index(
+            "ux_idempotency_keys_location_key",
+            [IdempotencyKeys::LocationId, IdempotencyKeys::Key],
+        )
+        .create(manager)
+        .await?;
+        // Outcomes and responses have no foreign key to `locations`: keep it so, as first migrated.
+        table(
+            ActionOutcomes::Table,
+            [
+                pk_uuid(ActionOutcomes::Id),
+                uuid(ActionOutcomes::LocationId),
+                uuid(ActionOutcomes::ActionId),
+                string_len(ActionOutcomes::Kind, 32),
+                timestamptz(ActionOutcomes::OccurredAt),
+                json_binary(ActionOutcomes::Data),
+                timestamptz(ActionOutcomes::RecordedAt),
+            ],
+        )
+        .foreign_key(ActionOutcomes::ActionId, Actions::Table, Actions::Id)
+        .index(
+            "ix_action_outcomes_location_action",
+            [ActionOutcomes::LocationId, ActionOutcomes::ActionId],
+        )
+        .create(manager)
+        .await?;
+        table(
+            ActionResponses::Table,
+            [
+                pk_uuid(ActionResponses::Id),
+                uuid(ActionResponses::LocationId),
+                uuid(ActionResponses::ActionId),
+                string(ActionResponses::ConversationId),
+                text(ActionResponses::Excerpt),
+                timestamptz(ActionResponses::ReceivedAt),
+                timestamptz(ActionResponses::RecordedAt),
+            ],
+        )
+        .foreign_key(ActionResponses::ActionId, Actions::Table, Actions::Id)
+        .index(
+            "ix_action_responses_location_action",
+            [ActionResponses::LocationId, ActionResponses::ActionId],
+        )
+        .create(manager)
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ActionResponses::Table.into_iden(),
-            ActionOutcomes::Table.into_iden(),
-            IdempotencyKeys::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                ActionResponses::Table.into_iden(),
+                ActionOutcomes::Table.into_iden(),
+                IdempotencyKeys::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

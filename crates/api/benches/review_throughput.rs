@@ -27,7 +27,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
     let db = db::connect(url).await?;
     db::migrate(&db).await?;
     seed::demo(&db, SystemClock.now()).await?;
-    let location = inbox_api::store::locations::find_by_slug(&db, seed::DEMO_LOCATION).await?;
+    let location = inbox_api::db::locations::find_by_slug(&db, seed::DEMO_LOCATION).await?;
     let token = inbox_api::services::auth::create_api_key(
         &db,
         location.id,

@@ -2,17 +2,9 @@
 //! (a bearer token, or the SPA's session cookie with its CSRF token), [`Authorized`] also
 //! checks one scope. Everything a caller reads or changes is in their own location.
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    marker::PhantomData,
-    ops::Deref,
-    pin::Pin,
-    sync::{Mutex, PoisonError},
-};
+use std::{future::Future, marker::PhantomData, ops::Deref, pin::Pin};
 
 use actix_web::{dev::Payload, http::Method, web, FromRequest, HttpRequest};
-use chrono::{DateTime, Utc};
 use inbox_domain::auth::{Me, Scope, UserView};
 
 use crate::{
@@ -21,10 +13,9 @@ use crate::{
     services::{
         self,
         auth::{AuthError, Authenticated, Principal},
-        Actor,
+        Actor, Context,
     },
-    startup::AppState,
-    store::parse_stored,
+    state::AppState,
 };
 
 /// The cookie that carries the SPA's session token.
@@ -37,6 +28,17 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub struct Caller(pub Authenticated);
 
 impl Caller {
+    /// What a use case needs to act for this caller now.
+    pub fn context<'a>(&'a self, state: &'a AppState) -> Context<'a> {
+        Context {
+            db: &state.db,
+            bus: &state.bus,
+            location: self.location(),
+            actor: self.actor(),
+            now: state.clock.now(),
+        }
+    }
+
     /// The caller's location: the only one they can see.
     pub fn location(&self) -> &locations::Model {
         &self.0.location
@@ -75,7 +77,7 @@ impl Caller {
                     id: user.id,
                     email: user.email.clone(),
                     name: user.name.clone(),
-                    role: parse_stored(&user.role)?,
+                    role: user.role,
                 }),
                 None,
                 Some(session.csrf_token.clone()),
@@ -215,41 +217,5 @@ impl<S: NeedsScope + 'static> FromRequest for Authorized<S> {
             }
             Ok(Authorized(caller, PhantomData))
         })
-    }
-}
-
-/// Fixed one-minute windows per key (an API key, an email, an address). Counts live in this
-/// process: with several replicas each allows the limit.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        RateLimiter {
-            per_minute,
-            windows: Mutex::default(),
-        }
-    }
-
-    /// Counts one request for `key`; a 429 with the seconds to wait once over the limit.
-    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
-        let minute = now.timestamp().div_euclid(60);
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
-        if windows.len() > 10_000 {
-            windows.retain(|_, (window, _)| *window == minute);
-        }
-        let (window, count) = windows.entry(key.to_owned()).or_insert((minute, 0));
-        if *window != minute {
-            (*window, *count) = (minute, 0);
-        }
-        if *count >= self.per_minute {
-            let retry_after = u64::try_from(60 - now.timestamp().rem_euclid(60)).unwrap_or(60);
-            return Err(ApiError::TooManyRequests { retry_after });
-        }
-        *count += 1;
-        Ok(())
     }
 }

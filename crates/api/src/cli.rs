@@ -10,9 +10,10 @@ use inbox_domain::auth::{Role, Scope};
 
 use crate::{
     clock::{Clock, SystemClock},
-    db, openapi, seed, services,
+    db,
+    db::locations::NewLocation,
+    openapi, seed, services,
     startup::{Application, ServeSettings},
-    store::locations::NewLocation,
 };
 
 /// AI Inbox: the review queue for actions that proactive AI agents propose.
@@ -169,7 +170,7 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&cli.database_url).await?;
             db::migrate(&db).await?;
-            let location = crate::store::locations::create(&db, new, SystemClock.now()).await?;
+            let location = crate::db::locations::create(&db, new, SystemClock.now()).await?;
             println!("Created location `{}`:", location.slug);
             println!("{}", location.id);
         }
@@ -184,7 +185,7 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&cli.database_url).await?;
             db::migrate(&db).await?;
-            let location = crate::store::locations::find_by_slug(&db, &location).await?;
+            let location = crate::db::locations::find_by_slug(&db, &location).await?;
             let created = services::auth::create_api_key(
                 &db,
                 location.id,
@@ -217,7 +218,7 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let db = db::connect(&cli.database_url).await?;
             db::migrate(&db).await?;
-            let location = crate::store::locations::find_by_slug(&db, &location).await?;
+            let location = crate::db::locations::find_by_slug(&db, &location).await?;
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let user = services::auth::create_user(

@@ -1,59 +1,9 @@
 //! The API's one error type and its single mapping to RFC 9457 `application/problem+json`.
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
-use inbox_domain::ActionStatus;
-use serde::Serialize;
-use utoipa::ToSchema;
+use inbox_domain::{ActionStatus, FieldError, Problem};
 
-use crate::{services::ServiceError, store::StoreError};
-
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// The field, as named in the request (`status`, `cursor`, `id`, ...).
-    #[schema(example = "status")]
-    pub field: String,
-    #[schema(
-        example = "`archived` is not a valid ActionStatus; expected one of: pending, approved, rejected, snoozed, deferred, expired, auto_executed"
-    )]
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl ToString) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.to_string(),
-        }
-    }
-}
-
-/// An RFC 9457 problem: the body of every error response.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:ai-inbox:problem:invalid-request",
-    "title": "The request is invalid",
-    "status": 400,
-    "detail": "One or more query parameters are invalid.",
-    "errors": [{"field": "status", "message": "`archived` is not a valid ActionStatus"}]
-}))]
-pub struct Problem {
-    /// A stable URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub problem_type: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The invalid fields (validation problems only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-    /// The action's status now (conflicts only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_status: Option<ActionStatus>,
-    /// The action's version now (conflicts only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_version: Option<i32>,
-}
+use crate::{db::StoreError, services::ServiceError};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -176,15 +126,19 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::NotFound(detail) => ApiError::NotFound(detail),
-            ServiceError::Invalid(issues) => ApiError::Unprocessable {
-                detail: match issues.as_slice() {
+            ServiceError::Invalid(errors) => ApiError::Unprocessable {
+                detail: match errors.as_slice() {
                     [only] => format!("`{}` {}.", only.field, only.message.trim_end_matches('.')),
-                    _ => "Several fields break a rule.".to_owned(),
+                    _ => format!(
+                        "Several fields break a rule: {}.",
+                        errors
+                            .iter()
+                            .map(|e| format!("`{}` {}", e.field, e.message.trim_end_matches('.')))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                 },
-                errors: issues
-                    .into_iter()
-                    .map(|issue| FieldError::new(issue.field, issue.message))
-                    .collect(),
+                errors,
             },
             ServiceError::Conflict {
                 detail,

@@ -6,7 +6,9 @@ use std::{future::Future, pin::Pin};
 use actix_web::{dev::Payload, http::header, web::Bytes, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use inbox_domain::FieldError;
+
+use crate::error::ApiError;
 
 /// The largest request body accepted (a bulk request of 500 ids is about 20 KB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -1,6 +1,7 @@
 //! The AI Inbox server: REST API, Swagger UI and the SPA, over SQLite or PostgreSQL.
 
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod clock;
 pub mod db;
@@ -9,8 +10,9 @@ pub mod jobs;
 pub mod json;
 pub mod openapi;
 pub mod query;
+pub mod rate_limit;
 pub mod routes;
 pub mod seed;
 pub mod services;
 pub mod startup;
-pub mod store;
+pub mod state;

@@ -1,11 +1,14 @@
 //! The OpenAPI document. Paths are collected from the registered handlers
 //! (utoipa-actix-web), so what is served and what is documented cannot drift apart.
 
-use actix_web::App;
+use actix_web::{
+    dev::{ServiceFactory, ServiceRequest},
+    web, App,
+};
 use utoipa::OpenApi;
-use utoipa_actix_web::AppExt;
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
-use crate::startup::with_documented_routes;
+use crate::routes;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,29 +34,94 @@ back as `cursor` with the same filters and sort.",
         (name = "health", description = "Liveness and readiness probes."),
     ),
     components(schemas(
-        crate::error::Problem,
-        crate::error::FieldError,
+        inbox_domain::Problem,
+        inbox_domain::FieldError,
         inbox_domain::dto::ActionChanged,
         inbox_domain::metrics::Metrics
     ))
 )]
 pub struct ApiDoc;
 
+/// The documented routes: health probes and `/api/v1`. Shared by the server and
+/// [`document`].
+pub fn with_documented_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .configure(routes::configure_api)
+                .default_service(web::to(routes::api_route_not_found)),
+        )
+}
+
 /// The complete document, exactly as `GET /api-docs/openapi.json` serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = with_documented_routes(App::new().into_utoipa_app()).split_for_parts();
-    add_security(&mut document);
+    complete(&mut document);
     document
+}
+
+/// What the handlers' annotations leave to one place: security, the 401 and 403 of every
+/// protected operation, and the problem+json body of every error response.
+pub fn complete(document: &mut utoipa::openapi::OpenApi) {
+    add_security(document);
+    add_problem_bodies(document);
+}
+
+/// Every operation of the document.
+fn operations(
+    document: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// The problem+json body of an error response: every 4xx and 5xx an operation declares.
+fn problem_body() -> utoipa::openapi::Content {
+    utoipa::openapi::ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+        .build()
+}
+
+/// Gives each declared error response (status 400 and up) the problem+json body, so the
+/// handlers declare only its status and what it means.
+fn add_problem_bodies(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for operation in operations(document) {
+        for (status, response) in &mut operation.responses.responses {
+            let is_error = status.parse::<u16>().is_ok_and(|code| code >= 400);
+            if let (true, RefOr::T(response)) = (is_error, response) {
+                if response.content.is_empty() {
+                    response
+                        .content
+                        .insert("application/problem+json".to_owned(), problem_body());
+                }
+            }
+        }
+    }
 }
 
 /// Declares how callers authenticate (so Swagger UI offers to paste a token) and adds the
 /// 401 and 403 answers to every operation that is not public (`security(())`).
-pub fn add_security(document: &mut utoipa::openapi::OpenApi) {
+fn add_security(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{
         security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
         },
-        ContentBuilder, Ref, ResponseBuilder,
+        ResponseBuilder,
     };
     let components = document.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -79,40 +147,24 @@ pub fn add_security(document: &mut utoipa::openapi::OpenApi) {
     let problem = |description: &str| {
         ResponseBuilder::new()
             .description(description)
-            .content(
-                "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
-            )
+            .content("application/problem+json", problem_body())
             .build()
     };
-    for item in document.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let public = operation.security.as_ref().is_some_and(|requirements| {
-                requirements
-                    .iter()
-                    .all(|r| *r == SecurityRequirement::default())
-            });
-            if public {
-                continue;
-            }
-            let responses = &mut operation.responses.responses;
-            responses.entry("401".into()).or_insert_with(|| {
-                problem("No credentials, or an unknown, revoked or expired token.").into()
-            });
-            responses.entry("403".into()).or_insert_with(|| {
+    for operation in operations(document) {
+        let public = operation.security.as_ref().is_some_and(|requirements| {
+            requirements
+                .iter()
+                .all(|r| *r == SecurityRequirement::default())
+        });
+        if public {
+            continue;
+        }
+        let responses = &mut operation.responses.responses;
+        responses.entry("401".into()).or_insert_with(|| {
+            problem("No credentials, or an unknown, revoked or expired token.").into()
+        });
+        responses.entry("403".into()).or_insert_with(|| {
                 problem("The credentials lack the scope this needs (or a session cookie came without its CSRF token).").into()
             });
-        }
     }
 }

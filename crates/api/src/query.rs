@@ -5,7 +5,9 @@ use std::future::{ready, Ready};
 use actix_web::{dev::Payload, error::PathError, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use inbox_domain::FieldError;
+
+use crate::error::ApiError;
 
 /// A query string, parsed so that a repeated key (`?status=pending&status=snoozed`, the
 /// OpenAPI default for arrays) fills a list. Parameter structs take strings and convert them

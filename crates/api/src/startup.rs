@@ -12,30 +12,13 @@ use actix_web::{
     web, App, HttpResponse, HttpServer,
 };
 use sea_orm::DatabaseConnection;
-use utoipa::OpenApi;
-use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::RateLimiter, clock::Clock, error::ApiError, jobs, json::MAX_BODY_BYTES, openapi::ApiDoc,
-    query, routes, services::bus::EventBus,
+    bus::EventBus, clock::Clock, jobs, json::MAX_BODY_BYTES, openapi::with_documented_routes,
+    query, rate_limit::RateLimiter, state::AppState,
 };
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub clock: Arc<dyn Clock>,
-    /// Announces committed action changes to the live event streams.
-    pub bus: EventBus,
-    /// How long a reviewer stays signed in.
-    pub session_lifetime: chrono::Duration,
-    /// Proposals per minute per API key.
-    pub propose_limiter: RateLimiter,
-    /// Sign-in attempts per minute per email and per address.
-    pub sign_in_limiter: RateLimiter,
-    /// How often an idle event stream sends a keepalive and re-checks its caller.
-    pub keepalive: std::time::Duration,
-}
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -118,22 +101,6 @@ impl Application {
     }
 }
 
-/// The documented routes: health probes and `/api/v1`. Shared by the server and
-/// [`crate::openapi::document`].
-pub fn with_documented_routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
-{
-    app.openapi(ApiDoc::openapi())
-        .service(routes::health::healthz)
-        .service(routes::health::readyz)
-        .service(
-            scope::scope("/api/v1")
-                .configure(routes::configure_api)
-                .default_service(web::to(api_route_not_found)),
-        )
-}
-
 fn app(
     state: web::Data<AppState>,
     spa_dir: PathBuf,
@@ -158,18 +125,12 @@ fn app(
         .into_utoipa_app();
     with_documented_routes(app)
         .openapi_service(|mut document| {
-            crate::openapi::add_security(&mut document);
+            crate::openapi::complete(&mut document);
             SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document)
         })
         .into_app()
         .service(web::redirect("/docs", "/docs/"))
         .service(spa(spa_dir))
-}
-
-async fn api_route_not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(
-        "No such API endpoint; see /docs/ for the API.".into(),
-    ))
 }
 
 /// The SPA's files, with `index.html` for every other path so client-side routes survive a

@@ -14,8 +14,12 @@ macro_rules! wire_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "sea-orm", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $( $(#[$vmeta])* $variant ),+ }
+        pub enum $name {
+            $( $(#[$vmeta])* #[cfg_attr(feature = "sea-orm", sea_orm(string_value = $wire))] $variant ),+
+        }
 
         impl $name {
             /// Every value, in the order the product document lists them.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    ActionStatus, ActionType, Channel, Confidence, ConfidenceFactor, CustomerType, Priority,
-    RejectionReason, Tone,
+    ActionStatus, ActionType, Channel, Confidence, ConfidenceFactor, CustomerType, EventKind,
+    Priority, RejectionReason, Tone,
 };
 
 /// A page of a list, in keyset order.
@@ -113,19 +113,18 @@ pub struct CustomerProfile {
     pub photo_url: Option<String>,
 }
 
-/// The four kinds of customer history the detail panel shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum HistoryKind {
-    /// Check-ins, bookings, visits.
-    Activity,
-    /// Emails, calls and messages exchanged.
-    Communication,
-    /// Invoices paid, failed or refunded.
-    Payment,
-    /// Support tickets.
-    Ticket,
+crate::action::wire_enum! {
+    /// The four kinds of customer history the detail panel shows.
+    pub enum HistoryKind {
+        /// Check-ins, bookings, visits.
+        Activity => ("activity", "Activity"),
+        /// Emails, calls and messages exchanged.
+        Communication => ("communication", "Communication"),
+        /// Invoices paid, failed or refunded.
+        Payment => ("payment", "Payment"),
+        /// Support tickets.
+        Ticket => ("ticket", "Ticket"),
+    }
 }
 
 /// One entry of a customer's history.
@@ -146,9 +145,8 @@ pub struct HistoryEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionEvent {
     pub id: Uuid,
-    /// What happened: `proposed`, `approved`, `rejected`, `snoozed`, `snooze_elapsed`, ...
-    #[cfg_attr(feature = "openapi", schema(example = "approved"))]
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     pub from_status: Option<ActionStatus>,
     pub to_status: Option<ActionStatus>,
     /// Who did it: `user:<id>`, `key:<id>`, `agent:<id>` or `system`.
@@ -252,357 +250,5 @@ pub struct ActionDetail {
     pub responses: Vec<CustomerResponse>,
 }
 
-/// What an agent proposes (`POST /api/v1/actions`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "customer_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57",
-    "agent_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f58",
-    "action_type": "draft_message",
-    "channel": "email",
-    "subject": "Payment reminder: Invoice #{{invoice_number}}",
-    "body": "<p>Hi {{first_name}},</p><p>Invoice #{{invoice_number}} for {{amount}} is 5 days overdue.</p>",
-    "confidence": 87,
-    "confidence_factors": [{"label": "Strong payment history", "impact": 14}],
-    "priority": "high",
-    "trigger": {"summary": "Invoice #1234 is 5 days overdue. Customer has good payment history but missed this payment.", "data": {"invoice_number": "1234", "amount": "£120.00"}},
-    "variables": {"invoice_number": "1234", "amount": "£120.00"},
-    "external_id": "invoice-1234-reminder-1"
-})))]
-#[serde(deny_unknown_fields)]
-pub struct ProposeAction {
-    /// The customer the action is for.
-    pub customer_id: Uuid,
-    /// The proposing agent (criteria type); implied by an agent's own API key.
-    #[serde(default)]
-    pub agent_id: Option<Uuid>,
-    pub action_type: ActionType,
-    /// `email` for a draft message, `voice` for voice outreach, absent for notes and tasks.
-    #[serde(default)]
-    pub channel: Option<Channel>,
-    /// The subject line (email, note, task).
-    #[serde(default)]
-    pub subject: Option<String>,
-    /// HTML; sanitised on the way in (scripts, styles and event handlers are removed).
-    #[serde(default)]
-    pub body: Option<String>,
-    /// What the AI will say (voice).
-    #[serde(default)]
-    pub script: Option<String>,
-    #[serde(default)]
-    pub tone: Option<Tone>,
-    /// Estimated call length, 1–3600 seconds (voice).
-    #[serde(default)]
-    pub estimated_duration_seconds: Option<i32>,
-    /// 0–100.
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 87))]
-    pub confidence: i64,
-    #[serde(default)]
-    pub confidence_factors: Vec<ConfidenceFactor>,
-    pub priority: Priority,
-    pub trigger: Trigger,
-    /// Values for the draft's `{{placeholders}}`, besides the customer's and location's fields.
-    #[serde(default)]
-    pub variables: BTreeMap<String, String>,
-    /// When the action stops being worth sending; default: the agent's time to expire.
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Hold the action (as `deferred`) until this time.
-    #[serde(default)]
-    pub not_before: Option<DateTime<Utc>>,
-    /// The agent's own id for the action, unique per agent: a replay returns the first action.
-    #[serde(default)]
-    pub external_id: Option<String>,
-}
-
-/// Approve & Send; with `subject`, `body` or `script` it is Edit & Approve.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1})))]
-#[serde(deny_unknown_fields)]
-pub struct ApproveAction {
-    /// The version the reviewer saw; a different current version is a 409.
-    #[serde(default)]
-    pub expected_version: Option<i32>,
-    #[serde(default)]
-    pub subject: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub script: Option<String>,
-}
-
-/// Reject with a reason; `other` needs a note.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "reason": "already_resolved", "note": "Paid at the front desk."})))]
-#[serde(deny_unknown_fields)]
-pub struct RejectAction {
-    #[serde(default)]
-    pub expected_version: Option<i32>,
-    pub reason: RejectionReason,
-    /// Internal notes; required when `reason` is `other`.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// Snooze for a preset `duration` or until a custom time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "duration": "4h", "note": "Ask the manager first."})))]
-#[serde(deny_unknown_fields)]
-pub struct SnoozeAction {
-    #[serde(default)]
-    pub expected_version: Option<i32>,
-    /// `1h`, `4h`, `1d` or `3d`; or give `until`.
-    #[serde(default)]
-    pub duration: Option<crate::SnoozeDuration>,
-    /// A custom time in the future; or give `duration`.
-    #[serde(default)]
-    pub until: Option<DateTime<Utc>>,
-    /// A reminder note.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// Save draft edits without deciding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"expected_version": 1, "subject": "A friendly reminder about invoice #{{invoice_number}}"})))]
-#[serde(deny_unknown_fields)]
-pub struct EditDraft {
-    /// Required: the version the edits were made on.
-    pub expected_version: i32,
-    #[serde(default)]
-    pub subject: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub script: Option<String>,
-}
-
-/// A draft to preview instead of the stored one (fields left out come from the stored draft).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"subject": "Invoice #{{invoice_number}}", "body": "<p>Hi {{first_name}}</p>"})))]
-#[serde(deny_unknown_fields)]
-pub struct PreviewDraft {
-    #[serde(default)]
-    pub subject: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    #[serde(default)]
-    pub script: Option<String>,
-}
-
-/// Exactly what the customer will receive.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Preview {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "Payment reminder: Invoice #1234")
-    )]
-    pub subject: Option<String>,
-    /// The body with values filled in (HTML-escaped) and the signature appended.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "<p>Hi Zoë</p><p>Best wishes,<br>The Northside team</p>")
-    )]
-    pub body_html: Option<String>,
-    /// The same as plain text.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "Hi Zoë\n\nBest wishes,\nThe Northside team")
-    )]
-    pub body_text: Option<String>,
-    pub script: Option<String>,
-    /// Placeholders nothing fills; approving is refused while any remain.
-    #[cfg_attr(feature = "openapi", schema(example = json!([])))]
-    pub unknown_variables: Vec<String>,
-}
-
-/// A bulk operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum BulkOp {
-    Approve,
-    Reject,
-    Snooze,
-}
-
-/// Decide many actions at once; each is decided on its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"op": "snooze", "ids": ["0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57"], "duration": "1d"})))]
-#[serde(deny_unknown_fields)]
-pub struct BulkRequest {
-    pub op: BulkOp,
-    /// 1 to 500 action ids.
-    pub ids: Vec<Uuid>,
-    /// For `reject`.
-    #[serde(default)]
-    pub reason: Option<RejectionReason>,
-    /// For `reject` and `snooze`.
-    #[serde(default)]
-    pub note: Option<String>,
-    /// For `snooze`: a preset, or give `until`.
-    #[serde(default)]
-    pub duration: Option<crate::SnoozeDuration>,
-    /// For `snooze`: a custom time.
-    #[serde(default)]
-    pub until: Option<DateTime<Utc>>,
-}
-
-/// Why one id of a bulk request was not decided.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct BulkError {
-    /// The HTTP status the single verb would have answered: 404, 409 or 422.
-    #[cfg_attr(feature = "openapi", schema(example = 409))]
-    pub status: u16,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(example = "a approved action cannot be approved")
-    )]
-    pub detail: String,
-}
-
-/// The outcome for one id of a bulk request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct BulkResult {
-    pub id: Uuid,
-    pub ok: bool,
-    /// The action's status after the request (absent for an unknown id).
-    pub status: Option<ActionStatus>,
-    pub error: Option<BulkError>,
-}
-
-/// Per-id results, in the order of the request's ids.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct BulkResponse {
-    pub results: Vec<BulkResult>,
-}
-
-/// What followed a sent action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeKind {
-    PaymentMade,
-    ConversationStarted,
-    BookingMade,
-    Replied,
-    Renewed,
-    Unsubscribed,
-    NoResponse,
-    Other,
-}
-
-/// An integration's report of what followed (`POST /api/v1/actions/{id}/outcome`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"kind": "payment_made", "occurred_at": "2026-11-25T09:30:00Z", "data": {"amount": "£120.00"}})))]
-#[serde(deny_unknown_fields)]
-pub struct ReportOutcome {
-    pub kind: OutcomeKind,
-    pub occurred_at: DateTime<Utc>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub data: serde_json::Value,
-}
-
-/// A recorded outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Outcome {
-    pub id: Uuid,
-    pub kind: OutcomeKind,
-    pub occurred_at: DateTime<Utc>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub data: serde_json::Value,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A customer's reply linked to an action (`POST /api/v1/actions/{id}/responses`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"conversation_id": "conv_8812", "excerpt": "Thanks, paid it just now!", "received_at": "2026-11-25T09:12:00Z"})))]
-#[serde(deny_unknown_fields)]
-pub struct LinkResponse {
-    /// The conversation in AI Conversations.
-    pub conversation_id: String,
-    pub excerpt: String,
-    pub received_at: DateTime<Utc>,
-}
-
-/// A linked customer response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CustomerResponse {
-    pub id: Uuid,
-    pub conversation_id: String,
-    pub excerpt: String,
-    pub received_at: DateTime<Utc>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A proactive agent (criteria type) and its settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Agent {
-    pub id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(example = "Due Invoice Reminders"))]
-    pub name: String,
-    pub description: String,
-    pub enabled: bool,
-    /// Action types sent without review when confidence reaches the threshold.
-    pub auto_execute: Vec<ActionType>,
-    #[cfg_attr(feature = "openapi", schema(example = 90, minimum = 0, maximum = 100))]
-    pub auto_execute_min_confidence: u8,
-    /// The time to expire of its actions, when a proposal gives none.
-    #[cfg_attr(feature = "openapi", schema(example = 259200))]
-    pub default_expiry_seconds: i64,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Changes to an agent's settings; fields left out stay as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 92})))]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAgent {
-    #[serde(default)]
-    pub enabled: Option<bool>,
-    #[serde(default)]
-    pub auto_execute: Option<Vec<ActionType>>,
-    #[serde(default)]
-    pub auto_execute_min_confidence: Option<i64>,
-    /// 1 hour to 90 days.
-    #[serde(default)]
-    pub default_expiry_seconds: Option<i64>,
-}
-
-/// A customer with their history and proactive actions (`GET /api/v1/customers/{id}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CustomerDetail {
-    #[serde(flatten)]
-    pub profile: CustomerProfile,
-    /// Newest first.
-    pub history: Vec<HistoryEntry>,
-    /// The proactive actions proposed for this customer, newest first.
-    pub actions: Vec<ActionListItem>,
-}
-
-/// One change of an action, as the live event stream announces it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ActionChanged {
-    pub id: Uuid,
-    pub status: ActionStatus,
-    pub version: i32,
-}
+mod requests;
+pub use requests::*;

@@ -32,6 +32,21 @@ crate::action::wire_enum! {
 }
 
 impl ActionStatus {
+    /// A reviewer can still decide it: approve, reject or snooze.
+    pub const fn is_reviewable(self) -> bool {
+        matches!(self, ActionStatus::Pending | ActionStatus::Snoozed)
+    }
+
+    /// Its draft can still change: the same statuses a reviewer can decide.
+    pub const fn is_editable(self) -> bool {
+        self.is_reviewable()
+    }
+
+    /// It went out (approved or auto-executed), so outcomes and replies can follow.
+    pub const fn is_sent(self) -> bool {
+        matches!(self, ActionStatus::Approved | ActionStatus::AutoExecuted)
+    }
+
     /// A final status never changes again.
     pub const fn is_final(self) -> bool {
         matches!(
@@ -41,6 +56,29 @@ impl ActionStatus {
                 | ActionStatus::Expired
                 | ActionStatus::AutoExecuted
         )
+    }
+}
+
+crate::action::wire_enum! {
+    /// What an entry of an action's history records: a lifecycle event, or something that
+    /// happened to the action without moving its status.
+    pub enum EventKind {
+        /// An agent proposed it.
+        Proposed => ("proposed", "Proposed"),
+        Approved => ("approved", "Approved"),
+        /// Approved, with delivery held until opening time.
+        ApprovedForLater => ("approved_for_later", "Approved for later"),
+        Rejected => ("rejected", "Rejected"),
+        Snoozed => ("snoozed", "Snoozed"),
+        SnoozeElapsed => ("snooze_elapsed", "Snooze elapsed"),
+        DeferralElapsed => ("deferral_elapsed", "Deferral elapsed"),
+        Expired => ("expired", "Expired"),
+        /// A reviewer saved draft edits without deciding.
+        Edited => ("edited", "Edited"),
+        /// An integration reported what followed the sent action.
+        OutcomeReported => ("outcome_reported", "Outcome reported"),
+        /// A customer's reply was linked to the sent action.
+        ResponseLinked => ("response_linked", "Response linked"),
     }
 }
 
@@ -65,17 +103,22 @@ pub enum LifecycleEvent {
 }
 
 impl LifecycleEvent {
+    /// The history entry this event writes.
+    pub const fn kind(self) -> EventKind {
+        match self {
+            LifecycleEvent::Approve => EventKind::Approved,
+            LifecycleEvent::ApproveForLater { .. } => EventKind::ApprovedForLater,
+            LifecycleEvent::Reject => EventKind::Rejected,
+            LifecycleEvent::Snooze { .. } => EventKind::Snoozed,
+            LifecycleEvent::SnoozeElapsed => EventKind::SnoozeElapsed,
+            LifecycleEvent::DeferralElapsed => EventKind::DeferralElapsed,
+            LifecycleEvent::Expire => EventKind::Expired,
+        }
+    }
+
     /// A stable name for the event, as recorded in an action's history.
     pub const fn name(self) -> &'static str {
-        match self {
-            LifecycleEvent::Approve => "approved",
-            LifecycleEvent::ApproveForLater { .. } => "approved_for_later",
-            LifecycleEvent::Reject => "rejected",
-            LifecycleEvent::Snooze { .. } => "snoozed",
-            LifecycleEvent::SnoozeElapsed => "snooze_elapsed",
-            LifecycleEvent::DeferralElapsed => "deferral_elapsed",
-            LifecycleEvent::Expire => "expired",
-        }
+        self.kind().as_str()
     }
 
     /// Whether a person raises this event (it counts as a review), rather than a timer.
@@ -359,344 +402,4 @@ impl Lifecycle {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Duration;
-    use proptest::prelude::*;
-
-    fn at(hours: i64) -> DateTime<Utc> {
-        DateTime::<Utc>::UNIX_EPOCH + Duration::hours(hours)
-    }
-
-    fn pending(expires_in_hours: i64) -> Lifecycle {
-        Lifecycle::proposed(at(0), at(expires_in_hours), None, false).expect("valid proposal")
-    }
-
-    #[test]
-    fn a_proposal_is_pending_deferred_or_auto_executed() {
-        assert_eq!(pending(10).status, ActionStatus::Pending);
-        let held = Lifecycle::proposed(at(0), at(10), Some(at(2)), false).expect("valid");
-        assert_eq!(held.status, ActionStatus::Deferred);
-        assert_eq!(held.deferred_until, Some(at(2)));
-        let auto = Lifecycle::proposed(at(0), at(10), None, true).expect("valid");
-        assert_eq!(auto.status, ActionStatus::AutoExecuted);
-        // A `not_before` already past does not hold the action.
-        let past = Lifecycle::proposed(at(5), at(10), Some(at(2)), false).expect("valid");
-        assert_eq!(past.status, ActionStatus::Pending);
-    }
-
-    #[test]
-    fn a_proposal_needs_a_future_expiry_after_its_hold() {
-        assert_eq!(
-            Lifecycle::proposed(at(5), at(5), None, false),
-            Err(ProposalTimingError::ExpiryNotInFuture)
-        );
-        assert_eq!(
-            Lifecycle::proposed(at(0), at(5), Some(at(5)), false),
-            Err(ProposalTimingError::NotBeforeAfterExpiry)
-        );
-    }
-
-    #[test]
-    fn pending_can_be_approved_rejected_snoozed_or_expire() {
-        let action = pending(10);
-        let approve = action
-            .apply(LifecycleEvent::Approve, at(1))
-            .expect("allowed");
-        assert_eq!(
-            (approve.from, approve.to),
-            (ActionStatus::Pending, ActionStatus::Approved)
-        );
-        let reject = action
-            .apply(LifecycleEvent::Reject, at(1))
-            .expect("allowed");
-        assert_eq!(reject.to, ActionStatus::Rejected);
-        let snooze = action
-            .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
-            .expect("allowed");
-        assert_eq!(snooze.to, ActionStatus::Snoozed);
-        assert_eq!(snooze.next.snoozed_until, Some(at(3)));
-        let expire = action.apply(LifecycleEvent::Expire, at(10)).expect("due");
-        assert_eq!(expire.to, ActionStatus::Expired);
-    }
-
-    #[test]
-    fn snooze_needs_a_future_time() {
-        assert_eq!(
-            pending(10).apply(LifecycleEvent::Snooze { until: at(1) }, at(1)),
-            Err(TransitionError::TimeNotInFuture)
-        );
-    }
-
-    #[test]
-    fn a_snoozed_action_wakes_up_pending_and_can_be_decided_directly() {
-        let snoozed = pending(10)
-            .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
-            .expect("allowed")
-            .next;
-        assert_eq!(
-            snoozed.apply(LifecycleEvent::SnoozeElapsed, at(2)),
-            Err(TransitionError::NotDue {
-                event: LifecycleEvent::SnoozeElapsed
-            })
-        );
-        let woke = snoozed
-            .apply(LifecycleEvent::SnoozeElapsed, at(3))
-            .expect("due");
-        assert_eq!(woke.to, ActionStatus::Pending);
-        assert_eq!(woke.next.snoozed_until, None);
-        assert_eq!(
-            snoozed
-                .apply(LifecycleEvent::Approve, at(2))
-                .expect("allowed")
-                .to,
-            ActionStatus::Approved
-        );
-        assert_eq!(
-            snoozed
-                .apply(LifecycleEvent::Reject, at(2))
-                .expect("allowed")
-                .to,
-            ActionStatus::Rejected
-        );
-        assert!(matches!(
-            snoozed.apply(LifecycleEvent::Snooze { until: at(5) }, at(2)),
-            Err(TransitionError::NotAllowed { .. })
-        ));
-        // Once its time has come it reads as pending and may be snoozed again.
-        assert_eq!(snoozed.status_at(at(4)), ActionStatus::Pending);
-        assert_eq!(
-            snoozed
-                .apply(LifecycleEvent::Snooze { until: at(6) }, at(4))
-                .expect("allowed")
-                .to,
-            ActionStatus::Snoozed
-        );
-    }
-
-    #[test]
-    fn a_deferred_proposal_is_released_to_pending_and_not_reviewable_before() {
-        let held = Lifecycle::proposed(at(0), at(10), Some(at(2)), false).expect("valid");
-        assert!(matches!(
-            held.apply(LifecycleEvent::Approve, at(1)),
-            Err(TransitionError::NotAllowed { .. })
-        ));
-        assert!(matches!(
-            held.apply(LifecycleEvent::DeferralElapsed, at(1)),
-            Err(TransitionError::NotDue { .. })
-        ));
-        let released = held
-            .apply(LifecycleEvent::DeferralElapsed, at(2))
-            .expect("due");
-        assert_eq!(released.to, ActionStatus::Pending);
-        assert_eq!(held.status_at(at(2)), ActionStatus::Pending);
-    }
-
-    #[test]
-    fn an_approval_held_for_business_hours_is_sent_on_release_and_never_expires() {
-        let held = pending(4)
-            .apply(LifecycleEvent::ApproveForLater { send_at: at(8) }, at(1))
-            .expect("allowed")
-            .next;
-        assert_eq!(held.status, ActionStatus::Deferred);
-        assert!(held.approved_awaiting_send);
-        assert_eq!(
-            held.status_at(at(6)),
-            ActionStatus::Deferred,
-            "past expiry, still approved"
-        );
-        assert!(matches!(
-            held.apply(LifecycleEvent::Expire, at(6)),
-            Err(TransitionError::NotAllowed { .. })
-        ));
-        let sent = held
-            .apply(LifecycleEvent::DeferralElapsed, at(8))
-            .expect("due");
-        assert_eq!(sent.to, ActionStatus::Approved);
-        assert!(!sent.next.approved_awaiting_send);
-    }
-
-    #[test]
-    fn an_action_past_its_expiry_reads_expired_and_cannot_be_decided() {
-        let action = pending(5);
-        assert_eq!(action.status_at(at(4)), ActionStatus::Pending);
-        assert_eq!(action.status_at(at(5)), ActionStatus::Expired);
-        assert_eq!(
-            action.apply(LifecycleEvent::Approve, at(5)),
-            Err(TransitionError::NotAllowed {
-                status: ActionStatus::Expired,
-                event: LifecycleEvent::Approve
-            })
-        );
-        assert!(matches!(
-            action.apply(LifecycleEvent::Expire, at(4)),
-            Err(TransitionError::NotDue { .. })
-        ));
-    }
-
-    #[test]
-    fn expiry_wins_over_a_wake_up_due_at_the_same_time() {
-        let snoozed = pending(5)
-            .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
-            .expect("allowed")
-            .next;
-        assert_eq!(snoozed.due_event(at(6)), Some(LifecycleEvent::Expire));
-        assert_eq!(snoozed.status_at(at(6)), ActionStatus::Expired);
-    }
-
-    #[test]
-    fn due_timers_are_listed_in_the_order_they_fire() {
-        let snoozed = pending(10)
-            .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
-            .expect("allowed")
-            .next;
-        assert!(snoozed.due_transitions(at(2)).is_empty());
-        let woke: Vec<_> = snoozed
-            .due_transitions(at(4))
-            .iter()
-            .map(|t| (t.from, t.to))
-            .collect();
-        assert_eq!(woke, [(ActionStatus::Snoozed, ActionStatus::Pending)]);
-        let expired: Vec<_> = snoozed
-            .due_transitions(at(11))
-            .iter()
-            .map(|t| t.event)
-            .collect();
-        assert_eq!(
-            expired,
-            [LifecycleEvent::Expire],
-            "expiry wins over a wake-up"
-        );
-    }
-
-    #[test]
-    fn final_statuses_allow_nothing() {
-        let events = [
-            LifecycleEvent::Approve,
-            LifecycleEvent::ApproveForLater { send_at: at(50) },
-            LifecycleEvent::Reject,
-            LifecycleEvent::Snooze { until: at(50) },
-            LifecycleEvent::SnoozeElapsed,
-            LifecycleEvent::DeferralElapsed,
-            LifecycleEvent::Expire,
-        ];
-        for status in ActionStatus::ALL.iter().copied().filter(|s| s.is_final()) {
-            let action = Lifecycle {
-                status,
-                ..pending(10)
-            };
-            for event in events {
-                assert_eq!(
-                    action.apply(event, at(20)),
-                    Err(TransitionError::NotAllowed { status, event }),
-                    "{status} must not accept {}",
-                    event.name()
-                );
-            }
-        }
-    }
-
-    /// What a test sequence does next: a reviewer's verb or the passing of time (with a sweep).
-    #[derive(Debug, Clone)]
-    enum Step {
-        Review(LifecycleEvent),
-        Tick { hours: i64, sweep: bool },
-    }
-
-    fn step() -> impl Strategy<Value = Step> {
-        prop_oneof![
-            Just(Step::Review(LifecycleEvent::Approve)),
-            Just(Step::Review(LifecycleEvent::Reject)),
-            (-2i64..30)
-                .prop_map(|h| Step::Review(LifecycleEvent::ApproveForLater { send_at: at(h) })),
-            (-2i64..30).prop_map(|h| Step::Review(LifecycleEvent::Snooze { until: at(h) })),
-            (0i64..8, any::<bool>()).prop_map(|(hours, sweep)| Step::Tick { hours, sweep }),
-        ]
-    }
-
-    /// The edges of the contract's state diagram.
-    fn allowed_edge(from: ActionStatus, to: ActionStatus) -> bool {
-        use ActionStatus as S;
-        matches!(
-            (from, to),
-            (
-                S::Pending,
-                S::Approved | S::Rejected | S::Snoozed | S::Expired | S::Deferred
-            ) | (
-                S::Snoozed,
-                S::Pending | S::Approved | S::Rejected | S::Expired | S::Deferred
-            ) | (S::Deferred, S::Pending | S::Approved | S::Expired)
-        )
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        #[test]
-        fn any_sequence_of_reviews_and_ticks_keeps_the_invariants(
-            expires_in in 1i64..30,
-            not_before in proptest::option::of(0i64..30),
-            steps in proptest::collection::vec(step(), 0..40),
-        ) {
-            let mut now = at(0);
-            let Ok(mut action) = Lifecycle::proposed(now, at(expires_in), not_before.map(at), false) else {
-                return Ok(());
-            };
-            let mut decided = false;
-            let mut final_seen: Option<ActionStatus> = None;
-            for step in steps {
-                let outcome = match step {
-                    Step::Review(event) => Some(action.apply(event, now)),
-                    Step::Tick { hours, sweep } => {
-                        now += Duration::hours(hours);
-                        if sweep { action.due_event(now).map(|event| action.apply(event, now)) } else { None }
-                    }
-                };
-                if let Some(Ok(transition)) = outcome {
-                    prop_assert!(allowed_edge(transition.from, transition.to),
-                        "illegal edge {} -> {}", transition.from, transition.to);
-                    prop_assert!(!transition.from.is_final(), "left final status {}", transition.from);
-                    if transition.event == LifecycleEvent::SnoozeElapsed {
-                        prop_assert_eq!(transition.to, ActionStatus::Pending);
-                    }
-                    if matches!(transition.event, LifecycleEvent::Approve | LifecycleEvent::ApproveForLater { .. } | LifecycleEvent::Reject) {
-                        decided = true;
-                    }
-                    action = transition.next;
-                }
-                let seen = action.status_at(now);
-                if let Some(final_status) = final_seen {
-                    prop_assert_eq!(seen, final_status, "a final status changed");
-                }
-                if seen.is_final() {
-                    final_seen = Some(seen);
-                }
-                if seen == ActionStatus::Expired {
-                    prop_assert!(!decided, "an expired action had been decided");
-                }
-                if action.undecided() && now >= action.expires_at {
-                    prop_assert_eq!(seen, ActionStatus::Expired, "undecided past expiry must read expired");
-                }
-                prop_assert_eq!(action.snoozed_until.is_some(), action.status == ActionStatus::Snoozed);
-                prop_assert_eq!(action.deferred_until.is_some(), action.status == ActionStatus::Deferred);
-                prop_assert!(!action.approved_awaiting_send || action.status == ActionStatus::Deferred);
-            }
-        }
-
-        #[test]
-        fn settling_is_idempotent_and_leaves_nothing_due(
-            expires_in in 1i64..30,
-            snooze_at in 0i64..30,
-            later in 0i64..60,
-        ) {
-            let action = pending(expires_in);
-            let action = action
-                .apply(LifecycleEvent::Snooze { until: at(snooze_at) }, at(0))
-                .map(|t| t.next)
-                .unwrap_or(action);
-            let settled = action.settled_at(at(later));
-            prop_assert_eq!(settled.due_event(at(later)), None);
-            prop_assert_eq!(settled.settled_at(at(later)), settled);
-        }
-    }
-}
+mod tests;

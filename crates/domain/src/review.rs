@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     dto::{ApproveAction, EditDraft, ProposeAction, RejectAction, SnoozeAction, Trigger},
     lifecycle::{Lifecycle, LifecycleEvent, ProposalTimingError},
+    problem::{FieldError, FieldErrors},
     variables, ActionType, Channel, Confidence, ConfidenceFactor, Priority, RejectionReason, Tone,
 };
 
@@ -19,52 +20,6 @@ const MAX_BODY_CHARS: usize = 100_000;
 const MAX_NOTE_CHARS: usize = 2_000;
 const MAX_EXTERNAL_ID_CHARS: usize = 200;
 const MAX_VARIABLES: usize = 100;
-
-/// One invalid field of a request, named as the request names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldIssue {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldIssue {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldIssue {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Collects issues so a request hears about every problem at once.
-#[derive(Debug, Default)]
-struct Issues(Vec<FieldIssue>);
-
-impl Issues {
-    fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldIssue::new(field, message));
-    }
-
-    fn check_len(&mut self, field: &str, value: Option<&str>, max: usize) {
-        if value.is_some_and(|v| v.chars().count() > max) {
-            self.add(field, format!("must be at most {max} characters"));
-        }
-    }
-
-    fn check_not_blank(&mut self, field: &str, value: Option<&str>, why: &str) {
-        if value.is_none_or(|v| v.trim().is_empty()) {
-            self.add(field, why.to_owned());
-        }
-    }
-
-    fn finish<T>(self, value: T) -> Result<T, Vec<FieldIssue>> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.0)
-        }
-    }
-}
 
 /// A proposal that passed every rule that needs no stored data.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,8 +71,8 @@ pub fn channel_for(action_type: ActionType) -> Option<Channel> {
 }
 
 /// Checks a proposal's own fields.
-pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<FieldIssue>> {
-    let mut issues = Issues::default();
+pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<FieldError>> {
+    let mut issues = FieldErrors::default();
     let confidence = match Confidence::try_from(request.confidence) {
         Ok(confidence) => confidence,
         Err(error) => {
@@ -242,14 +197,14 @@ pub fn check_reachable(
     channel: Option<Channel>,
     email: Option<&str>,
     phone: Option<&str>,
-) -> Result<(), FieldIssue> {
+) -> Result<(), FieldError> {
     let missing = |value: Option<&str>| value.is_none_or(|v| v.trim().is_empty());
     match channel {
-        Some(Channel::Email) if missing(email) => Err(FieldIssue::new(
+        Some(Channel::Email) if missing(email) => Err(FieldError::new(
             "customer_id",
             "the customer has no email address to send to",
         )),
-        Some(Channel::Voice) if missing(phone) => Err(FieldIssue::new(
+        Some(Channel::Voice) if missing(phone) => Err(FieldError::new(
             "customer_id",
             "the customer has no phone number to call",
         )),
@@ -258,11 +213,11 @@ pub fn check_reachable(
 }
 
 /// The timing of a proposal as field issues.
-pub fn proposal_issue(error: ProposalTimingError) -> FieldIssue {
+pub fn proposal_issue(error: ProposalTimingError) -> FieldError {
     match error {
-        ProposalTimingError::ExpiryNotInFuture => FieldIssue::new("expires_at", error.to_string()),
+        ProposalTimingError::ExpiryNotInFuture => FieldError::new("expires_at", error.to_string()),
         ProposalTimingError::NotBeforeAfterExpiry => {
-            FieldIssue::new("not_before", error.to_string())
+            FieldError::new("not_before", error.to_string())
         }
     }
 }
@@ -299,8 +254,8 @@ impl DraftChanges {
 
     /// Checks the changes against the action's type: a call has a script, an email a subject and
     /// a body.
-    pub fn validate(&self, action_type: ActionType) -> Result<(), Vec<FieldIssue>> {
-        let mut issues = Issues::default();
+    pub fn validate(&self, action_type: ActionType) -> Result<(), Vec<FieldError>> {
+        let mut issues = FieldErrors::default();
         let is_call = action_type == ActionType::VoiceOutreach;
         if is_call && self.subject.is_some() {
             issues.add("subject", "a call has no subject; edit the script");
@@ -396,8 +351,8 @@ fn clean_note(note: &Option<String>) -> Option<String> {
 pub fn reject_decision(
     reason: RejectionReason,
     note: &Option<String>,
-) -> Result<Decision, Vec<FieldIssue>> {
-    let mut issues = Issues::default();
+) -> Result<Decision, Vec<FieldError>> {
+    let mut issues = FieldErrors::default();
     let note = clean_note(note);
     if reason == RejectionReason::Other && note.is_none() {
         issues.add("note", "say why when the reason is `other`");
@@ -407,7 +362,7 @@ pub fn reject_decision(
 }
 
 impl TryFrom<&RejectAction> for Decision {
-    type Error = Vec<FieldIssue>;
+    type Error = Vec<FieldError>;
     fn try_from(request: &RejectAction) -> Result<Self, Self::Error> {
         reject_decision(request.reason, &request.note)
     }
@@ -419,8 +374,8 @@ pub fn snooze_decision(
     until: Option<DateTime<Utc>>,
     note: &Option<String>,
     now: DateTime<Utc>,
-) -> Result<Decision, Vec<FieldIssue>> {
-    let mut issues = Issues::default();
+) -> Result<Decision, Vec<FieldError>> {
+    let mut issues = FieldErrors::default();
     let note = clean_note(note);
     issues.check_len("note", note.as_deref(), MAX_NOTE_CHARS);
     let until = match (duration, until) {
@@ -444,14 +399,14 @@ pub fn snooze_decision(
 
 impl SnoozeAction {
     /// The decision this request asks for at `now`.
-    pub fn decision(&self, now: DateTime<Utc>) -> Result<Decision, Vec<FieldIssue>> {
+    pub fn decision(&self, now: DateTime<Utc>) -> Result<Decision, Vec<FieldError>> {
         snooze_decision(self.duration, self.until, &self.note, now)
     }
 }
 
 impl ApproveAction {
     /// The decision this request asks for: approve, with edits when any are given.
-    pub fn decision(&self, action_type: ActionType) -> Result<Decision, Vec<FieldIssue>> {
+    pub fn decision(&self, action_type: ActionType) -> Result<Decision, Vec<FieldError>> {
         let changes = DraftChanges::from(self);
         changes.validate(action_type)?;
         Ok(Decision::Approve { changes })
@@ -491,195 +446,9 @@ pub fn initial_lifecycle(
     expires_at: DateTime<Utc>,
     not_before: Option<DateTime<Utc>>,
     auto_execute: bool,
-) -> Result<Lifecycle, FieldIssue> {
+) -> Result<Lifecycle, FieldError> {
     Lifecycle::proposed(now, expires_at, not_before, auto_execute).map_err(proposal_issue)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SnoozeDuration;
-    use chrono::Duration;
-    use proptest::prelude::*;
-
-    fn email_proposal() -> ProposeAction {
-        serde_json::from_value(serde_json::json!({
-            "customer_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57",
-            "agent_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f58",
-            "action_type": "draft_message",
-            "channel": "email",
-            "subject": "Payment reminder: Invoice #{{invoice_number}}",
-            "body": "<p>Hi {{first_name}}</p>",
-            "confidence": 87,
-            "priority": "high",
-            "trigger": {"summary": "Invoice #1234 is 5 days overdue.", "data": {"invoice_number": "1234"}},
-            "variables": {"invoice_number": "1234"}
-        }))
-        .expect("a valid request body")
-    }
-
-    fn fields(issues: &[FieldIssue]) -> Vec<&str> {
-        issues.iter().map(|i| i.field.as_str()).collect()
-    }
-
-    #[test]
-    fn a_complete_email_proposal_is_valid() {
-        let valid = validate_proposal(&email_proposal()).expect("valid");
-        assert_eq!(
-            valid.headline(),
-            "Payment reminder: Invoice #{{invoice_number}}"
-        );
-        assert_eq!(valid.confidence.percent(), 87);
-    }
-
-    #[test]
-    fn every_broken_field_is_reported_at_once() {
-        let mut request = email_proposal();
-        request.confidence = 101;
-        request.channel = Some(Channel::Voice);
-        request.subject = None;
-        request.tone = Some(Tone::Urgent);
-        request.trigger.summary = " ".into();
-        let issues = validate_proposal(&request).expect_err("invalid");
-        assert_eq!(
-            fields(&issues),
-            [
-                "confidence",
-                "channel",
-                "subject",
-                "tone",
-                "trigger.summary"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_call_needs_a_script_and_a_note_needs_no_channel() {
-        let mut call = email_proposal();
-        call.action_type = ActionType::VoiceOutreach;
-        call.channel = Some(Channel::Voice);
-        call.subject = None;
-        call.body = None;
-        assert_eq!(
-            fields(&validate_proposal(&call).expect_err("no script")),
-            ["script"]
-        );
-        call.script = Some("Hi {{first_name}}. It's about your invoice.".into());
-        assert_eq!(
-            validate_proposal(&call).expect("valid").headline(),
-            "Hi {{first_name}}."
-        );
-
-        let mut note = email_proposal();
-        note.action_type = ActionType::InternalNote;
-        assert_eq!(
-            fields(&validate_proposal(&note).expect_err("has a channel")),
-            ["channel"]
-        );
-        note.channel = None;
-        assert!(validate_proposal(&note).is_ok());
-    }
-
-    #[test]
-    fn unreachable_customers_are_named() {
-        assert!(check_reachable(Some(Channel::Email), None, Some("+44")).is_err());
-        assert!(check_reachable(Some(Channel::Voice), Some("a@b.c"), None).is_err());
-        assert!(check_reachable(None, None, None).is_ok());
-    }
-
-    #[test]
-    fn rejecting_for_another_reason_needs_a_note() {
-        assert!(reject_decision(RejectionReason::Other, &None).is_err());
-        assert!(reject_decision(RejectionReason::Other, &Some("  ".into())).is_err());
-        assert!(reject_decision(RejectionReason::Other, &Some("Handled by phone".into())).is_ok());
-        assert!(reject_decision(RejectionReason::PoorTiming, &None).is_ok());
-    }
-
-    #[test]
-    fn a_snooze_takes_a_preset_or_a_future_time() {
-        let now = DateTime::<Utc>::UNIX_EPOCH;
-        assert_eq!(
-            snooze_decision(Some(SnoozeDuration::FourHours), None, &None, now),
-            Ok(Decision::Snooze {
-                until: now + Duration::hours(4),
-                note: None
-            })
-        );
-        assert!(snooze_decision(None, Some(now), &None, now).is_err());
-        assert!(snooze_decision(None, None, &None, now).is_err());
-        assert!(snooze_decision(
-            Some(SnoozeDuration::OneHour),
-            Some(now + Duration::hours(2)),
-            &None,
-            now
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn auto_execute_needs_the_type_and_the_threshold() {
-        let policy = AutoExecutePolicy {
-            action_types: vec![ActionType::DraftMessage],
-            min_confidence: Confidence::try_from(90).expect("valid"),
-        };
-        let c = |v| Confidence::try_from(v).expect("valid");
-        assert!(policy.applies(ActionType::DraftMessage, c(90)));
-        assert!(!policy.applies(ActionType::DraftMessage, c(89)));
-        assert!(!policy.applies(ActionType::VoiceOutreach, c(99)));
-    }
-
-    #[test]
-    fn only_calls_wait_for_opening_hours() {
-        let opens = DateTime::<Utc>::UNIX_EPOCH + Duration::hours(9);
-        assert_eq!(
-            approval_event(Some(Channel::Voice), Some(opens)),
-            LifecycleEvent::ApproveForLater { send_at: opens }
-        );
-        assert_eq!(
-            approval_event(Some(Channel::Voice), None),
-            LifecycleEvent::Approve
-        );
-        assert_eq!(
-            approval_event(Some(Channel::Email), Some(opens)),
-            LifecycleEvent::Approve
-        );
-    }
-
-    #[test]
-    fn edits_must_fit_the_action_type() {
-        let call_edit = DraftChanges {
-            subject: Some("x".into()),
-            ..DraftChanges::default()
-        };
-        assert!(call_edit.validate(ActionType::VoiceOutreach).is_err());
-        assert!(call_edit.validate(ActionType::DraftMessage).is_ok());
-        let blank = DraftChanges {
-            body: Some(" ".into()),
-            ..DraftChanges::default()
-        };
-        assert!(blank.validate(ActionType::DraftMessage).is_err());
-    }
-
-    #[test]
-    fn unknown_variables_are_listed_once_in_order() {
-        let values = BTreeMap::from([("first_name".to_owned(), "Zoë".to_owned())]);
-        assert_eq!(
-            unknown_variables(
-                Some("{{a}} {{first_name}}"),
-                Some("{{b}} {{a}}"),
-                None,
-                &values
-            ),
-            ["a", "b"]
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn a_proposal_is_valid_only_with_a_confidence_from_0_to_100(confidence in -500i64..500) {
-            let mut request = email_proposal();
-            request.confidence = confidence;
-            prop_assert_eq!(validate_proposal(&request).is_ok(), (0..=100).contains(&confidence));
-        }
-    }
-}
+mod tests;

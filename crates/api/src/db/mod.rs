@@ -1,12 +1,53 @@
-//! Connecting to the store and keeping its schema current.
+//! The data layer: the only place a query is written, reads and writes alike. Every query that
+//! takes a location filters by it. Also connecting to the database and keeping its schema current.
 
+pub mod actions;
+pub mod agents;
+pub mod auth;
+pub mod customers;
 pub mod entities;
+pub mod follow_up;
+pub mod idempotency;
+pub mod locations;
+pub mod metrics;
 
 use std::{path::Path, time::Duration};
 
 use anyhow::Context;
 use inbox_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+};
+
+/// What the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Nothing with that id in the caller's location.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database error")]
+    Db(#[from] DbErr),
+    /// A stored value that the domain does not accept: a bug or a hand-edited row.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Parses a stored JSON column back into its domain type.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// Folds text for case- and accent-insensitive substring search: "Zoë Müller" → "zoe muller".
+pub fn search_key(parts: &[Option<&str>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .map(|part| deunicode::deunicode(part).to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" \u{1f} ")
+}
 
 /// Connects to `url` (`sqlite://…` or `postgres://…`). For a SQLite file it first creates the
 /// file's folder, which SQLite itself will not do.
@@ -91,5 +132,13 @@ mod tests {
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://localhost/test"), None);
+    }
+
+    #[test]
+    fn search_keys_fold_case_and_accents() {
+        let key = search_key(&[Some("Zoë Müller"), Some("Café Olé GmbH")]);
+        assert!(key.contains("zoe muller"));
+        assert!(key.contains("cafe ole gmbh"));
+        assert!(!key.contains("muller cafe"), "name and company stay apart");
     }
 }

@@ -7,21 +7,15 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use inbox_domain::LifecycleEvent;
+use sea_orm::DatabaseConnection;
 
 use crate::{
+    bus::EventBus,
     clock::Clock,
-    db::entities::actions::{self, Column as A},
-    services::{
-        actions::{transition_change, write_changes},
-        bus::EventBus,
-        Actor, ServiceError,
-    },
-    store::actions::lifecycle_of,
+    db::actions::{lifecycle_of, with_timer_due, write_changes},
+    services::{change::transition_change, Actor, ServiceError},
 };
-use inbox_domain::{ActionStatus, LifecycleEvent};
 
 /// How many due actions one pass handles; a sweep repeats passes until none are left.
 const BATCH: u64 = 500;
@@ -34,36 +28,6 @@ pub struct SweepReport {
     pub released: usize,
 }
 
-/// Rows with a timer due at `now`, in any location.
-fn due(now: DateTime<Utc>) -> Condition {
-    let status = |s: ActionStatus| A::Status.eq(s.as_str());
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(A::Status.is_in([
-                    ActionStatus::Pending.as_str(),
-                    ActionStatus::Snoozed.as_str(),
-                ]))
-                .add(A::ExpiresAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(status(ActionStatus::Deferred))
-                .add(A::ApprovedAwaitingSend.eq(false))
-                .add(A::ExpiresAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(status(ActionStatus::Snoozed))
-                .add(A::SnoozedUntil.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(status(ActionStatus::Deferred))
-                .add(A::DeferredUntil.lte(now)),
-        )
-}
-
 /// Fires every timer due at `now`.
 #[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(
@@ -73,15 +37,10 @@ pub async fn run_once(
 ) -> Result<SweepReport, ServiceError> {
     let mut report = SweepReport::default();
     loop {
-        let rows = actions::Entity::find()
-            .filter(due(now))
-            .order_by_asc(A::Id)
-            .limit(BATCH)
-            .all(db)
-            .await?;
+        let rows = with_timer_due(db, now, BATCH).await?;
         let mut prepared = Vec::with_capacity(rows.len());
         for row in &rows {
-            let lifecycle = lifecycle_of(row)?;
+            let lifecycle = lifecycle_of(row);
             let Some(event) = lifecycle.due_event(now) else {
                 continue;
             };

@@ -4,10 +4,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Admin, Authorized, Read},
-    error::{ApiError, Problem},
+    error::ApiError,
     json::Json,
     services,
-    startup::AppState,
+    state::AppState,
 };
 
 /// The proactive agents (criteria types) of the location, by name.
@@ -15,7 +15,7 @@ use crate::{
     tag = "agents",
     responses(
         (status = 200, description = "Every agent.", body = Vec<Agent>),
-        (status = 404, description = "The location does not exist.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The location does not exist."),
     )
 )]
 #[get("/agents")]
@@ -34,8 +34,8 @@ pub async fn list_agents(
     params(("id" = Uuid, Path, description = "The agent's id.")),
     responses(
         (status = 200, description = "The agent.", body = Agent),
-        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such agent in this location.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID."),
+        (status = 404, description = "No such agent in this location."),
     )
 )]
 #[get("/agents/{id}")]
@@ -57,9 +57,9 @@ pub async fn get_agent(
     params(("id" = Uuid, Path, description = "The agent's id.")),
     responses(
         (status = 200, description = "The updated agent.", body = Agent),
-        (status = 400, description = "Malformed id or body (e.g. an unknown action type).", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such agent in this location.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A threshold outside 0–100 or an expiry outside 1 hour–90 days.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or body (e.g. an unknown action type)."),
+        (status = 404, description = "No such agent in this location."),
+        (status = 422, description = "A threshold outside 0–100 or an expiry outside 1 hour–90 days."),
     )
 )]
 #[patch("/agents/{id}")]

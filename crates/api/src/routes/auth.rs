@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Admin, Authorized, Caller, SESSION_COOKIE},
-    error::{ApiError, Problem},
+    error::ApiError,
     json::Json,
     services::{
         self,
         auth::{AuthError, Principal},
     },
-    startup::AppState,
+    state::AppState,
 };
 
 fn session_cookie(
@@ -38,9 +38,9 @@ fn session_cookie(
     security(()),
     responses(
         (status = 200, description = "Signed in; the `inbox_session` cookie is set.", body = Me),
-        (status = 400, description = "Malformed body.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The email or password is wrong.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts; see `Retry-After`.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body."),
+        (status = 401, description = "The email or password is wrong."),
+        (status = 429, description = "Too many attempts; see `Retry-After`."),
     )
 )]
 #[post("/auth/sign-in")]
@@ -85,8 +85,8 @@ pub async fn sign_in(
     tag = "auth",
     responses(
         (status = 204, description = "Signed out; the cookie is cleared."),
-        (status = 401, description = "Not signed in.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A cookie without its CSRF token.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in."),
+        (status = 403, description = "A cookie without its CSRF token."),
     )
 )]
 #[post("/auth/sign-out")]
@@ -112,7 +112,7 @@ pub async fn sign_out(
     tag = "auth",
     responses(
         (status = 200, description = "The caller.", body = Me),
-        (status = 401, description = "Not signed in, or an unknown, revoked or expired token.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in, or an unknown, revoked or expired token."),
     )
 )]
 #[get("/auth/me")]
@@ -125,8 +125,8 @@ pub async fn get_me(caller: Caller) -> Result<web::Json<Me>, ApiError> {
     tag = "auth",
     responses(
         (status = 200, description = "Every key, newest first.", body = Vec<ApiKey>),
-        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated."),
+        (status = 403, description = "Needs `agents:admin`."),
     )
 )]
 #[get("/api-keys")]
@@ -145,10 +145,10 @@ pub async fn list_api_keys(
     request_body = CreateApiKey,
     responses(
         (status = 201, description = "The key and its token.", body = CreatedApiKey),
-        (status = 400, description = "Malformed body (e.g. an unknown scope).", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A blank name, no scopes, or an agent of another location.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body (e.g. an unknown scope)."),
+        (status = 401, description = "Not authenticated."),
+        (status = 403, description = "Needs `agents:admin`."),
+        (status = 422, description = "A blank name, no scopes, or an agent of another location."),
     )
 )]
 #[post("/api-keys")]
@@ -175,10 +175,10 @@ pub async fn create_api_key(
     params(("id" = Uuid, Path, description = "The key's id.")),
     responses(
         (status = 200, description = "The revoked key.", body = ApiKey),
-        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs `agents:admin`.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such key in this location.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID."),
+        (status = 401, description = "Not authenticated."),
+        (status = 403, description = "Needs `agents:admin`."),
+        (status = 404, description = "No such key in this location."),
     )
 )]
 #[delete("/api-keys/{id}")]

@@ -4,9 +4,9 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Authorized, Read},
-    error::{ApiError, Problem},
-    startup::AppState,
-    store,
+    db,
+    error::ApiError,
+    state::AppState,
 };
 
 /// A customer with their history (activity, communications, payments, tickets) and the
@@ -16,8 +16,8 @@ use crate::{
     params(("id" = Uuid, Path, description = "The customer's id.")),
     responses(
         (status = 200, description = "The customer.", body = CustomerDetail),
-        (status = 400, description = "The id is not a UUID.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such customer in this location.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a UUID."),
+        (status = 404, description = "No such customer in this location."),
     )
 )]
 #[get("/customers/{id}")]
@@ -26,7 +26,7 @@ pub async fn get_customer(
     caller: Authorized<Read>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<CustomerDetail>, ApiError> {
-    let customer = store::customers::get(
+    let customer = db::customers::get(
         &state.db,
         caller.location(),
         id.into_inner(),

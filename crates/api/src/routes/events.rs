@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Authorized, Read},
-    error::Problem,
-    services::{self, auth::Principal, bus::BusMessage},
-    startup::AppState,
-    store,
+    bus::BusMessage,
+    db,
+    services::{self, auth::Principal},
+    state::AppState,
 };
 
 /// One Server-Sent Events frame.
@@ -33,9 +33,7 @@ struct Stream {
 
 impl Stream {
     async fn metrics_frame(&self) -> String {
-        match store::metrics::compute(&self.state.db, self.location_id, self.state.clock.now())
-            .await
-        {
+        match db::metrics::compute(&self.state.db, self.location_id, self.state.clock.now()).await {
             Ok(metrics) => frame("metrics", &metrics),
             Err(error) => {
                 tracing::warn!(?error, "metrics for the event stream failed");
@@ -91,7 +89,7 @@ impl Stream {
     tag = "events",
     responses(
         (status = 200, description = "An endless `text/event-stream`. Each `action` event's data is an ActionChanged; each `metrics` event's data is a Metrics.", content_type = "text/event-stream", body = String, example = "event: action\ndata: {\"id\":\"0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57\",\"status\":\"pending\",\"version\":1}\n\n"),
-        (status = 404, description = "The location does not exist.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The location does not exist."),
     )
 )]
 #[get("/events")]

@@ -2,7 +2,7 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{db, error::ApiError, startup::AppState};
+use crate::{db, error::ApiError, state::AppState};
 
 /// A health probe's answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,7 +24,7 @@ pub async fn healthz() -> HttpResponse {
     security(()),
     responses(
         (status = 200, description = "Ready to serve.", body = Health),
-        (status = 503, description = "The database is unreachable or not migrated.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable or not migrated."),
     )
 )]
 #[get("/readyz")]

@@ -3,9 +3,9 @@ use inbox_domain::metrics::Metrics;
 
 use crate::{
     auth::{Authorized, Read},
+    db,
     error::ApiError,
-    startup::AppState,
-    store,
+    state::AppState,
 };
 
 /// The metrics bar: pending review, approved and rejected in the last 24 hours, average review
@@ -14,7 +14,7 @@ use crate::{
     tag = "metrics",
     responses(
         (status = 200, description = "The caller's location's metrics now.", body = Metrics),
-        (status = 404, description = "The location does not exist.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The location does not exist."),
     )
 )]
 #[get("/metrics")]
@@ -22,7 +22,6 @@ pub async fn get_metrics(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
 ) -> Result<Json<Metrics>, ApiError> {
-    let metrics =
-        store::metrics::compute(&state.db, caller.location().id, state.clock.now()).await?;
+    let metrics = db::metrics::compute(&state.db, caller.location().id, state.clock.now()).await?;
     Ok(Json(metrics))
 }

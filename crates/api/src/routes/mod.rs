@@ -5,20 +5,28 @@ pub mod agents;
 pub mod auth;
 pub mod customers;
 pub mod events;
+pub mod follow_up;
 pub mod health;
+pub mod list_params;
 pub mod metrics;
+pub mod review;
 
-use std::future::Future;
+use std::{future::Future, pin::Pin};
 
-use actix_web::{http::StatusCode, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{
+    dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
+};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use inbox_domain::FieldError;
+
 use crate::{
-    error::{ApiError, FieldError},
-    services::idempotency::{self, Claim, StoredResponse, MAX_KEY_CHARS},
-    startup::AppState,
+    auth::{Authorized, Caller, NeedsScope},
+    db::idempotency::{self, Claim, StoredResponse, MAX_KEY_CHARS},
+    error::ApiError,
+    state::AppState,
 };
 
 /// Registers every `/api/v1` handler.
@@ -26,15 +34,15 @@ pub fn configure_api(config: &mut ServiceConfig) {
     config
         .service(actions::list_actions)
         .service(actions::propose_action)
-        .service(actions::bulk_review)
+        .service(review::bulk_review)
         .service(actions::get_action)
         .service(actions::edit_action)
         .service(actions::preview_action)
-        .service(actions::approve_action)
-        .service(actions::reject_action)
-        .service(actions::snooze_action)
-        .service(actions::report_outcome)
-        .service(actions::link_response)
+        .service(review::approve_action)
+        .service(review::reject_action)
+        .service(review::snooze_action)
+        .service(follow_up::report_outcome)
+        .service(follow_up::link_response)
         .service(agents::list_agents)
         .service(agents::get_agent)
         .service(agents::update_agent)
@@ -65,6 +73,53 @@ pub fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
         })
 }
 
+/// A change to one action: the caller holding scope `S`, the request (for `Idempotency-Key`
+/// and `If-Match`) and the action's id from the path, extracted in that order, so a caller
+/// without the scope hears 401 or 403 before anything about the id.
+pub struct ActionChange<S> {
+    pub state: web::Data<AppState>,
+    pub caller: Authorized<S>,
+    pub request: HttpRequest,
+    pub id: Uuid,
+}
+
+impl<S: NeedsScope + 'static> FromRequest for ActionChange<S> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = req.clone();
+        let caller = Authorized::<S>::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let state = web::Data::<AppState>::extract(&request).await?;
+            let id = web::Path::<Uuid>::extract(&request).await?.into_inner();
+            Ok(ActionChange {
+                state,
+                caller,
+                request,
+                id,
+            })
+        })
+    }
+}
+
+impl<S> ActionChange<S> {
+    /// Runs `handle` once per `Idempotency-Key` (see [`idempotent`]).
+    pub async fn once<F, Fut>(&self, body: &[u8], handle: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Reply, ApiError>>,
+    {
+        idempotent(&self.state, &self.caller, &self.request, body, handle).await
+    }
+
+    /// What the use case needs to act for this caller now.
+    pub fn context(&self) -> crate::services::Context<'_> {
+        self.caller.context(&self.state)
+    }
+}
+
 /// A handler's successful answer, before it becomes a response.
 pub struct Reply {
     pub status: StatusCode,
@@ -82,7 +137,7 @@ impl Reply {
 /// response again, the same key with another request is a 422. Without the header it just runs.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
-    location_id: Uuid,
+    caller: &Caller,
     request: &HttpRequest,
     body: &[u8],
     handle: F,
@@ -112,7 +167,7 @@ where
         .and_then(|v| v.to_str().ok());
     let hash = idempotency::request_hash(request.method().as_str(), request.path(), if_match, body);
     let now = state.clock.now();
-    match idempotency::claim(&state.db, location_id, key, &hash, now)
+    match idempotency::claim(&state.db, caller.location().id, key, &hash, now)
         .await
         .map_err(|error| ApiError::Internal(error.into()))?
     {
@@ -167,4 +222,11 @@ fn stored_response(stored: &StoredResponse) -> HttpResponse {
         .content_type(content_type)
         .insert_header(("Idempotent-Replayed", "true"))
         .body(stored.body.clone())
+}
+
+/// Any other path under `/api/v1`: a problem+json 404, not the SPA.
+pub async fn api_route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "No such API endpoint; see /docs/ for the API.".into(),
+    ))
 }

@@ -8,19 +8,21 @@ use argon2::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Duration, Utc};
-use inbox_domain::auth::{ApiKey, CreatedApiKey, Role, Scope};
-use rand::RngCore;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+use inbox_domain::{
+    auth::{ApiKey, CreatedApiKey, Role, Scope},
+    problem::FieldErrors,
 };
+use rand::RngCore;
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ServiceError;
-use crate::{
-    db::entities::{agents, api_keys, locations, sessions, users},
-    store::{parse_json, parse_stored, StoreError},
+use crate::db::{
+    self, agents,
+    auth::scopes_of,
+    entities::{api_keys, locations, sessions, users},
+    StoreError,
 };
 
 /// API keys start with this, so a leaked one is recognisable (and scannable).
@@ -105,19 +107,9 @@ impl From<StoreError> for AuthError {
 }
 
 async fn location(db: &DatabaseConnection, id: Uuid) -> Result<locations::Model, AuthError> {
-    Ok(locations::Entity::find_by_id(id)
-        .one(db)
+    Ok(db::locations::find(db, id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("no location {id}")))?)
-}
-
-fn role_of(user: &users::Model) -> Result<Role, StoreError> {
-    parse_stored(&user.role)
-}
-
-fn scopes_of(key: &api_keys::Model) -> Result<Vec<Scope>, StoreError> {
-    let names: Vec<String> = parse_json(key.scopes.clone())?;
-    names.iter().map(|name| parse_stored(name)).collect()
 }
 
 /// Resolves a session token or API key at `now`.
@@ -128,10 +120,7 @@ pub async fn authenticate(
 ) -> Result<Authenticated, AuthError> {
     let hash = token_hash(token);
     if token.starts_with(KEY_PREFIX) {
-        let key = api_keys::Entity::find()
-            .filter(api_keys::Column::TokenHash.eq(hash))
-            .filter(api_keys::Column::RevokedAt.is_null())
-            .one(db)
+        let key = db::auth::active_key(db, &hash)
             .await?
             .ok_or(AuthError::BadToken)?;
         return Ok(Authenticated {
@@ -143,20 +132,12 @@ pub async fn authenticate(
     if !token.starts_with(SESSION_PREFIX) {
         return Err(AuthError::BadToken);
     }
-    let session = sessions::Entity::find()
-        .filter(sessions::Column::TokenHash.eq(hash))
-        .filter(sessions::Column::RevokedAt.is_null())
-        .filter(sessions::Column::ExpiresAt.gt(now))
-        .one(db)
-        .await?
-        .ok_or(AuthError::BadToken)?;
-    let user = users::Entity::find_by_id(session.user_id)
-        .one(db)
+    let (session, user) = db::auth::active_session(db, &hash, now)
         .await?
         .ok_or(AuthError::BadToken)?;
     Ok(Authenticated {
         location: location(db, session.location_id).await?,
-        scopes: role_of(&user)?.scopes(),
+        scopes: user.role.scopes(),
         principal: Principal::User { user, session },
     })
 }
@@ -168,17 +149,8 @@ pub async fn still_valid(
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     Ok(match principal {
-        Principal::Key(key) => api_keys::Entity::find_by_id(key.id)
-            .filter(api_keys::Column::RevokedAt.is_null())
-            .one(db)
-            .await?
-            .is_some(),
-        Principal::User { session, .. } => sessions::Entity::find_by_id(session.id)
-            .filter(sessions::Column::RevokedAt.is_null())
-            .filter(sessions::Column::ExpiresAt.gt(now))
-            .one(db)
-            .await?
-            .is_some(),
+        Principal::Key(key) => db::auth::key_is_active(db, key.id).await?,
+        Principal::User { session, .. } => db::auth::session_is_active(db, session.id, now).await?,
     })
 }
 
@@ -190,10 +162,7 @@ pub async fn sign_in(
     now: DateTime<Utc>,
     lifetime: Duration,
 ) -> Result<(String, Authenticated), AuthError> {
-    let user = users::Entity::find()
-        .filter(users::Column::Email.eq(email.trim().to_lowercase()))
-        .one(db)
-        .await?;
+    let user = db::auth::user_by_email(db, &email.trim().to_lowercase()).await?;
     let Some(user) = user.filter(|user| password_matches(&user.password_hash, password)) else {
         let _ = password_matches(decoy_hash(), password);
         return Err(AuthError::BadCredentials);
@@ -209,14 +178,12 @@ pub async fn sign_in(
         expires_at: now + lifetime,
         revoked_at: None,
     };
-    sessions::Entity::insert(session.clone().into_active_model())
-        .exec(db)
-        .await?;
+    db::auth::insert_session(db, session.clone()).await?;
     Ok((
         token,
         Authenticated {
             location: location(db, user.location_id).await?,
-            scopes: role_of(&user)?.scopes(),
+            scopes: user.role.scopes(),
             principal: Principal::User { user, session },
         },
     ))
@@ -228,15 +195,7 @@ pub async fn sign_out(
     session_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    sessions::Entity::update_many()
-        .set(sessions::ActiveModel {
-            revoked_at: Set(Some(now)),
-            ..Default::default()
-        })
-        .filter(sessions::Column::Id.eq(session_id))
-        .exec(db)
-        .await?;
-    Ok(())
+    Ok(db::auth::revoke_session(db, session_id, now).await?)
 }
 
 /// Adds a person to a location.
@@ -265,12 +224,10 @@ pub async fn create_user(
         email,
         name: name.trim().to_owned(),
         password_hash: hash_password(password)?,
-        role: role.as_str().to_owned(),
+        role,
         created_at: now,
     };
-    users::Entity::insert(user.clone().into_active_model())
-        .exec(db)
-        .await?;
+    db::auth::insert_user(db, user.clone()).await?;
     Ok(user)
 }
 
@@ -294,34 +251,17 @@ pub async fn create_api_key(
     agent_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<CreatedApiKey, ServiceError> {
-    let mut issues = Vec::new();
-    if name.trim().is_empty() {
-        issues.push(inbox_domain::review::FieldIssue::new(
-            "name",
-            "must not be blank",
-        ));
-    }
+    let mut errors = FieldErrors::default();
+    errors.check_not_blank("name", Some(name), "must not be blank");
     if scopes.is_empty() {
-        issues.push(inbox_domain::review::FieldIssue::new(
-            "scopes",
-            "give at least one scope",
-        ));
+        errors.add("scopes", "give at least one scope");
     }
     if let Some(agent_id) = agent_id {
-        let agent = agents::Entity::find_by_id(agent_id)
-            .filter(agents::Column::LocationId.eq(location_id))
-            .one(db)
-            .await?;
-        if agent.is_none() {
-            issues.push(inbox_domain::review::FieldIssue::new(
-                "agent_id",
-                "no such agent in this location",
-            ));
+        if agents::find(db, location_id, agent_id).await?.is_none() {
+            errors.add("agent_id", "no such agent in this location");
         }
     }
-    if !issues.is_empty() {
-        return Err(ServiceError::Invalid(issues));
-    }
+    errors.finish(()).map_err(ServiceError::Invalid)?;
     let mut scopes = scopes.to_vec();
     scopes.sort();
     scopes.dedup();
@@ -336,9 +276,7 @@ pub async fn create_api_key(
         created_at: now,
         revoked_at: None,
     };
-    api_keys::Entity::insert(key.clone().into_active_model())
-        .exec(db)
-        .await?;
+    db::auth::insert_key(db, key.clone()).await?;
     Ok(CreatedApiKey {
         key: key_view(&key)?,
         token,
@@ -350,10 +288,7 @@ pub async fn list_api_keys(
     db: &DatabaseConnection,
     location_id: Uuid,
 ) -> Result<Vec<ApiKey>, ServiceError> {
-    api_keys::Entity::find()
-        .filter(api_keys::Column::LocationId.eq(location_id))
-        .order_by_desc(api_keys::Column::CreatedAt)
-        .all(db)
+    db::auth::keys(db, location_id)
         .await?
         .iter()
         .map(|key| key_view(key).map_err(ServiceError::from))
@@ -367,21 +302,10 @@ pub async fn revoke_api_key(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, ServiceError> {
-    let key = api_keys::Entity::find_by_id(id)
-        .filter(api_keys::Column::LocationId.eq(location_id))
-        .one(db)
+    let key = db::auth::find_key(db, location_id, id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("No API key {id} in this location.")))?;
-    if key.revoked_at.is_none() {
-        api_keys::Entity::update_many()
-            .set(api_keys::ActiveModel {
-                revoked_at: Set(Some(now)),
-                ..Default::default()
-            })
-            .filter(api_keys::Column::Id.eq(id))
-            .exec(db)
-            .await?;
-    }
+    db::auth::revoke_key(db, location_id, id, now).await?;
     Ok(key_view(&api_keys::Model {
         revoked_at: key.revoked_at.or(Some(now)),
         ..key

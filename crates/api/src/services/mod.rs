@@ -1,17 +1,35 @@
-//! Use cases. Each loads what it needs, lets the domain decide, and writes the change with a
-//! conditional `UPDATE … WHERE version = ?` and its event row in one transaction, so two
-//! reviewers (or two servers) can never both move one action.
+//! Use cases, one per file. Each loads what it needs, lets the domain decide, and writes the
+//! change with a conditional `UPDATE … WHERE version = ?` and its history in one transaction, so
+//! two reviewers (or two servers) can never both move one action. Nothing here knows HTTP.
 
-pub mod actions;
 pub mod agents;
 pub mod auth;
-pub mod bus;
-pub mod idempotency;
+pub mod bulk;
+pub mod change;
+pub mod drafts;
+pub mod follow_up;
+pub mod propose;
+pub mod review;
 
-use inbox_domain::{review::FieldIssue, ActionStatus};
-use sea_orm::DbErr;
+use chrono::{DateTime, Utc};
+use inbox_domain::{ActionStatus, FieldError};
+use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::store::StoreError;
+use crate::{
+    bus::EventBus,
+    db::{entities::locations, StoreError},
+};
+
+/// One request's use case: where it happens, who acts and when, and what it writes through.
+pub struct Context<'a> {
+    pub db: &'a DatabaseConnection,
+    /// Where committed changes are announced.
+    pub bus: &'a EventBus,
+    /// The caller's location: everything read or written belongs to it.
+    pub location: &'a locations::Model,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+}
 
 /// What a use case can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +38,7 @@ pub enum ServiceError {
     NotFound(String),
     /// The request breaks a rule (422).
     #[error("invalid request")]
-    Invalid(Vec<FieldIssue>),
+    Invalid(Vec<FieldError>),
     /// The action is not where the caller thought (409).
     #[error("{detail}")]
     Conflict {
@@ -39,8 +57,8 @@ impl From<DbErr> for ServiceError {
 }
 
 impl ServiceError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ServiceError::Invalid(vec![FieldIssue::new(field, message)])
+    pub fn invalid(field: &str, message: impl ToString) -> Self {
+        ServiceError::Invalid(vec![FieldError::new(field, message)])
     }
 }
 

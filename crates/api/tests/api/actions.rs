@@ -1,30 +1,18 @@
 use chrono::Duration;
+use inbox_api::db::actions::lifecycle_of;
 use inbox_api::db::entities::{action_events, actions};
-use inbox_domain::{ActionStatus, Lifecycle};
+use inbox_domain::{ActionStatus, EventKind};
 use reqwest::StatusCode;
 use rstest_reuse::apply;
-use sea_orm::{EntityTrait, IntoActiveModel};
 use serde_json::json;
 
-use crate::helpers::{backends, ids, spawn_app, Backend, Fixture, TestApp};
+use crate::helpers::{
+    backends, error_fields, every_page, ids, item_ids, spawn_app, Backend, Fixture, TestApp,
+};
 
-/// Every page of `path` (which must not hold a cursor), following `next_cursor`.
+/// The ids on every page of `path` (which must not hold a cursor), following `next_cursor`.
 async fn walk(app: &TestApp, path: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(cursor) => format!("{path}&cursor={cursor}"),
-            None => path.to_owned(),
-        };
-        let (status, page) = app.get_json(&url).await;
-        assert_eq!(status, 200, "GET {url}: {page}");
-        seen.extend(ids(&page));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return seen,
-        }
-    }
+    item_ids(&every_page(app, path).await)
 }
 
 #[apply(backends)]
@@ -39,12 +27,12 @@ async fn the_list_shows_pending_actions_newest_first_by_default(#[case] backend:
     let middle = fixture.action(&app, now - Duration::hours(2), |_| {}).await;
     fixture
         .action(&app, now - Duration::hours(1), |a| {
-            a.status = "approved".into();
+            a.status = ActionStatus::Approved;
             a.approved_at = Some(now);
         })
         .await;
 
-    let (status, page) = app.get_json("/api/v1/actions").await;
+    let (status, page) = app.list("").await;
 
     assert_eq!(status, 200);
     assert_eq!(page["total"], 3);
@@ -80,18 +68,16 @@ async fn several_segments_can_be_listed_together(#[case] backend: Backend) {
     fixture.action(&app, now - Duration::hours(1), |_| {}).await;
     let approved = fixture
         .action(&app, now - Duration::hours(2), |a| {
-            a.status = "approved".into()
+            a.status = ActionStatus::Approved
         })
         .await;
     let rejected = fixture
         .action(&app, now - Duration::hours(3), |a| {
-            a.status = "rejected".into()
+            a.status = ActionStatus::Rejected
         })
         .await;
 
-    let (_, page) = app
-        .get_json("/api/v1/actions?status=approved&status=rejected")
-        .await;
+    let (_, page) = app.list("status=approved&status=rejected").await;
 
     assert_eq!(page["total"], 2);
     assert_eq!(
@@ -104,15 +90,9 @@ async fn several_segments_can_be_listed_together(#[case] backend: Backend) {
 async fn pages_hold_every_action_once_even_when_times_tie(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let now = app.now();
-    let mut expected = Vec::new();
-    for minutes in [1, 2, 3, 3, 3, 3, 4, 5, 6, 7, 7, 8] {
-        expected.push(
-            fixture
-                .action(&app, now - Duration::minutes(minutes), |_| {})
-                .await,
-        );
-    }
+    let mut expected = fixture
+        .actions_minutes_ago(&app, [1, 2, 3, 3, 3, 3, 4, 5, 6, 7, 7, 8])
+        .await;
     // Newest first; among equal times, the larger id first.
     expected.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let expected: Vec<String> = expected.iter().map(|a| a.id.to_string()).collect();
@@ -132,17 +112,13 @@ async fn an_action_proposed_while_paging_does_not_shift_the_pages(#[case] backen
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let now = app.now();
-    for minutes in 1..=6 {
-        fixture
-            .action(&app, now - Duration::minutes(minutes * 10), |_| {})
-            .await;
-    }
-    let (_, first) = app.get_json("/api/v1/actions?limit=3").await;
+    fixture
+        .actions_minutes_ago(&app, (1..=6).map(|tens| tens * 10))
+        .await;
+    let (_, first) = app.list("limit=3").await;
     fixture.action(&app, now, |_| {}).await;
     let cursor = first["next_cursor"].as_str().expect("a second page");
-    let (_, second) = app
-        .get_json(&format!("/api/v1/actions?limit=3&cursor={cursor}"))
-        .await;
+    let (_, second) = app.list(&format!("limit=3&cursor={cursor}")).await;
 
     let mut all = ids(&first);
     all.extend(ids(&second));
@@ -165,14 +141,12 @@ async fn an_action_past_its_expiry_never_reads_as_pending(#[case] backend: Backe
 
     app.clock.advance(Duration::hours(2));
 
-    let (_, pending) = app.get_json("/api/v1/actions?status=pending").await;
+    let (_, pending) = app.list("status=pending").await;
     assert_eq!(ids(&pending), [staying.id.to_string()]);
-    let (_, expired) = app.get_json("/api/v1/actions?status=expired").await;
+    let (_, expired) = app.list("status=expired").await;
     assert_eq!(ids(&expired), [expiring.id.to_string()]);
     assert_eq!(expired["items"][0]["status"], "expired");
-    let (_, detail) = app
-        .get_json(&format!("/api/v1/actions/{}", expiring.id))
-        .await;
+    let (_, detail) = app.get_action(expiring.id).await;
     assert_eq!(detail["status"], "expired");
 }
 
@@ -191,33 +165,33 @@ async fn segments_agree_with_the_domain_state_machine_at_any_time(#[case] backen
         Box::new(|_| {}),
         Box::new(move |a| a.expires_at = start + h(3)),
         Box::new(move |a| {
-            a.status = "snoozed".into();
+            a.status = ActionStatus::Snoozed;
             a.snoozed_until = Some(start + h(2));
         }),
         Box::new(move |a| {
-            a.status = "snoozed".into();
+            a.status = ActionStatus::Snoozed;
             a.snoozed_until = Some(start + h(4));
             a.expires_at = start + h(3);
         }),
         Box::new(move |a| {
-            a.status = "deferred".into();
+            a.status = ActionStatus::Deferred;
             a.deferred_until = Some(start + h(1));
         }),
         Box::new(move |a| {
-            a.status = "deferred".into();
+            a.status = ActionStatus::Deferred;
             a.deferred_until = Some(start + h(5));
             a.expires_at = start + h(3);
         }),
         Box::new(move |a| {
-            a.status = "deferred".into();
+            a.status = ActionStatus::Deferred;
             a.approved_awaiting_send = true;
             a.deferred_until = Some(start + h(5));
             a.expires_at = start + h(1);
         }),
-        Box::new(|a| a.status = "approved".into()),
-        Box::new(|a| a.status = "rejected".into()),
-        Box::new(|a| a.status = "expired".into()),
-        Box::new(|a| a.status = "auto_executed".into()),
+        Box::new(|a| a.status = ActionStatus::Approved),
+        Box::new(|a| a.status = ActionStatus::Rejected),
+        Box::new(|a| a.status = ActionStatus::Expired),
+        Box::new(|a| a.status = ActionStatus::AutoExecuted),
     ];
     let mut stored = Vec::new();
     for shape in &shapes {
@@ -231,20 +205,12 @@ async fn segments_agree_with_the_domain_state_machine_at_any_time(#[case] backen
             let mut expected: Vec<String> = stored
                 .iter()
                 .filter(|a| {
-                    let lifecycle = Lifecycle {
-                        status: a.status.parse().expect("status"),
-                        expires_at: a.expires_at,
-                        snoozed_until: a.snoozed_until,
-                        deferred_until: a.deferred_until,
-                        approved_awaiting_send: a.approved_awaiting_send,
-                    };
+                    let lifecycle = lifecycle_of(a);
                     lifecycle.status_at(now) == *status
                 })
                 .map(|a| a.id.to_string())
                 .collect();
-            let (_, page) = app
-                .get_json(&format!("/api/v1/actions?status={status}&limit=200"))
-                .await;
+            let (_, page) = app.list(&format!("status={status}&limit=200")).await;
             let mut listed = ids(&page);
             expected.sort();
             listed.sort();
@@ -265,32 +231,25 @@ async fn the_detail_holds_the_draft_the_customer_and_the_history(#[case] backend
     let now = app.now();
     let earlier = fixture
         .action(&app, now - Duration::days(3), |a| {
-            a.status = "approved".into()
+            a.status = ActionStatus::Approved
         })
         .await;
     let action = fixture.action(&app, now - Duration::hours(1), |_| {}).await;
-    action_events::Entity::insert(
-        action_events::Model {
-            id: uuid::Uuid::now_v7(),
-            location_id: fixture.location.id,
-            action_id: action.id,
-            kind: "proposed".into(),
-            from_status: None,
-            to_status: Some("pending".into()),
-            actor: format!("agent:{}", fixture.agent.id),
-            occurred_at: action.created_at,
-            version: 1,
-            data: json!({}),
-        }
-        .into_active_model(),
-    )
-    .exec(&app.db)
-    .await
-    .expect("event stored");
+    app.insert(action_events::Model {
+        id: uuid::Uuid::now_v7(),
+        location_id: fixture.location.id,
+        action_id: action.id,
+        kind: EventKind::Proposed,
+        from_status: None,
+        to_status: Some(ActionStatus::Pending),
+        actor: format!("agent:{}", fixture.agent.id),
+        occurred_at: action.created_at,
+        version: 1,
+        data: json!({}),
+    })
+    .await;
 
-    let (status, detail) = app
-        .get_json(&format!("/api/v1/actions/{}", action.id))
-        .await;
+    let (status, detail) = app.get_action(action.id).await;
 
     assert_eq!(status, 200);
     assert_eq!(detail["status"], "pending");
@@ -323,16 +282,12 @@ async fn bad_list_parameters_are_named_in_a_problem(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     fixture.action(&app, app.now(), |_| {}).await;
-    let (_, page) = app
-        .get_json("/api/v1/actions?limit=1&sort=-created_at")
-        .await;
+    let (_, page) = app.list("limit=1&sort=-created_at").await;
     let cursor = page["next_cursor"].as_str().map(str::to_owned);
     fixture
         .action(&app, app.now() - Duration::hours(1), |_| {})
         .await;
-    let (_, page) = app
-        .get_json("/api/v1/actions?limit=1&sort=-created_at")
-        .await;
+    let (_, page) = app.list("limit=1&sort=-created_at").await;
     let cursor = page["next_cursor"]
         .as_str()
         .map(str::to_owned)
@@ -356,9 +311,8 @@ async fn bad_list_parameters_are_named_in_a_problem(#[case] backend: Backend) {
             problem["type"], "urn:ai-inbox:problem:invalid-request",
             "{query}"
         );
-        let errors = problem["errors"].as_array().expect("field errors");
         assert!(
-            errors.iter().any(|e| e["field"] == field),
+            error_fields(&problem).contains(&field),
             "{query} names `{field}`: {problem}"
         );
     }

@@ -21,7 +21,7 @@ async fn agents_are_listed_and_their_trust_settings_change(#[case] backend: Back
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["auto_execute"], json!(["draft_message"]));
     assert_eq!(updated["auto_execute_min_confidence"], 80);
-    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, action) = app.propose(&proposal(&fixture)).await;
     assert_eq!(
         action["status"], "auto_executed",
         "the new settings apply at once"
@@ -50,7 +50,7 @@ async fn agents_are_listed_and_their_trust_settings_change(#[case] backend: Back
     assert_eq!(unchanged["auto_execute_min_confidence"], 80);
 
     app.patch_json(&path, &json!({"enabled": false})).await;
-    let (status, problem) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (status, problem) = app.propose(&proposal(&fixture)).await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -75,7 +75,7 @@ async fn a_customer_comes_with_history_and_actions(#[case] backend: Backend) {
         panic!("a fresh database is seeded");
     };
     app.use_token(&agent_key);
-    let (_, page) = app.get_json("/api/v1/actions?limit=1").await;
+    let (_, page) = app.list("limit=1").await;
     let customer_id = page["items"][0]["customer"]["id"]
         .as_str()
         .expect("id")

@@ -1,12 +1,13 @@
 use chrono::Duration;
 use futures_util::future::join_all;
 use inbox_api::db::entities::action_events;
+use inbox_domain::ActionStatus;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, spawn_app, Backend, Fixture};
+use crate::helpers::{backends, error_fields, spawn_app, Backend, Fixture};
 
 #[apply(backends)]
 async fn bulk_decides_each_id_on_its_own(#[case] backend: Backend) {
@@ -16,13 +17,13 @@ async fn bulk_decides_each_id_on_its_own(#[case] backend: Backend) {
     let pending = fixture.action(&app, now - Duration::hours(1), |_| {}).await;
     let snoozed = fixture
         .action(&app, now - Duration::hours(2), |a| {
-            a.status = "snoozed".into();
+            a.status = ActionStatus::Snoozed;
             a.snoozed_until = Some(now + Duration::hours(1));
         })
         .await;
     let decided = fixture
         .action(&app, now - Duration::hours(3), |a| {
-            a.status = "approved".into()
+            a.status = ActionStatus::Approved
         })
         .await;
     let unknown = uuid::Uuid::now_v7();
@@ -56,7 +57,7 @@ async fn bulk_decides_each_id_on_its_own(#[case] backend: Backend) {
         ]
     );
     assert_eq!(results[2]["id"], unknown.to_string());
-    let (_, rejected) = app.get_json("/api/v1/actions?status=rejected").await;
+    let (_, rejected) = app.list("status=rejected").await;
     assert_eq!(rejected["total"], 2);
 }
 
@@ -64,15 +65,12 @@ async fn bulk_decides_each_id_on_its_own(#[case] backend: Backend) {
 async fn bulk_snooze_gives_every_action_the_same_time(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut ids = Vec::new();
-    for minutes in 1..=3 {
-        ids.push(
-            fixture
-                .action(&app, app.now() - Duration::minutes(minutes), |_| {})
-                .await
-                .id,
-        );
-    }
+    let ids: Vec<uuid::Uuid> = fixture
+        .actions_minutes_ago(&app, 1..=3)
+        .await
+        .iter()
+        .map(|action| action.id)
+        .collect();
     let (_, body) = app
         .post_json(
             "/api/v1/actions/bulk",
@@ -84,10 +82,10 @@ async fn bulk_snooze_gives_every_action_the_same_time(#[case] backend: Backend) 
         .expect("results")
         .iter()
         .all(|r| r["ok"] == true));
-    let (_, snoozed) = app.get_json("/api/v1/actions?status=snoozed").await;
+    let (_, snoozed) = app.list("status=snoozed").await;
     assert_eq!(snoozed["total"], 3);
     for id in &ids {
-        let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+        let (_, detail) = app.get_action(id).await;
         assert_eq!(
             detail["decisions"]["snoozed_until"],
             json!(app.now() + Duration::days(1))
@@ -118,11 +116,7 @@ async fn a_bulk_request_that_breaks_a_rule_changes_nothing(#[case] backend: Back
         let (status, problem) = app.post_json("/api/v1/actions/bulk", &body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         assert!(
-            problem["errors"]
-                .as_array()
-                .expect("errors")
-                .iter()
-                .any(|e| e["field"] == field),
+            error_fields(&problem).contains(&field),
             "names `{field}`: {problem}"
         );
     }
@@ -133,9 +127,7 @@ async fn a_bulk_request_that_breaks_a_rule_changes_nothing(#[case] backend: Back
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, detail) = app
-        .get_json(&format!("/api/v1/actions/{}", action.id))
-        .await;
+    let (_, detail) = app.get_action(action.id).await;
     assert_eq!(
         (detail["status"].clone(), detail["version"].clone()),
         (json!("pending"), json!(1))
@@ -148,15 +140,12 @@ async fn a_bulk_request_that_breaks_a_rule_changes_nothing(#[case] backend: Back
 async fn concurrent_reviewers_never_both_decide_an_action(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut ids = Vec::new();
-    for minutes in 0..50 {
-        ids.push(
-            fixture
-                .action(&app, app.now() - Duration::minutes(minutes), |_| {})
-                .await
-                .id,
-        );
-    }
+    let ids: Vec<uuid::Uuid> = fixture
+        .actions_minutes_ago(&app, 0..50)
+        .await
+        .iter()
+        .map(|action| action.id)
+        .collect();
 
     let reviewers = (0..20).map(|reviewer| {
         let (app, ids) = (&app, &ids);
@@ -208,12 +197,8 @@ async fn concurrent_reviewers_never_both_decide_an_action(#[case] backend: Backe
             .expect("counted");
         assert_eq!(decisions, 1, "action {id}");
     }
-    let (_, approved) = app
-        .get_json("/api/v1/actions?status=approved&limit=1")
-        .await;
-    let (_, rejected) = app
-        .get_json("/api/v1/actions?status=rejected&limit=1")
-        .await;
+    let (_, approved) = app.list("status=approved&limit=1").await;
+    let (_, rejected) = app.list("status=rejected&limit=1").await;
     assert_eq!(
         approved["total"].as_u64().expect("n") + rejected["total"].as_u64().expect("n"),
         50

@@ -4,69 +4,83 @@ use serde_json::{json, Value};
 
 use rstest_reuse::apply;
 
-use crate::helpers::{backends, proposal, spawn_app, Backend, Fixture};
+use crate::helpers::{backends, id_of, proposal, spawn_app, Backend, Fixture, TestApp};
 
-/// Reads the stream until an event of `kind` arrives; returns its data. The timeout only
-/// stops a broken test from hanging.
-async fn next_event(response: &mut reqwest::Response, buffer: &mut String, kind: &str) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            while let Some(end) = buffer.find("\n\n") {
-                let frame: String = buffer.drain(..end + 2).collect();
-                let mut lines = frame.lines();
-                if lines.next() == Some(&format!("event: {kind}")) {
-                    let data = lines
-                        .next()
-                        .and_then(|l| l.strip_prefix("data: "))
-                        .expect("data line");
-                    return serde_json::from_str(data).expect("JSON data");
-                }
-            }
-            let chunk = response
-                .chunk()
-                .await
-                .expect("stream open")
-                .expect("more data");
-            buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+/// An open event stream and what has arrived of it but not been read yet.
+struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// Sends `request` and keeps its response open as a stream.
+    async fn open(request: reqwest::RequestBuilder) -> EventStream {
+        let response = request.send().await.expect("connected");
+        EventStream {
+            response,
+            buffer: String::new(),
         }
-    })
-    .await
-    .expect("the event arrived")
+    }
+
+    /// Opens `app`'s event stream with the current token.
+    async fn of(app: &TestApp) -> EventStream {
+        EventStream::open(app.request(reqwest::Method::GET, "/api/v1/events")).await
+    }
+
+    /// Reads the stream until an event of `kind` arrives; returns its data. The timeout only
+    /// stops a broken test from hanging.
+    async fn next(&mut self, kind: &str) -> Value {
+        let EventStream { response, buffer } = self;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                while let Some(end) = buffer.find("\n\n") {
+                    let frame: String = buffer.drain(..end + 2).collect();
+                    let mut lines = frame.lines();
+                    if lines.next() == Some(&format!("event: {kind}")) {
+                        let data = lines
+                            .next()
+                            .and_then(|l| l.strip_prefix("data: "))
+                            .expect("data line");
+                        return serde_json::from_str(data).expect("JSON data");
+                    }
+                }
+                let chunk = response
+                    .chunk()
+                    .await
+                    .expect("stream open")
+                    .expect("more data");
+                buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+            }
+        })
+        .await
+        .expect("the event arrived")
+    }
 }
 
 #[apply(backends)]
 async fn the_event_stream_announces_changes_with_fresh_metrics(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut stream = app
-        .request(reqwest::Method::GET, "/api/v1/events")
-        .send()
-        .await
-        .expect("connected");
-    assert_eq!(stream.headers()["content-type"], "text/event-stream");
-    let mut buffer = String::new();
-    let initial = next_event(&mut stream, &mut buffer, "metrics").await;
+    let mut stream = EventStream::of(&app).await;
+    assert_eq!(
+        stream.response.headers()["content-type"],
+        "text/event-stream"
+    );
+    let initial = stream.next("metrics").await;
     assert_eq!(initial["pending_review"], 0);
 
-    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, action) = app.propose(&proposal(&fixture)).await;
 
-    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    let changed = stream.next("action").await;
     assert_eq!(
         changed,
         json!({"id": action["id"], "status": "pending", "version": 1})
     );
-    let metrics = next_event(&mut stream, &mut buffer, "metrics").await;
+    let metrics = stream.next("metrics").await;
     assert_eq!(metrics["pending_review"], 1);
 
-    app.post_json(
-        &format!(
-            "/api/v1/actions/{}/approve",
-            action["id"].as_str().expect("id")
-        ),
-        &json!({}),
-    )
-    .await;
-    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    app.review(id_of(&action), "approve", json!({})).await;
+    let changed = stream.next("action").await;
     assert_eq!(changed["status"], "approved");
     assert_eq!(changed["version"], 2);
 }
@@ -78,26 +92,24 @@ async fn a_change_on_one_replica_reaches_streams_on_another() {
     let app = spawn_app(Backend::Postgres).await;
     let fixture = Fixture::new(&app).await;
     let replica = app.spawn_replica().await;
-    let mut stream = app
-        .client
-        .get(format!("{replica}/api/v1/events"))
-        .bearer_auth(
-            app.key(
-                fixture.location.id,
-                &[inbox_domain::auth::Scope::ActionsRead],
-                None,
-            )
-            .await,
+    let reader = app
+        .key(
+            fixture.location.id,
+            &[inbox_domain::auth::Scope::ActionsRead],
+            None,
         )
-        .send()
-        .await
-        .expect("connected");
-    let mut buffer = String::new();
-    next_event(&mut stream, &mut buffer, "metrics").await;
+        .await;
+    let mut stream = EventStream::open(
+        app.client
+            .get(format!("{replica}/api/v1/events"))
+            .bearer_auth(reader),
+    )
+    .await;
+    stream.next("metrics").await;
 
-    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, action) = app.propose(&proposal(&fixture)).await;
 
-    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    let changed = stream.next("action").await;
     assert_eq!(changed["id"], action["id"]);
 }
 
@@ -113,13 +125,8 @@ async fn a_stream_never_shows_another_locations_changes(#[case] backend: Backend
         .key(other.location.id, &[Scope::ActionsPropose], None)
         .await;
 
-    let mut stream = app
-        .request(reqwest::Method::GET, "/api/v1/events")
-        .send()
-        .await
-        .expect("connected");
-    let mut buffer = String::new();
-    next_event(&mut stream, &mut buffer, "metrics").await;
+    let mut stream = EventStream::of(&app).await;
+    stream.next("metrics").await;
     let mut foreign = proposal(&fixture);
     foreign["customer_id"] = json!(other.customer.id);
     foreign["agent_id"] = json!(other.agent.id);
@@ -132,10 +139,10 @@ async fn a_stream_never_shows_another_locations_changes(#[case] backend: Backend
         .await
         .expect("sent");
     assert_eq!(sent.status(), reqwest::StatusCode::CREATED);
-    let (_, own) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, own) = app.propose(&proposal(&fixture)).await;
 
     // The first action event on this stream is our own, although theirs happened first.
-    let changed = next_event(&mut stream, &mut buffer, "action").await;
+    let changed = stream.next("action").await;
     assert_eq!(changed["id"], own["id"]);
 }
 
@@ -151,15 +158,13 @@ async fn a_revoked_keys_stream_ends() {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::CREATED);
-    let mut stream = app
-        .client
-        .get(app.url("/api/v1/events"))
-        .bearer_auth(created["token"].as_str().expect("token"))
-        .send()
-        .await
-        .expect("connected");
-    let mut buffer = String::new();
-    next_event(&mut stream, &mut buffer, "metrics").await;
+    let mut stream = EventStream::open(
+        app.client
+            .get(app.url("/api/v1/events"))
+            .bearer_auth(created["token"].as_str().expect("token")),
+    )
+    .await;
+    stream.next("metrics").await;
 
     app.send_json(
         reqwest::Method::DELETE,
@@ -169,7 +174,7 @@ async fn a_revoked_keys_stream_ends() {
     .await;
 
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        while stream.chunk().await.expect("readable").is_some() {}
+        while stream.response.chunk().await.expect("readable").is_some() {}
     })
     .await;
     assert!(ended.is_ok(), "the stream closed");
@@ -184,13 +189,8 @@ async fn a_lost_database_listener_makes_streams_resync() {
 
     let app = spawn_app(Backend::Postgres).await;
     Fixture::new(&app).await;
-    let mut stream = app
-        .request(reqwest::Method::GET, "/api/v1/events")
-        .send()
-        .await
-        .expect("connected");
-    let mut buffer = String::new();
-    next_event(&mut stream, &mut buffer, "metrics").await;
+    let mut stream = EventStream::of(&app).await;
+    stream.next("metrics").await;
 
     app.db
         .execute_unprepared(
@@ -200,5 +200,5 @@ async fn a_lost_database_listener_makes_streams_resync() {
         .await
         .expect("listener terminated");
 
-    next_event(&mut stream, &mut buffer, "resync").await;
+    stream.next("resync").await;
 }

@@ -3,29 +3,11 @@ use std::collections::BTreeSet;
 use chrono::Duration;
 use inbox_api::db::entities::{agents, customers};
 use rstest_reuse::apply;
-use sea_orm::{EntityTrait, IntoActiveModel};
 use serde_json::Value;
 
-use crate::helpers::{backends, ids, spawn_app, Backend, Fixture, TestApp};
-
-/// Every page of `path`, following `next_cursor`: the items in order.
-async fn walk(app: &TestApp, path: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(cursor) => format!("{path}&cursor={cursor}"),
-            None => path.to_owned(),
-        };
-        let (status, page) = app.get_json(&url).await;
-        assert_eq!(status, 200, "GET {url}: {page}");
-        items.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return items,
-        }
-    }
-}
+use crate::helpers::{
+    backends, error_fields, every_page, ids, item_ids, spawn_app, Backend, Fixture, TestApp,
+};
 
 struct World {
     fixture: Fixture,
@@ -36,34 +18,35 @@ struct World {
 /// Twelve actions that differ in every filterable column.
 async fn world(app: &TestApp) -> World {
     let fixture = Fixture::new(app).await;
-    let other_agent = agents::Model {
-        id: uuid::Uuid::now_v7(),
-        slug: "lead_follow_up".into(),
-        name: "Lead Follow-up".into(),
-        ..fixture.agent.clone()
+    let other_agent = app
+        .insert(agents::Model {
+            id: uuid::Uuid::now_v7(),
+            slug: "lead_follow_up".into(),
+            name: "Lead Follow-up".into(),
+            ..fixture.agent.clone()
+        })
+        .await;
+    let other_customer = app
+        .insert(customers::Model {
+            id: uuid::Uuid::now_v7(),
+            full_name: "Bob Jones".into(),
+            company: Some("Acme Corp".into()),
+            customer_type: inbox_domain::CustomerType::Lead,
+            search_key: inbox_api::db::search_key(&[Some("Bob Jones"), Some("Acme Corp")]),
+            ..fixture.customer.clone()
+        })
+        .await;
+    use inbox_domain::{
+        ActionType::{DraftMessage, InternalNote, TaskReminder, VoiceOutreach},
+        Channel::{Email, Voice},
+        Priority,
     };
-    agents::Entity::insert(other_agent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent");
-    let other_customer = customers::Model {
-        id: uuid::Uuid::now_v7(),
-        full_name: "Bob Jones".into(),
-        company: Some("Acme Corp".into()),
-        customer_type: "lead".into(),
-        search_key: inbox_api::store::search_key(&[Some("Bob Jones"), Some("Acme Corp")]),
-        ..fixture.customer.clone()
-    };
-    customers::Entity::insert(other_customer.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("customer");
     let now = app.now();
     let shapes = [
-        ("draft_message", Some("email"), "low", 40, "Alpha"),
-        ("voice_outreach", Some("voice"), "critical", 95, "Bravo"),
-        ("internal_note", None, "medium", 60, "Charlie"),
-        ("task_reminder", None, "high", 75, "Delta"),
+        (DraftMessage, Some(Email), Priority::Low, 40, "Alpha"),
+        (VoiceOutreach, Some(Voice), Priority::Critical, 95, "Bravo"),
+        (InternalNote, None, Priority::Medium, 60, "Charlie"),
+        (TaskReminder, None, Priority::High, 75, "Delta"),
     ];
     for index in 0..12usize {
         let (action_type, channel, priority, confidence, word) = shapes[index % 4];
@@ -76,9 +59,9 @@ async fn world(app: &TestApp) -> World {
             .action(app, now - Duration::hours(index as i64 * 6), |a| {
                 a.agent_id = agent.id;
                 a.customer_id = customer.id;
-                a.action_type = action_type.into();
-                a.channel = channel.map(str::to_owned);
-                a.priority = priority.into();
+                a.action_type = action_type;
+                a.channel = channel;
+                a.priority = priority;
                 a.confidence = confidence + (index / 4) as i16;
                 a.headline = format!("{word} {index:02}");
                 a.expires_at = now + Duration::days(index as i64 + 1);
@@ -99,9 +82,7 @@ async fn every_filter_narrows_the_list(#[case] backend: Backend) {
     let count = |query: String| {
         let app = &app;
         async move {
-            let (status, page) = app
-                .get_json(&format!("/api/v1/actions?limit=200&{query}"))
-                .await;
+            let (status, page) = app.list(&format!("limit=200&{query}")).await;
             assert_eq!(status, 200, "{query}: {page}");
             assert_eq!(
                 page["total"].as_u64().expect("total") as usize,
@@ -179,11 +160,7 @@ async fn invalid_filters_are_named(#[case] backend: Backend) {
             )
             .await;
         assert!(
-            problem["errors"]
-                .as_array()
-                .expect("errors")
-                .iter()
-                .any(|e| e["field"] == field),
+            error_fields(&problem).contains(&field),
             "{query} names `{field}`: {problem}"
         );
     }
@@ -193,9 +170,7 @@ async fn invalid_filters_are_named(#[case] backend: Backend) {
 async fn every_column_sorts_both_ways_across_pages(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     world(&app).await;
-    let all: BTreeSet<String> = ids(&app.get_json("/api/v1/actions?limit=200").await.1)
-        .into_iter()
-        .collect();
+    let all: BTreeSet<String> = ids(&app.list("limit=200").await.1).into_iter().collect();
     let key = |column: &str, item: &Value| -> Value {
         match column {
             "subject" => item["subject"].clone(),
@@ -233,11 +208,8 @@ async fn every_column_sorts_both_ways_across_pages(#[case] backend: Backend) {
             } else {
                 column.to_owned()
             };
-            let items = walk(&app, &format!("/api/v1/actions?limit=5&sort={sort}")).await;
-            let seen: BTreeSet<String> = items
-                .iter()
-                .map(|i| i["id"].as_str().expect("id").to_owned())
-                .collect();
+            let items = every_page(&app, &format!("/api/v1/actions?limit=5&sort={sort}")).await;
+            let seen: BTreeSet<String> = item_ids(&items).into_iter().collect();
             assert_eq!(items.len(), 12, "{sort}: no repeats");
             assert_eq!(seen, all, "{sort}: every action once");
             for pair in items.windows(2) {

@@ -82,7 +82,7 @@ async fn responses_carry_security_headers(#[case] backend: Backend) {
 
 #[apply(backends)]
 async fn locations_are_created_once_with_a_valid_slug_and_time_zone(#[case] backend: Backend) {
-    use inbox_api::store::locations::{create, find_by_slug, NewLocation, NewLocationError};
+    use inbox_api::db::locations::{create, find_by_slug, NewLocation, NewLocationError};
     let app = spawn_app(backend).await;
     let new = NewLocation {
         slug: "northside".into(),

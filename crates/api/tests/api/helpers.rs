@@ -1,16 +1,23 @@
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, fmt::Display, path::PathBuf, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_api::{
+    bus::EventBus,
     clock::ManualClock,
-    db::{self, entities::*},
-    services::bus::EventBus,
+    db::{self, actions::NewAction, entities::*},
     startup::{Application, ServeSettings},
 };
-use inbox_domain::auth::Scope;
+use inbox_domain::{
+    auth::{CreatedApiKey, Scope},
+    dto::{ProposeAction, Trigger},
+    review::{initial_lifecycle, validate_proposal},
+    ActionType, Channel, ConfidenceFactor, CustomerType, Priority,
+};
 use reqwest::StatusCode;
 use rstest_reuse::template;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -72,19 +79,52 @@ impl TestApp {
         }
     }
 
-    /// A new API key of `location_id` with `scopes`.
-    pub async fn key(&self, location_id: Uuid, scopes: &[Scope], agent_id: Option<Uuid>) -> String {
+    /// A new API key named `name` of `location_id` with `scopes`, made in the store.
+    async fn create_key(
+        &self,
+        location_id: Uuid,
+        name: &str,
+        scopes: &[Scope],
+        agent_id: Option<Uuid>,
+    ) -> CreatedApiKey {
         inbox_api::services::auth::create_api_key(
             &self.db,
             location_id,
-            "test",
+            name,
             scopes,
             agent_id,
             self.now(),
         )
         .await
         .expect("key created")
-        .token
+    }
+
+    /// A new API key of `location_id` with `scopes`: its token.
+    pub async fn key(&self, location_id: Uuid, scopes: &[Scope], agent_id: Option<Uuid>) -> String {
+        self.create_key(location_id, "test", scopes, agent_id)
+            .await
+            .token
+    }
+
+    /// A new API key named `name` of `location_id` with `scopes`: its id.
+    pub async fn key_id(&self, location_id: Uuid, name: &str, scopes: &[Scope]) -> Uuid {
+        self.create_key(location_id, name, scopes, None)
+            .await
+            .key
+            .id
+    }
+
+    /// Stores `row` directly, past the API; returns it.
+    pub async fn insert<M, A>(&self, row: M) -> M
+    where
+        M: IntoActiveModel<A> + Clone,
+        A: ActiveModelTrait,
+    {
+        <A::Entity as EntityTrait>::insert(row.clone().into_active_model())
+            .exec(&self.db)
+            .await
+            .expect("row inserted");
+        row
     }
 
     /// GETs `path` and returns the status and the JSON body.
@@ -125,22 +165,47 @@ impl TestApp {
         self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
+    /// Proposes `body` as a new action.
+    pub async fn propose(&self, body: &Value) -> (StatusCode, Value) {
+        self.post_json("/api/v1/actions", body).await
+    }
+
+    /// POSTs `body` to the action's `verb` endpoint (`approve`, `reject`, `snooze`, `preview`,
+    /// `outcome`, `responses`).
+    pub async fn review(&self, id: impl Display, verb: &str, body: Value) -> (StatusCode, Value) {
+        self.post_json(&format!("/api/v1/actions/{id}/{verb}"), &body)
+            .await
+    }
+
+    /// PATCHes the action's draft with `body`.
+    pub async fn edit(&self, id: impl Display, body: Value) -> (StatusCode, Value) {
+        self.patch_json(&format!("/api/v1/actions/{id}"), &body)
+            .await
+    }
+
+    /// GETs the action's detail.
+    pub async fn get_action(&self, id: impl Display) -> (StatusCode, Value) {
+        self.get_json(&format!("/api/v1/actions/{id}")).await
+    }
+
+    /// GETs the action list with `query` (`""` for none).
+    pub async fn list(&self, query: &str) -> (StatusCode, Value) {
+        if query.is_empty() {
+            self.get_json("/api/v1/actions").await
+        } else {
+            self.get_json(&format!("/api/v1/actions?{query}")).await
+        }
+    }
+
     /// Starts a second server (a replica) on the same database and clock; returns its address.
     pub async fn spawn_replica(&self) -> String {
-        let settings = ServeSettings {
-            bind: "127.0.0.1:0".into(),
-            spa_dir: PathBuf::from("/nonexistent"),
-            workers: Some(1),
-            sweep_interval: None,
-            session_lifetime: Duration::hours(12),
-            propose_per_minute: 1000,
-            sign_in_per_minute: 5,
-            cors_origins: Vec::new(),
-            keepalive: std::time::Duration::from_millis(100),
-        };
-        let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
-            .await
-            .expect("replica built");
+        let replica = Application::build(
+            &test_settings(),
+            self.db.clone(),
+            Arc::new(self.clock.clone()),
+        )
+        .await
+        .expect("replica built");
         let address = format!("http://127.0.0.1:{}", replica.port());
         tokio::spawn(replica.run_until_stopped());
         address
@@ -176,6 +241,21 @@ impl TestApp {
     }
 }
 
+/// The settings of a test server: a free port, no SPA, no scheduled sweep.
+fn test_settings() -> ServeSettings {
+    ServeSettings {
+        bind: "127.0.0.1:0".into(),
+        spa_dir: PathBuf::from("/nonexistent"),
+        workers: Some(1),
+        sweep_interval: None,
+        session_lifetime: Duration::hours(12),
+        propose_per_minute: 1000,
+        sign_in_per_minute: 5,
+        cors_origins: Vec::new(),
+        keepalive: std::time::Duration::from_millis(100),
+    }
+}
+
 /// Starts the server on a free port against a fresh, migrated database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
@@ -187,17 +267,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
     let db = db::connect(&database.url).await.expect("connected");
     db::migrate(&db).await.expect("migrated");
     let clock = ManualClock::new(start_time());
-    let mut settings = ServeSettings {
-        bind: "127.0.0.1:0".into(),
-        spa_dir: PathBuf::from("/nonexistent"),
-        workers: Some(1),
-        sweep_interval: None,
-        session_lifetime: Duration::hours(12),
-        propose_per_minute: 1000,
-        sign_in_per_minute: 5,
-        cors_origins: Vec::new(),
-        keepalive: std::time::Duration::from_millis(100),
-    };
+    let mut settings = test_settings();
     tune(&mut settings);
     let application = Application::build(&settings, db.clone(), Arc::new(clock.clone()))
         .await
@@ -324,12 +394,12 @@ impl Fixture {
             location_id: location.id,
             full_name: "Zoë Müller".into(),
             company: Some("Café Olé GmbH".into()),
-            customer_type: "member".into(),
+            customer_type: CustomerType::Member,
             email: Some("zoe@cafe-ole.example".into()),
             phone: Some("+44 7700 900123".into()),
             plan: Some("Hot Desk Monthly".into()),
             photo_url: None,
-            search_key: inbox_api::store::search_key(&[Some("Zoë Müller"), Some("Café Olé GmbH")]),
+            search_key: inbox_api::db::search_key(&[Some("Zoë Müller"), Some("Café Olé GmbH")]),
             created_at: created,
         };
         let agent = agents::Model {
@@ -345,22 +415,9 @@ impl Fixture {
             created_at: created,
             updated_at: created,
         };
-        locations::Entity::insert(sea_orm::IntoActiveModel::into_active_model(
-            location.clone(),
-        ))
-        .exec(&app.db)
-        .await
-        .expect("location inserted");
-        customers::Entity::insert(sea_orm::IntoActiveModel::into_active_model(
-            customer.clone(),
-        ))
-        .exec(&app.db)
-        .await
-        .expect("customer inserted");
-        agents::Entity::insert(sea_orm::IntoActiveModel::into_active_model(agent.clone()))
-            .exec(&app.db)
-            .await
-            .expect("agent inserted");
+        let location = app.insert(location).await;
+        let customer = app.insert(customer).await;
+        let agent = app.insert(agent).await;
         app.use_token(&app.key(location.id, Scope::ALL, None).await);
         Fixture {
             location,
@@ -376,64 +433,121 @@ impl Fixture {
         created_at: DateTime<Utc>,
         shape: impl FnOnce(&mut actions::Model),
     ) -> actions::Model {
-        let mut action = actions::Model {
-            id: Uuid::now_v7(),
-            location_id: self.location.id,
-            agent_id: self.agent.id,
+        let proposal = validate_proposal(&ProposeAction {
             customer_id: self.customer.id,
-            external_id: None,
-            action_type: "draft_message".into(),
-            channel: Some("email".into()),
-            headline: "Payment reminder: Invoice #{{invoice_number}}".into(),
+            agent_id: Some(self.agent.id),
+            action_type: ActionType::DraftMessage,
+            channel: Some(Channel::Email),
             subject: Some("Payment reminder: Invoice #{{invoice_number}}".into()),
             body: Some("<p>Hi {{first_name}}</p>".into()),
             script: None,
             tone: None,
             estimated_duration_seconds: None,
             confidence: 87,
-            confidence_factors: json!([{"label": "Strong payment history", "impact": 12}]),
-            priority: "high".into(),
-            trigger_summary: "Invoice #1234 is 5 days overdue.".into(),
-            trigger_data: json!({"invoice_number": "1234"}),
-            variables: json!(BTreeMap::from([("invoice_number", "1234")])),
-            status: "pending".into(),
-            version: 1,
-            created_at,
-            updated_at: created_at,
-            expires_at: created_at + Duration::days(3),
+            confidence_factors: vec![ConfidenceFactor {
+                label: "Strong payment history".into(),
+                impact: 12,
+            }],
+            priority: Priority::High,
+            trigger: Trigger {
+                summary: "Invoice #1234 is 5 days overdue.".into(),
+                data: json!({"invoice_number": "1234"}),
+            },
+            variables: BTreeMap::from([("invoice_number".into(), "1234".into())]),
+            expires_at: None,
             not_before: None,
-            snoozed_until: None,
-            snooze_note: None,
-            deferred_until: None,
-            approved_awaiting_send: false,
-            first_reviewed_at: None,
-            review_time_seconds: None,
-            approved_at: None,
-            approved_by: None,
-            rejected_at: None,
-            rejected_by: None,
-            rejection_reason: None,
-            rejection_note: None,
-            expired_at: None,
-            auto_executed_at: None,
-        };
+            external_id: None,
+        })
+        .expect("a valid proposal");
+        let expires_at = created_at + Duration::days(3);
+        let mut action = NewAction {
+            id: Uuid::now_v7(),
+            location_id: self.location.id,
+            agent_id: self.agent.id,
+            customer_id: self.customer.id,
+            proposal: &proposal,
+            lifecycle: initial_lifecycle(created_at, expires_at, None, false).expect("timing"),
+            not_before: None,
+            proposed_at: created_at,
+        }
+        .into_row();
         shape(&mut action);
-        actions::Entity::insert(sea_orm::IntoActiveModel::into_active_model(action.clone()))
-            .exec(&app.db)
-            .await
-            .expect("action inserted");
-        action
+        app.insert(action).await
     }
+
+    /// Pending actions created `minutes_ago` each, in that order.
+    pub async fn actions_minutes_ago(
+        &self,
+        app: &TestApp,
+        minutes_ago: impl IntoIterator<Item = i64>,
+    ) -> Vec<actions::Model> {
+        let mut made = Vec::new();
+        for minutes in minutes_ago {
+            made.push(
+                self.action(app, app.now() - Duration::minutes(minutes), |_| {})
+                    .await,
+            );
+        }
+        made
+    }
+}
+
+/// The ids of `items`, in order.
+pub fn item_ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|item| item["id"].as_str().expect("id").to_owned())
+        .collect()
 }
 
 /// The ids of a list page's items.
 pub fn ids(page: &Value) -> Vec<String> {
-    page["items"]
+    item_ids(page["items"].as_array().expect("items"))
+}
+
+/// An action's id, from its JSON.
+pub fn id_of(action: &Value) -> &str {
+    action["id"].as_str().expect("id")
+}
+
+/// Every page of `path` (which holds a query but no cursor), following `next_cursor`: the
+/// items in order.
+pub async fn every_page(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(cursor) => format!("{path}&cursor={cursor}"),
+            None => path.to_owned(),
+        };
+        let (status, page) = app.get_json(&url).await;
+        assert_eq!(status, 200, "GET {url}: {page}");
+        items.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+/// The fields a problem's `errors` name, in order.
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
         .as_array()
-        .expect("items")
+        .expect("errors")
         .iter()
-        .map(|item| item["id"].as_str().expect("id").to_owned())
+        .filter_map(|error| error["field"].as_str())
         .collect()
+}
+
+/// Asserts that `answer` has `status` and that its problem's first field error names `field`;
+/// returns the problem.
+#[track_caller]
+pub fn assert_field_error(answer: (StatusCode, Value), status: StatusCode, field: &str) -> Value {
+    let (actual, problem) = answer;
+    assert_eq!(actual, status, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    problem
 }
 
 /// A valid proposal body for the fixture's customer and agent.
@@ -453,6 +567,17 @@ pub fn proposal(fixture: &Fixture) -> Value {
     })
 }
 
+/// Starts the server, makes the [`Fixture`] and proposes one action through the API; returns
+/// them with the action's id.
+pub async fn app_with_proposal(backend: Backend) -> (TestApp, Fixture, String) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (status, action) = app.propose(&proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    let id = id_of(&action).to_owned();
+    (app, fixture, id)
+}
+
 /// How many actions the store holds.
 pub async fn action_count(app: &TestApp) -> u64 {
     use sea_orm::PaginatorTrait;
@@ -464,7 +589,7 @@ pub async fn action_count(app: &TestApp) -> u64 {
 
 /// The events of an action, oldest first, as `kind`s.
 pub async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
-    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    let (_, detail) = app.get_action(id).await;
     detail["history"]
         .as_array()
         .expect("history")
@@ -480,32 +605,21 @@ pub async fn other_location(app: &TestApp, fixture: &Fixture) -> (Fixture, Uuid)
         slug: "elsewhere".into(),
         ..fixture.location.clone()
     };
-    locations::Entity::insert(location.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("location");
+    let location = app.insert(location).await;
     let customer = customers::Model {
         id: Uuid::now_v7(),
         location_id: location.id,
         ..fixture.customer.clone()
     };
-    customers::Entity::insert(customer.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("customer");
     let agent = agents::Model {
         id: Uuid::now_v7(),
         location_id: location.id,
         ..fixture.agent.clone()
     };
-    agents::Entity::insert(agent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent");
     let other = Fixture {
+        customer: app.insert(customer).await,
+        agent: app.insert(agent).await,
         location,
-        customer,
-        agent,
     };
     let action = other.action(app, app.now(), |_| {}).await;
     (other, action.id)

@@ -1,4 +1,5 @@
 use chrono::Duration;
+use inbox_domain::{ActionStatus, RejectionReason};
 use rstest_reuse::apply;
 use serde_json::json;
 
@@ -47,44 +48,40 @@ async fn metrics_follow_the_contract_definitions(#[case] backend: Backend) {
         .await;
     fixture
         .action(&app, now - h(3), |a| {
-            a.status = "snoozed".into();
+            a.status = ActionStatus::Snoozed;
             a.snoozed_until = Some(now + h(1));
             a.first_reviewed_at = Some(now - h(2));
             a.review_time_seconds = Some(3600);
         })
         .await;
     // Decisions: two approvals today, one two days ago, one rejection today, one 8 days ago.
-    let decided = |at: chrono::DateTime<chrono::Utc>, seconds: i64| {
-        move |a: &mut inbox_api::db::entities::actions::Model| {
-            a.first_reviewed_at = Some(at);
-            a.review_time_seconds = Some(seconds);
-        }
-    };
-    for (ago, seconds) in [(h(1), 600), (h(20), 1200), (h(48), 1800)] {
-        let review = decided(now - ago, seconds);
+    let (approved, rejected) = (ActionStatus::Approved, ActionStatus::Rejected);
+    for (status, ago, seconds) in [
+        (approved, h(1), 600),
+        (approved, h(20), 1200),
+        (approved, h(48), 1800),
+        (rejected, h(3), 300),
+        (rejected, h(24 * 8), 7200),
+    ] {
+        let decided_at = now - ago;
         fixture
-            .action(&app, now - ago - Duration::seconds(seconds), move |a| {
-                review(a);
-                a.status = "approved".into();
-                a.approved_at = Some(now - ago);
-            })
-            .await;
-    }
-    for (ago, seconds) in [(h(3), 300), (h(24 * 8), 7200)] {
-        let review = decided(now - ago, seconds);
-        fixture
-            .action(&app, now - ago - Duration::seconds(seconds), move |a| {
-                review(a);
-                a.status = "rejected".into();
-                a.rejected_at = Some(now - ago);
-                a.rejection_reason = Some("poor_timing".into());
+            .action(&app, decided_at - Duration::seconds(seconds), |a| {
+                a.first_reviewed_at = Some(decided_at);
+                a.review_time_seconds = Some(seconds);
+                a.status = status;
+                if status == ActionStatus::Approved {
+                    a.approved_at = Some(decided_at);
+                } else {
+                    a.rejected_at = Some(decided_at);
+                    a.rejection_reason = Some(RejectionReason::PoorTiming);
+                }
             })
             .await;
     }
     // Auto-executed actions are not reviews.
     fixture
         .action(&app, now - h(1), |a| {
-            a.status = "auto_executed".into();
+            a.status = ActionStatus::AutoExecuted;
             a.auto_executed_at = Some(now - h(1));
         })
         .await;

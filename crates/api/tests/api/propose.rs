@@ -2,17 +2,17 @@ use chrono::Duration;
 use inbox_api::db::entities::{agents, customers};
 use reqwest::StatusCode;
 use rstest_reuse::apply;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde_json::json;
 
-use crate::helpers::{action_count, backends, proposal, spawn_app, Backend, Fixture};
+use crate::helpers::{action_count, backends, error_fields, proposal, spawn_app, Backend, Fixture};
 
 #[apply(backends)]
 async fn an_agent_proposes_an_email_that_waits_for_review(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
 
-    let (status, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (status, action) = app.propose(&proposal(&fixture)).await;
 
     assert_eq!(status, StatusCode::CREATED, "{action}");
     assert_eq!(action["status"], "pending");
@@ -32,7 +32,7 @@ async fn an_agent_proposes_an_email_that_waits_for_review(#[case] backend: Backe
             .is_some_and(|actor| actor.starts_with("key:")),
         "the proposing key is recorded"
     );
-    let (_, list) = app.get_json("/api/v1/actions").await;
+    let (_, list) = app.list("").await;
     assert_eq!(list["items"][0]["id"], action["id"]);
     assert_eq!(
         list["items"][0]["subject"],
@@ -49,7 +49,7 @@ async fn html_bodies_are_sanitised_on_the_way_in(#[case] backend: Backend) {
         "<p onclick=\"steal()\">Hi <strong>{{first_name}}</strong><script>alert(1)</script></p>"
     );
 
-    let (status, action) = app.post_json("/api/v1/actions", &body).await;
+    let (status, action) = app.propose(&body).await;
 
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(
@@ -65,7 +65,7 @@ async fn a_future_not_before_holds_the_action_as_deferred(#[case] backend: Backe
     let mut body = proposal(&fixture);
     body["not_before"] = json!(app.now() + Duration::hours(2));
 
-    let (status, action) = app.post_json("/api/v1/actions", &body).await;
+    let (status, action) = app.propose(&body).await;
 
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(action["status"], "deferred");
@@ -81,10 +81,10 @@ async fn a_trusted_agent_above_its_threshold_auto_executes(#[case] backend: Back
     agent.auto_execute_min_confidence = Set(85);
     agent.update(&app.db).await.expect("agent updated");
 
-    let (_, sent) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, sent) = app.propose(&proposal(&fixture)).await;
     let mut unsure = proposal(&fixture);
     unsure["confidence"] = json!(84);
-    let (_, held) = app.post_json("/api/v1/actions", &unsure).await;
+    let (_, held) = app.propose(&unsure).await;
 
     assert_eq!(sent["status"], "auto_executed");
     assert_eq!(sent["decisions"]["auto_executed_at"], json!(app.now()));
@@ -98,8 +98,8 @@ async fn replaying_an_external_id_returns_the_first_action(#[case] backend: Back
     let mut body = proposal(&fixture);
     body["external_id"] = json!("invoice-1234-reminder");
 
-    let (first_status, first) = app.post_json("/api/v1/actions", &body).await;
-    let (replay_status, replay) = app.post_json("/api/v1/actions", &body).await;
+    let (first_status, first) = app.propose(&body).await;
+    let (replay_status, replay) = app.propose(&body).await;
 
     assert_eq!(first_status, StatusCode::CREATED);
     assert_eq!(replay_status, StatusCode::OK);
@@ -142,26 +142,22 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_response(#[case] back
 async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let silent = customers::Model {
-        id: uuid::Uuid::now_v7(),
-        email: None,
-        phone: None,
-        ..fixture.customer.clone()
-    };
-    customers::Entity::insert(silent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("customer inserted");
-    let disabled = agents::Model {
-        id: uuid::Uuid::now_v7(),
-        slug: "disabled".into(),
-        enabled: false,
-        ..fixture.agent.clone()
-    };
-    agents::Entity::insert(disabled.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent inserted");
+    let silent = app
+        .insert(customers::Model {
+            id: uuid::Uuid::now_v7(),
+            email: None,
+            phone: None,
+            ..fixture.customer.clone()
+        })
+        .await;
+    let disabled = app
+        .insert(agents::Model {
+            id: uuid::Uuid::now_v7(),
+            slug: "disabled".into(),
+            enabled: false,
+            ..fixture.agent.clone()
+        })
+        .await;
 
     let past = app.now() - Duration::hours(1);
     let cases: Vec<(&str, serde_json::Value, &str)> = vec![
@@ -209,7 +205,7 @@ async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: 
         for (key, value) in changes.as_object().expect("object") {
             body[key] = value.clone();
         }
-        let (status, problem) = app.post_json("/api/v1/actions", &body).await;
+        let (status, problem) = app.propose(&body).await;
         assert_eq!(
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -217,11 +213,7 @@ async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: 
         );
         assert_eq!(problem["type"], "urn:ai-inbox:problem:validation");
         assert!(
-            problem["errors"]
-                .as_array()
-                .expect("errors")
-                .iter()
-                .any(|e| e["field"] == field),
+            error_fields(&problem).contains(&field),
             "{name} names `{field}`: {problem}"
         );
     }
@@ -234,7 +226,7 @@ async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: 
         for (key, value) in body.as_object().expect("object") {
             full[key] = value.clone();
         }
-        let (status, problem) = app.post_json("/api/v1/actions", &full).await;
+        let (status, problem) = app.propose(&full).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{name}");
     }
@@ -256,7 +248,7 @@ async fn invalid_proposals_name_every_field_and_create_nothing(#[case] backend: 
 
 #[apply(backends)]
 async fn a_key_whose_first_attempt_died_is_taken_over_by_a_retry(#[case] backend: Backend) {
-    use inbox_api::services::idempotency::{claim, request_hash, Claim};
+    use inbox_api::db::idempotency::{claim, request_hash, Claim};
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let hash = request_hash("POST", "/api/v1/actions", None, b"{}");

@@ -1,31 +1,20 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{backends, event_kinds, proposal, spawn_app, Backend, Fixture, TestApp};
-
-async fn proposed(app: &TestApp, fixture: &Fixture) -> Value {
-    let (status, action) = app.post_json("/api/v1/actions", &proposal(fixture)).await;
-    assert_eq!(status, StatusCode::CREATED, "{action}");
-    action
-}
+use crate::helpers::{
+    app_with_proposal, assert_field_error, backends, event_kinds, id_of, proposal, spawn_app,
+    Backend, Fixture,
+};
 
 #[apply(backends)]
 async fn approving_records_who_when_and_the_first_review(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
+    let (app, _, id) = app_with_proposal(backend).await;
     app.clock.advance(Duration::minutes(30));
 
     let (status, approved) = app
-        .post_json(
-            &format!(
-                "/api/v1/actions/{}/approve",
-                action["id"].as_str().expect("id")
-            ),
-            &json!({"expected_version": 1}),
-        )
+        .review(&id, "approve", json!({"expected_version": 1}))
         .await;
 
     assert_eq!(status, StatusCode::OK, "{approved}");
@@ -49,17 +38,10 @@ async fn approving_records_who_when_and_the_first_review(#[case] backend: Backen
 
 #[apply(backends)]
 async fn edit_and_approve_keeps_the_edit_as_before_and_after(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
+    let friendlier = json!({"subject": "A friendly reminder: invoice #{{invoice_number}}"});
 
-    let (status, approved) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/approve"),
-            &json!({"subject": "A friendly reminder: invoice #{{invoice_number}}"}),
-        )
-        .await;
+    let (status, approved) = app.review(&id, "approve", friendlier).await;
 
     assert_eq!(status, StatusCode::OK, "{approved}");
     assert_eq!(
@@ -75,7 +57,7 @@ async fn edit_and_approve_keeps_the_edit_as_before_and_after(#[case] backend: Ba
         edit["after"]["subject"],
         "A friendly reminder: invoice #{{invoice_number}}"
     );
-    let (_, list) = app.get_json("/api/v1/actions?status=approved").await;
+    let (_, list) = app.list("status=approved").await;
     assert_eq!(
         list["items"][0]["subject"],
         "A friendly reminder: invoice #1234"
@@ -84,25 +66,17 @@ async fn edit_and_approve_keeps_the_edit_as_before_and_after(#[case] backend: Ba
 
 #[apply(backends)]
 async fn a_draft_with_an_unknown_variable_cannot_be_sent(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
+    let unknown = json!({"body": "<p>Pay {{amount_due}} today</p>"});
 
-    let (status, problem) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/approve"),
-            &json!({"body": "<p>Pay {{amount_due}} today</p>"}),
-        )
-        .await;
+    let answer = app.review(&id, "approve", unknown).await;
 
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "body");
+    let problem = assert_field_error(answer, StatusCode::UNPROCESSABLE_ENTITY, "body");
     assert!(problem["errors"][0]["message"]
         .as_str()
         .expect("message")
         .contains("{{amount_due}}"));
-    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    let (_, detail) = app.get_action(&id).await;
     assert_eq!(detail["status"], "pending", "nothing changed");
     assert_eq!(detail["version"], 1);
 }
@@ -111,24 +85,17 @@ async fn a_draft_with_an_unknown_variable_cannot_be_sent(#[case] backend: Backen
 async fn a_stale_version_or_a_decided_action_is_a_conflict_with_the_current_status(
     #[case] backend: Backend,
 ) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
     let (status, _) = app
-        .patch_json(
-            &format!("/api/v1/actions/{id}"),
-            &json!({"expected_version": 1, "subject": "New subject"}),
+        .edit(
+            &id,
+            json!({"expected_version": 1, "subject": "New subject"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let (status, stale) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/reject"),
-            &json!({"expected_version": 1, "reason": "poor_timing"}),
-        )
-        .await;
+    let stale_reject = json!({"expected_version": 1, "reason": "poor_timing"});
+    let (status, stale) = app.review(&id, "reject", stale_reject).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(stale["current_status"], "pending");
     assert_eq!(stale["current_version"], 2);
@@ -145,57 +112,30 @@ async fn a_stale_version_or_a_decided_action_is_a_conflict_with_the_current_stat
     assert_eq!(by_header.status(), StatusCode::CONFLICT);
 
     let (status, _) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/approve"),
-            &json!({"expected_version": 2}),
-        )
+        .review(&id, "approve", json!({"expected_version": 2}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, decided) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/snooze"),
-            &json!({"duration": "1h"}),
-        )
-        .await;
+    let (status, decided) = app.review(&id, "snooze", json!({"duration": "1h"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(decided["current_status"], "approved");
     assert_eq!(decided["current_version"], 3);
     assert_eq!(
-        event_kinds(&app, id).await,
+        event_kinds(&app, &id).await,
         ["proposed", "edited", "approved"]
     );
 }
 
 #[apply(backends)]
 async fn rejecting_needs_a_reason_and_a_note_for_other(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
 
-    let (status, problem) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/reject"),
-            &json!({"reason": "other"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "note");
-    let (status, problem) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/reject"),
-            &json!({"reason": "bored"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(problem["errors"][0]["field"], "reason");
+    let without_note = app.review(&id, "reject", json!({"reason": "other"})).await;
+    assert_field_error(without_note, StatusCode::UNPROCESSABLE_ENTITY, "note");
+    let unknown_reason = app.review(&id, "reject", json!({"reason": "bored"})).await;
+    assert_field_error(unknown_reason, StatusCode::BAD_REQUEST, "reason");
 
-    let (status, rejected) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/reject"),
-            &json!({"reason": "other", "note": "Called them instead."}),
-        )
-        .await;
+    let with_note = json!({"reason": "other", "note": "Called them instead."});
+    let (status, rejected) = app.review(&id, "reject", with_note).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["decisions"]["rejection_reason"], "other");
@@ -208,20 +148,12 @@ async fn rejecting_needs_a_reason_and_a_note_for_other(#[case] backend: Backend)
 
 #[apply(backends)]
 async fn snoozing_takes_a_preset_or_a_future_time(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let first = proposed(&app, &fixture).await;
-    let second = proposed(&app, &fixture).await;
+    let (app, fixture, first) = app_with_proposal(backend).await;
+    let (status, second) = app.propose(&proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
 
-    let (status, snoozed) = app
-        .post_json(
-            &format!(
-                "/api/v1/actions/{}/snooze",
-                first["id"].as_str().expect("id")
-            ),
-            &json!({"duration": "4h", "note": "Ask the manager"}),
-        )
-        .await;
+    let four_hours = json!({"duration": "4h", "note": "Ask the manager"});
+    let (status, snoozed) = app.review(&first, "snooze", four_hours).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(snoozed["status"], "snoozed");
     assert_eq!(
@@ -230,7 +162,7 @@ async fn snoozing_takes_a_preset_or_a_future_time(#[case] backend: Backend) {
     );
     assert_eq!(snoozed["decisions"]["snooze_note"], "Ask the manager");
 
-    let second = second["id"].as_str().expect("id");
+    let second = id_of(&second);
     for (body, field) in [
         (json!({"until": app.now() - Duration::minutes(1)}), "until"),
         (json!({}), "duration"),
@@ -239,50 +171,34 @@ async fn snoozing_takes_a_preset_or_a_future_time(#[case] backend: Backend) {
             "duration",
         ),
     ] {
-        let (status, problem) = app
-            .post_json(&format!("/api/v1/actions/{second}/snooze"), &body)
-            .await;
+        let (status, problem) = app.review(second, "snooze", body.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(problem["errors"][0]["field"], field);
     }
     let until = app.now() + Duration::days(2);
-    let (_, custom) = app
-        .post_json(
-            &format!("/api/v1/actions/{second}/snooze"),
-            &json!({"until": until}),
-        )
-        .await;
+    let (_, custom) = app.review(second, "snooze", json!({"until": until})).await;
     assert_eq!(custom["decisions"]["snoozed_until"], json!(until));
 }
 
 #[apply(backends)]
 async fn draft_edits_need_the_version_and_an_undecided_action(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
 
-    let (status, problem) = app
-        .patch_json(&format!("/api/v1/actions/{id}"), &json!({"subject": "x"}))
-        .await;
+    let (status, problem) = app.edit(&id, json!({"subject": "x"})).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "expected_version is required: {problem}"
     );
-    let (status, problem) = app
-        .patch_json(
-            &format!("/api/v1/actions/{id}"),
-            &json!({"expected_version": 1, "script": "Hello"}),
-        )
+    let script = app
+        .edit(&id, json!({"expected_version": 1, "script": "Hello"}))
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "script");
+    assert_field_error(script, StatusCode::UNPROCESSABLE_ENTITY, "script");
 
     let (status, edited) = app
-        .patch_json(
-            &format!("/api/v1/actions/{id}"),
-            &json!({"expected_version": 1, "body": "<p>Hello <em>{{first_name}}</em></p><img src=x onerror=alert(1)>"}),
+        .edit(
+            &id,
+            json!({"expected_version": 1, "body": "<p>Hello <em>{{first_name}}</em></p><img src=x onerror=alert(1)>"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -300,12 +216,10 @@ async fn the_preview_is_what_the_customer_receives(#[case] backend: Backend) {
     let fixture = Fixture::new(&app).await;
     let mut body = proposal(&fixture);
     body["variables"] = json!({"invoice_number": "<1234>"});
-    let (_, action) = app.post_json("/api/v1/actions", &body).await;
-    let id = action["id"].as_str().expect("id");
+    let (_, action) = app.propose(&body).await;
+    let id = id_of(&action);
 
-    let (status, preview) = app
-        .post_json(&format!("/api/v1/actions/{id}/preview"), &json!({}))
-        .await;
+    let (status, preview) = app.review(id, "preview", json!({})).await;
 
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(preview["subject"], "Payment reminder: Invoice #<1234>");
@@ -322,12 +236,8 @@ async fn the_preview_is_what_the_customer_receives(#[case] backend: Backend) {
     );
     assert_eq!(preview["unknown_variables"], json!([]));
 
-    let (_, edited) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/preview"),
-            &json!({"body": "<p>{{first_name}} owes {{amount}}</p>"}),
-        )
-        .await;
+    let owing = json!({"body": "<p>{{first_name}} owes {{amount}}</p>"});
+    let (_, edited) = app.review(id, "preview", owing).await;
     assert_eq!(edited["unknown_variables"], json!(["amount"]));
     assert!(edited["body_html"]
         .as_str()
@@ -337,38 +247,26 @@ async fn the_preview_is_what_the_customer_receives(#[case] backend: Backend) {
 
 #[apply(backends)]
 async fn outcomes_and_responses_follow_a_sent_action(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
     let outcome = json!({"kind": "payment_made", "occurred_at": app.now() + Duration::hours(3), "data": {"amount": "£120.00"}});
 
-    let (status, problem) = app
-        .post_json(&format!("/api/v1/actions/{id}/outcome"), &outcome)
-        .await;
+    let (status, problem) = app.review(&id, "outcome", outcome.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT, "not sent yet");
     assert_eq!(problem["current_status"], "pending");
 
-    app.post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
-        .await;
-    let (status, recorded) = app
-        .post_json(&format!("/api/v1/actions/{id}/outcome"), &outcome)
-        .await;
+    app.review(&id, "approve", json!({})).await;
+    let (status, recorded) = app.review(&id, "outcome", outcome).await;
     assert_eq!(status, StatusCode::CREATED, "{recorded}");
     assert_eq!(recorded["kind"], "payment_made");
-    let (status, linked) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/responses"),
-            &json!({"conversation_id": "conv_8812", "excerpt": "Paid, thanks!", "received_at": app.now() + Duration::hours(2)}),
-        )
-        .await;
+    let response = json!({"conversation_id": "conv_8812", "excerpt": "Paid, thanks!", "received_at": app.now() + Duration::hours(2)});
+    let (status, linked) = app.review(&id, "responses", response).await;
     assert_eq!(status, StatusCode::CREATED, "{linked}");
 
-    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    let (_, detail) = app.get_action(&id).await;
     assert_eq!(detail["outcomes"][0]["data"]["amount"], "£120.00");
     assert_eq!(detail["responses"][0]["conversation_id"], "conv_8812");
     assert_eq!(
-        event_kinds(&app, id).await,
+        event_kinds(&app, &id).await,
         [
             "proposed",
             "approved",
@@ -380,16 +278,10 @@ async fn outcomes_and_responses_follow_a_sent_action(#[case] backend: Backend) {
 
 #[apply(backends)]
 async fn a_misspelt_field_is_refused_rather_than_ignored(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let action = proposed(&app, &fixture).await;
-    let id = action["id"].as_str().expect("id");
+    let (app, _, id) = app_with_proposal(backend).await;
 
     let (status, problem) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/approve"),
-            &json!({"expectedVersion": 7}),
-        )
+        .review(&id, "approve", json!({"expectedVersion": 7}))
         .await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -397,7 +289,7 @@ async fn a_misspelt_field_is_refused_rather_than_ignored(#[case] backend: Backen
         .as_str()
         .expect("message")
         .contains("expectedVersion"));
-    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    let (_, detail) = app.get_action(&id).await;
     assert_eq!(detail["status"], "pending", "nothing was approved");
 }
 
@@ -409,23 +301,17 @@ async fn markup_alone_is_a_blank_body_and_filled_links_cannot_run_scripts(
     let fixture = Fixture::new(&app).await;
     let mut empty = proposal(&fixture);
     empty["body"] = json!("<script>alert(1)</script>");
-    let (status, problem) = app.post_json("/api/v1/actions", &empty).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem["errors"][0]["field"], "body");
+    assert_field_error(
+        app.propose(&empty).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "body",
+    );
 
     let mut linked = proposal(&fixture);
     linked["body"] = json!("<p><a href=\"{{link}}\">Pay now</a></p>");
     linked["variables"] = json!({"invoice_number": "1", "link": "javascript:alert(1)"});
-    let (_, action) = app.post_json("/api/v1/actions", &linked).await;
-    let (_, preview) = app
-        .post_json(
-            &format!(
-                "/api/v1/actions/{}/preview",
-                action["id"].as_str().expect("id")
-            ),
-            &json!({}),
-        )
-        .await;
+    let (_, action) = app.propose(&linked).await;
+    let (_, preview) = app.review(id_of(&action), "preview", json!({})).await;
     let html = preview["body_html"].as_str().expect("html");
     assert!(
         html.contains("Pay now") && !html.contains("javascript:"),

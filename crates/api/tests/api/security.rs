@@ -1,14 +1,15 @@
 use chrono::Duration;
 use inbox_api::{db::entities::agents, services::auth::create_user};
 use inbox_domain::auth::{Role, Scope};
+use inbox_domain::ActionStatus;
 use reqwest::{Method, StatusCode};
 use rstest_reuse::apply;
-use sea_orm::{EntityTrait, IntoActiveModel};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    backends, other_location, proposal, spawn_app, spawn_app_with, Backend, Fixture, TestApp,
+    backends, error_fields, other_location, proposal, spawn_app, spawn_app_with, Backend, Fixture,
+    TestApp,
 };
 
 async fn call(
@@ -39,6 +40,16 @@ async fn call(
     (status, body)
 }
 
+/// GETs `path` with `token`.
+async fn get_as(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    call(app, &Method::GET, path, &Value::Null, Some(token)).await
+}
+
+/// Proposes `body` with `token`.
+async fn propose_as(app: &TestApp, token: &str, body: &Value) -> (StatusCode, Value) {
+    call(app, &Method::POST, "/api/v1/actions", body, Some(token)).await
+}
+
 /// Every endpoint × (no token, bad token, a key without the scope, another location's object,
 /// the right caller).
 #[apply(backends)]
@@ -46,18 +57,9 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let (other, foreign_action) = other_location(&app, &fixture).await;
-    let foreign_key_id = inbox_api::services::auth::create_api_key(
-        &app.db,
-        other.location.id,
-        "theirs",
-        &[Scope::ActionsRead],
-        None,
-        app.now(),
-    )
-    .await
-    .expect("key")
-    .key
-    .id;
+    let foreign_key_id = app
+        .key_id(other.location.id, "theirs", &[Scope::ActionsRead])
+        .await;
 
     let endpoints: Vec<(Method, &str, Value, Scope, StatusCode)> = vec![
         (
@@ -205,21 +207,12 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
     for (method, template, body, scope, ok) in endpoints {
         let pending = fixture.action(&app, app.now(), |_| {}).await.id;
         let sent = fixture
-            .action(&app, app.now(), |a| a.status = "approved".into())
+            .action(&app, app.now(), |a| a.status = ActionStatus::Approved)
             .await
             .id;
-        let own_key = inbox_api::services::auth::create_api_key(
-            &app.db,
-            fixture.location.id,
-            "victim",
-            &[Scope::ActionsRead],
-            None,
-            app.now(),
-        )
-        .await
-        .expect("key")
-        .key
-        .id;
+        let own_key = app
+            .key_id(fixture.location.id, "victim", &[Scope::ActionsRead])
+            .await;
         let fill = |text: &str, foreign: bool| {
             let pick = |own: Uuid, theirs: Uuid| if foreign { theirs } else { own }.to_string();
             text.replace("{pending}", &pick(pending, foreign_action))
@@ -293,33 +286,13 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
     let mut foreign = proposal(&fixture);
     foreign["customer_id"] = json!(other.customer.id);
     foreign["agent_id"] = json!(other.agent.id);
-    let (status, problem) = call(
-        &app,
-        &Method::POST,
-        "/api/v1/actions",
-        &foreign,
-        Some(&proposer),
-    )
-    .await;
+    let (status, problem) = propose_as(&app, &proposer, &foreign).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
-    assert_eq!(fields, ["agent_id", "customer_id"]);
+    assert_eq!(error_fields(&problem), ["agent_id", "customer_id"]);
     let reader = app
         .key(fixture.location.id, &[Scope::ActionsRead], None)
         .await;
-    let (_, metrics) = call(
-        &app,
-        &Method::GET,
-        "/api/v1/metrics",
-        &Value::Null,
-        Some(&reader),
-    )
-    .await;
+    let (_, metrics) = get_as(&app, &reader, "/api/v1/metrics").await;
     assert!(metrics["by_agent"]
         .as_array()
         .expect("agents")
@@ -491,14 +464,7 @@ async fn a_revoked_key_stops_working_at_once(#[case] backend: Backend) {
         "a key's secret is shown once only"
     );
 
-    let (status, _) = call(
-        &app,
-        &Method::GET,
-        "/api/v1/actions",
-        &Value::Null,
-        Some(&token),
-    )
-    .await;
+    let (status, _) = get_as(&app, &token, "/api/v1/actions").await;
     assert_eq!(status, StatusCode::OK);
     let (status, revoked) = app
         .send_json(
@@ -509,14 +475,7 @@ async fn a_revoked_key_stops_working_at_once(#[case] backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(revoked["revoked_at"], json!(app.now()));
-    let (status, _) = call(
-        &app,
-        &Method::GET,
-        "/api/v1/actions",
-        &Value::Null,
-        Some(&token),
-    )
-    .await;
+    let (status, _) = get_as(&app, &token, "/api/v1/actions").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let _ = fixture;
 }
@@ -525,15 +484,13 @@ async fn a_revoked_key_stops_working_at_once(#[case] backend: Backend) {
 async fn an_agents_key_proposes_only_as_that_agent(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let other_agent = agents::Model {
-        id: Uuid::now_v7(),
-        slug: "other".into(),
-        ..fixture.agent.clone()
-    };
-    agents::Entity::insert(other_agent.clone().into_active_model())
-        .exec(&app.db)
-        .await
-        .expect("agent");
+    let other_agent = app
+        .insert(agents::Model {
+            id: Uuid::now_v7(),
+            slug: "other".into(),
+            ..fixture.agent.clone()
+        })
+        .await;
     let key = app
         .key(
             fixture.location.id,
@@ -544,19 +501,12 @@ async fn an_agents_key_proposes_only_as_that_agent(#[case] backend: Backend) {
 
     let mut as_other = proposal(&fixture);
     as_other["agent_id"] = json!(other_agent.id);
-    let (status, _) = call(
-        &app,
-        &Method::POST,
-        "/api/v1/actions",
-        &as_other,
-        Some(&key),
-    )
-    .await;
+    let (status, _) = propose_as(&app, &key, &as_other).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     let mut implied = proposal(&fixture);
     implied.as_object_mut().expect("object").remove("agent_id");
-    let (status, action) = call(&app, &Method::POST, "/api/v1/actions", &implied, Some(&key)).await;
+    let (status, action) = propose_as(&app, &key, &implied).await;
     assert_eq!(status, StatusCode::CREATED, "{action}");
     assert_eq!(action["agent"]["id"], json!(fixture.agent.id));
 }

@@ -1,33 +1,29 @@
 use chrono::Duration;
 use inbox_api::{db::entities::action_events, jobs};
+use inbox_domain::ActionStatus;
 use rstest_reuse::apply;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{backends, event_kinds, proposal, spawn_app, Backend, Fixture};
+use crate::helpers::{
+    app_with_proposal, backends, event_kinds, id_of, proposal, spawn_app, Backend, Fixture,
+};
 
 #[apply(backends)]
 async fn a_snoozed_action_returns_to_pending_when_its_time_comes(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
-    let id = action["id"].as_str().expect("id");
-    app.post_json(
-        &format!("/api/v1/actions/{id}/snooze"),
-        &json!({"duration": "1h"}),
-    )
-    .await;
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "snooze", json!({"duration": "1h"})).await;
 
     app.clock.advance(Duration::minutes(59));
     assert_eq!(app.sweep().await, jobs::SweepReport::default(), "not yet");
     app.clock.advance(Duration::minutes(1));
     assert_eq!(app.sweep().await.woke, 1);
 
-    let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+    let (_, detail) = app.get_action(&id).await;
     assert_eq!(detail["status"], "pending");
     assert_eq!(detail["history"][2]["actor"], "system");
     assert_eq!(
-        event_kinds(&app, id).await,
+        event_kinds(&app, &id).await,
         ["proposed", "snoozed", "snooze_elapsed"]
     );
     assert_eq!(
@@ -43,12 +39,10 @@ async fn a_deferred_action_is_released_at_its_time(#[case] backend: Backend) {
     let fixture = Fixture::new(&app).await;
     let mut body = proposal(&fixture);
     body["not_before"] = json!(app.now() + Duration::hours(3));
-    let (_, action) = app.post_json("/api/v1/actions", &body).await;
-    let id = action["id"].as_str().expect("id");
+    let (_, action) = app.propose(&body).await;
+    let id = id_of(&action);
 
-    let (status, _) = app
-        .post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
-        .await;
+    let (status, _) = app.review(id, "approve", json!({})).await;
     assert_eq!(
         status,
         reqwest::StatusCode::CONFLICT,
@@ -57,11 +51,9 @@ async fn a_deferred_action_is_released_at_its_time(#[case] backend: Backend) {
     app.clock.advance(Duration::hours(3));
     assert_eq!(app.sweep().await.released, 1);
 
-    let (_, pending) = app.get_json("/api/v1/actions").await;
+    let (_, pending) = app.list("").await;
     assert_eq!(pending["items"][0]["id"], id);
-    let (status, _) = app
-        .post_json(&format!("/api/v1/actions/{id}/approve"), &json!({}))
-        .await;
+    let (status, _) = app.review(id, "approve", json!({})).await;
     assert_eq!(status, reqwest::StatusCode::OK);
 }
 
@@ -75,22 +67,20 @@ async fn undecided_actions_expire_and_decided_ones_do_not(#[case] backend: Backe
         .await;
     let snoozed = fixture
         .action(&app, now, |a| {
-            a.status = "snoozed".into();
+            a.status = ActionStatus::Snoozed;
             a.snoozed_until = Some(now + Duration::hours(5));
             a.expires_at = now + Duration::hours(2);
         })
         .await;
     let approved = fixture
         .action(&app, now, |a| {
-            a.status = "approved".into();
+            a.status = ActionStatus::Approved;
             a.expires_at = now + Duration::hours(2);
         })
         .await;
 
     app.clock.advance(Duration::hours(2));
-    let (status, problem) = app
-        .post_json(&format!("/api/v1/actions/{}/approve", open.id), &json!({}))
-        .await;
+    let (status, problem) = app.review(open.id, "approve", json!({})).await;
     assert_eq!(
         status,
         reqwest::StatusCode::CONFLICT,
@@ -100,16 +90,14 @@ async fn undecided_actions_expire_and_decided_ones_do_not(#[case] backend: Backe
 
     assert_eq!(app.sweep().await.expired, 2);
     for id in [open.id, snoozed.id] {
-        let (_, detail) = app.get_json(&format!("/api/v1/actions/{id}")).await;
+        let (_, detail) = app.get_action(id).await;
         assert_eq!(detail["status"], "expired");
         assert_eq!(
             detail["decisions"]["expired_at"],
             json!(now + Duration::hours(2))
         );
     }
-    let (_, detail) = app
-        .get_json(&format!("/api/v1/actions/{}", approved.id))
-        .await;
+    let (_, detail) = app.get_action(approved.id).await;
     assert_eq!(detail["status"], "approved");
 }
 
@@ -176,27 +164,11 @@ async fn a_call_approved_while_closed_waits_for_opening_time(#[case] backend: Ba
     ] {
         call[key] = value;
     }
-    let (_, call) = app.post_json("/api/v1/actions", &call).await;
-    let (_, email) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
+    let (_, call) = app.propose(&call).await;
+    let (_, email) = app.propose(&proposal(&fixture)).await;
 
-    let (_, held) = app
-        .post_json(
-            &format!(
-                "/api/v1/actions/{}/approve",
-                call["id"].as_str().expect("id")
-            ),
-            &json!({}),
-        )
-        .await;
-    let (_, sent) = app
-        .post_json(
-            &format!(
-                "/api/v1/actions/{}/approve",
-                email["id"].as_str().expect("id")
-            ),
-            &json!({}),
-        )
-        .await;
+    let (_, held) = app.review(id_of(&call), "approve", json!({})).await;
+    let (_, sent) = app.review(id_of(&email), "approve", json!({})).await;
 
     assert_eq!(sent["status"], "approved", "emails go out at any hour");
     assert_eq!(held["status"], "deferred");
@@ -212,46 +184,26 @@ async fn a_call_approved_while_closed_waits_for_opening_time(#[case] backend: Ba
     assert_eq!(held["history"][1]["kind"], "approved_for_later");
 
     app.clock.set(monday_nine + Duration::days(5));
-    let (_, still_held) = app
-        .get_json(&format!(
-            "/api/v1/actions/{}",
-            call["id"].as_str().expect("id")
-        ))
-        .await;
+    let (_, still_held) = app.get_action(id_of(&call)).await;
     assert_ne!(
         still_held["status"], "expired",
         "an approved call never expires"
     );
     app.clock.set(monday_nine);
     assert_eq!(app.sweep().await.released, 1);
-    let (_, called) = app
-        .get_json(&format!(
-            "/api/v1/actions/{}",
-            call["id"].as_str().expect("id")
-        ))
-        .await;
+    let (_, called) = app.get_action(id_of(&call)).await;
     assert_eq!(called["status"], "approved");
 }
 
 /// Deciding an action whose snooze ran out before the sweep still records the wake-up.
 #[apply(backends)]
 async fn a_decision_after_an_unswept_wake_up_records_both_transitions(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let fixture = Fixture::new(&app).await;
-    let (_, action) = app.post_json("/api/v1/actions", &proposal(&fixture)).await;
-    let id = action["id"].as_str().expect("id");
-    app.post_json(
-        &format!("/api/v1/actions/{id}/snooze"),
-        &json!({"duration": "1h"}),
-    )
-    .await;
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "snooze", json!({"duration": "1h"})).await;
     app.clock.advance(Duration::hours(2));
 
     let (status, approved) = app
-        .post_json(
-            &format!("/api/v1/actions/{id}/approve"),
-            &json!({"expected_version": 2}),
-        )
+        .review(&id, "approve", json!({"expected_version": 2}))
         .await;
 
     assert_eq!(status, reqwest::StatusCode::OK, "{approved}");

@@ -1,3 +1,4 @@
+use inbox_domain::{ActionStatus, EventKind};
 use sea_orm::entity::prelude::*;
 
 /// One entry of an action's append-only history.
@@ -8,9 +9,9 @@ pub struct Model {
     pub id: Uuid,
     pub location_id: Uuid,
     pub action_id: Uuid,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<ActionStatus>,
+    pub to_status: Option<ActionStatus>,
     pub actor: String,
     pub occurred_at: DateTimeUtc,
     pub version: i32,

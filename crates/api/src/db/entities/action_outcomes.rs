@@ -1,3 +1,4 @@
+use inbox_domain::dto::OutcomeKind;
 use sea_orm::entity::prelude::*;
 
 /// What followed a sent action, as an integration reported it.
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub location_id: Uuid,
     pub action_id: Uuid,
-    pub kind: String,
+    pub kind: OutcomeKind,
     pub occurred_at: DateTimeUtc,
     pub data: Json,
     pub recorded_at: DateTimeUtc,

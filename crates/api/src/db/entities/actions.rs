@@ -1,3 +1,4 @@
+use inbox_domain::{ActionStatus, ActionType, Channel, Priority, RejectionReason, Tone};
 use sea_orm::entity::prelude::*;
 
 /// A proposed action with its draft, its lifecycle and its decisions.
@@ -10,22 +11,22 @@ pub struct Model {
     pub agent_id: Uuid,
     pub customer_id: Uuid,
     pub external_id: Option<String>,
-    pub action_type: String,
-    pub channel: Option<String>,
+    pub action_type: ActionType,
+    pub channel: Option<Channel>,
     /// The subject, or the script's opening line: what the list shows and sorts by.
     pub headline: String,
     pub subject: Option<String>,
     pub body: Option<String>,
     pub script: Option<String>,
-    pub tone: Option<String>,
+    pub tone: Option<Tone>,
     pub estimated_duration_seconds: Option<i32>,
     pub confidence: i16,
     pub confidence_factors: Json,
-    pub priority: String,
+    pub priority: Priority,
     pub trigger_summary: String,
     pub trigger_data: Json,
     pub variables: Json,
-    pub status: String,
+    pub status: ActionStatus,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -41,7 +42,7 @@ pub struct Model {
     pub approved_by: Option<String>,
     pub rejected_at: Option<DateTimeUtc>,
     pub rejected_by: Option<String>,
-    pub rejection_reason: Option<String>,
+    pub rejection_reason: Option<RejectionReason>,
     pub rejection_note: Option<String>,
     pub expired_at: Option<DateTimeUtc>,
     pub auto_executed_at: Option<DateTimeUtc>,

@@ -1,3 +1,4 @@
+use inbox_domain::dto::HistoryKind;
 use sea_orm::entity::prelude::*;
 
 /// One entry of a customer's history: activity, communication, payment or ticket.
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub location_id: Uuid,
     pub customer_id: Uuid,
-    pub kind: String,
+    pub kind: HistoryKind,
     pub occurred_at: DateTimeUtc,
     pub summary: String,
     pub data: Json,

@@ -1,3 +1,4 @@
+use inbox_domain::CustomerType;
 use sea_orm::entity::prelude::*;
 
 /// A member, contact or lead of a location.
@@ -9,12 +10,12 @@ pub struct Model {
     pub location_id: Uuid,
     pub full_name: String,
     pub company: Option<String>,
-    pub customer_type: String,
+    pub customer_type: CustomerType,
     pub email: Option<String>,
     pub phone: Option<String>,
     pub plan: Option<String>,
     pub photo_url: Option<String>,
-    /// `full_name` and `company` folded by [`crate::store::search_key`].
+    /// `full_name` and `company` folded by [`crate::db::search_key`].
     pub search_key: String,
     pub created_at: DateTimeUtc,
 }

@@ -1,3 +1,4 @@
+use inbox_domain::auth::Role;
 use sea_orm::entity::prelude::*;
 
 /// A reviewer or admin of a location.
@@ -12,8 +13,7 @@ pub struct Model {
     pub name: String,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// `reviewer` or `admin`.
-    pub role: String,
+    pub role: Role,
     pub created_at: DateTimeUtc,
 }
 

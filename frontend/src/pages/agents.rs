@@ -1,18 +1,19 @@
-//! The Agents page (where "configure AI agents" leads) and the customer profile.
+//! The Agents page (where "configure AI agents" leads): each agent's numbers and, for admins, its
+//! auto-execute settings.
 
-use chrono::Utc;
 use inbox_domain::{
     auth::Scope,
-    display::{customer_line, percent, time_ago},
+    display::percent,
     dto::{Agent, UpdateAgent},
+    metrics::AgentMetrics,
     ActionType,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api,
-    app::{ErrorNotice, Live, Session},
+    components::error_notice::ErrorNotice,
+    context::{Live, Session},
 };
 
 #[component]
@@ -46,31 +47,30 @@ pub fn AgentsPage() -> impl IntoView {
 }
 
 #[component]
-fn AgentCard(
-    agent: Agent,
-    stats: Option<inbox_domain::metrics::AgentMetrics>,
-    is_admin: bool,
-) -> impl IntoView {
+fn AgentCard(agent: Agent, stats: Option<AgentMetrics>, is_admin: bool) -> impl IntoView {
     let session = expect_context::<Session>();
     let enabled = RwSignal::new(agent.enabled);
     let auto = RwSignal::new(agent.auto_execute.clone());
     let threshold = RwSignal::new(agent.auto_execute_min_confidence.to_string());
-    let message = RwSignal::new(None::<String>);
-    let id = agent.id.to_string();
+    let id = agent.id;
+    let update = Action::new_local(move |changes: &UpdateAgent| {
+        let (changes, csrf) = (changes.clone(), session.csrf.clone());
+        async move { api::update_agent(id, &changes, &csrf).await }
+    });
+    // The last answer stays until the next one arrives.
+    let message = move || {
+        update.value().get().map(|answer| match answer {
+            Ok(_) => "Saved.".to_owned(),
+            Err(error) => error.message,
+        })
+    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let changes = UpdateAgent {
+        update.dispatch(UpdateAgent {
             enabled: Some(enabled.get_untracked()),
             auto_execute: Some(auto.get_untracked()),
             auto_execute_min_confidence: threshold.get_untracked().parse().ok(),
             default_expiry_seconds: None,
-        };
-        let (id, csrf) = (id.clone(), session.csrf.clone());
-        leptos::task::spawn_local(async move {
-            message.set(Some(match api::update_agent(id, changes, csrf).await {
-                Ok(_) => "Saved.".to_owned(),
-                Err(error) => error.message,
-            }));
         });
     };
     let title_id = format!("agent-{}", agent.id);
@@ -102,55 +102,7 @@ fn AgentCard(
                 </label>
                 {is_admin.then(|| view! { <button type="submit" class="primary">"Save"</button> })}
             </fieldset>
-            {move || message.get().map(|m| view! { <p role="status">{m}</p> })}
+            {move || message().map(|m| view! { <p role="status">{m}</p> })}
         </form>
-    }
-}
-
-#[component]
-pub fn CustomerPage() -> impl IntoView {
-    let params = use_params_map();
-    let customer =
-        LocalResource::new(move || api::customer(params.get().get("id").unwrap_or_default()));
-    view! {
-        <main class="page">
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the customer…"</p> }>
-                {move || Suspend::new(async move {
-                    match customer.await {
-                        Ok(customer) => {
-                            let now = Utc::now();
-                            let summary = inbox_domain::dto::CustomerSummary {
-                                id: customer.profile.id,
-                                full_name: customer.profile.full_name.clone(),
-                                company: customer.profile.company.clone(),
-                                customer_type: customer.profile.customer_type,
-                            };
-                            view! {
-                                <section class="customer-card">
-                                    {customer.profile.photo_url.clone().map(|src| view! { <img class="avatar" src=src alt=""/> })}
-                                    <div>
-                                        <h2>{customer.profile.full_name.clone()}</h2>
-                                        <p class="muted">{customer_line(&summary)}</p>
-                                        <p>{[customer.profile.email.clone(), customer.profile.phone.clone(), customer.profile.plan.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
-                                    </div>
-                                </section>
-                                <h3>"History"</h3>
-                                <ul class="history">
-                                    {customer.history.into_iter().map(|e| view! { <li>{e.summary}<span class="muted">{format!(" · {}", time_ago(e.occurred_at, now))}</span></li> }).collect_view()}
-                                </ul>
-                                <h3>"Proactive actions"</h3>
-                                <ul class="history">
-                                    {customer.actions.into_iter().map(|a| view! {
-                                        <li><a href=format!("/?status={}&open={}", a.status, a.id)>{a.subject}</a>
-                                        <span class="muted">{format!(" · {} · {}", a.status.label(), time_ago(a.created_at, now))}</span></li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        }
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </main>
     }
 }

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{actions::status_is, parse_stored, StoreError};
+use super::{actions::list::status_is, StoreError};
 use crate::db::entities::{
     actions::{self, Column as A},
     agents,
@@ -85,7 +85,7 @@ pub async fn compute(
         .into_iter()
         .collect();
 
-    let reasons: Vec<(Uuid, String, i64)> = in_location()
+    let reasons: Vec<(Uuid, RejectionReason, i64)> = in_location()
         .select_only()
         .column(A::AgentId)
         .column(A::RejectionReason)
@@ -103,7 +103,7 @@ pub async fn compute(
             .entry(agent)
             .or_default()
             .push(ReasonCount {
-                reason: parse_stored::<RejectionReason>(&reason)?,
+                reason,
                 count: u64::try_from(count).unwrap_or_default(),
             });
     }

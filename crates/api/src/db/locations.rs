@@ -1,9 +1,16 @@
+//! Locations (tenants): finding one by slug, adding one.
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::db::entities::locations;
+
+/// The location with this id.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<locations::Model>, DbErr> {
+    locations::Entity::find_by_id(id).one(db).await
+}
 
 /// The location with this slug.
 pub async fn find_by_slug(

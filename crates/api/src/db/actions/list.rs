@@ -1,16 +1,14 @@
-//! Reading actions: the filtered, sorted, keyset-paginated list and the full detail.
+//! The action list: filtered, sorted on any column, keyset-paginated.
 
 use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    dto::{
-        ActionDetail, ActionEvent, ActionListItem, AgentSummary, CustomerResponse, CustomerSummary,
-        Decisions, Draft, Outcome, OutcomeKind, Page, Trigger,
-    },
+    dto::{ActionListItem, AgentSummary, CustomerSummary, Page},
+    sort::{Sort, SortField},
     variables::{self, Escape, StandardFields},
-    ActionStatus, ActionType, Channel, Confidence, Lifecycle, Priority,
+    ActionStatus, ActionType, Channel, Confidence, CustomerType, Lifecycle, Priority,
 };
 use sea_orm::{
     sea_query::{CaseStatement, Expr, Func, LikeExpr, SimpleExpr},
@@ -20,51 +18,24 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{parse_json, parse_stored, search_key, StoreError};
-use crate::db::entities::{
-    action_events, action_outcomes, action_responses, actions, agents, customers, locations,
+use crate::db::{
+    entities::{actions, agents, customers, locations},
+    parse_json, search_key, StoreError,
 };
 
 /// The most items one page may hold.
 pub const MAX_PAGE_SIZE: u64 = 200;
 /// The page size when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
-/// How much of a customer's history the detail panel shows.
-const DETAIL_HISTORY_LIMIT: u64 = 25;
-/// How many earlier proactive actions the detail panel shows.
-const DETAIL_EARLIER_ACTIONS_LIMIT: u64 = 10;
 
-/// A column the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    Subject,
-    Customer,
-    /// The criteria type: the agent's name.
-    Agent,
-    ActionType,
-    Channel,
-    Confidence,
-    /// By urgency, not by name.
-    Priority,
-    Status,
-    CreatedAt,
-    ExpiresAt,
+/// How the list sorts: the SQL of each column, and the value a cursor carries.
+trait SortSql {
+    fn expr(self) -> SimpleExpr;
+    fn value_of(self, row: &ListRow) -> CursorValue;
+    fn fits(self, value: &CursorValue) -> bool;
 }
 
-impl SortField {
-    const ALL: [(SortField, &'static str); 10] = [
-        (SortField::Subject, "subject"),
-        (SortField::Customer, "customer"),
-        (SortField::Agent, "agent"),
-        (SortField::ActionType, "action_type"),
-        (SortField::Channel, "channel"),
-        (SortField::Confidence, "confidence"),
-        (SortField::Priority, "priority"),
-        (SortField::Status, "status"),
-        (SortField::CreatedAt, "created_at"),
-        (SortField::ExpiresAt, "expires_at"),
-    ];
-
+impl SortSql for SortField {
     /// The SQL the list orders by; columns are qualified because customers and agents are joined.
     fn expr(self) -> SimpleExpr {
         let action = |column: actions::Column| Expr::col((actions::Entity, column));
@@ -86,7 +57,7 @@ impl SortField {
                 .iter()
                 .fold(CaseStatement::new(), |case, priority| {
                     case.case(
-                        action(actions::Column::Priority).eq(priority.as_str()),
+                        action(actions::Column::Priority).eq(*priority),
                         priority_rank(*priority),
                     )
                 })
@@ -104,13 +75,13 @@ impl SortField {
             SortField::Subject => CursorValue::Text(row.headline.clone()),
             SortField::Customer => CursorValue::Text(row.customer_full_name.clone()),
             SortField::Agent => CursorValue::Text(row.agent_name.clone()),
-            SortField::ActionType => CursorValue::Text(row.action_type.clone()),
-            SortField::Channel => CursorValue::Text(row.channel.clone().unwrap_or_default()),
-            SortField::Confidence => CursorValue::Int(i64::from(row.confidence)),
-            SortField::Priority => {
-                CursorValue::Int(row.priority.parse::<Priority>().map_or(-1, priority_rank))
+            SortField::ActionType => CursorValue::Text(row.action_type.to_string()),
+            SortField::Channel => {
+                CursorValue::Text(row.channel.map(|c| c.to_string()).unwrap_or_default())
             }
-            SortField::Status => CursorValue::Text(row.status.clone()),
+            SortField::Confidence => CursorValue::Int(i64::from(row.confidence)),
+            SortField::Priority => CursorValue::Int(priority_rank(row.priority)),
+            SortField::Status => CursorValue::Text(row.status.to_string()),
             SortField::CreatedAt => CursorValue::Time(row.created_at),
             SortField::ExpiresAt => CursorValue::Time(row.expires_at),
         }
@@ -139,57 +110,6 @@ fn priority_rank(priority: Priority) -> i64 {
         Priority::Medium => 1,
         Priority::High => 2,
         Priority::Critical => 3,
-    }
-}
-
-/// A list order: a column and a direction; ties are broken by id in the same direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub field: SortField,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    /// Newest first.
-    fn default() -> Self {
-        Sort {
-            field: SortField::CreatedAt,
-            descending: true,
-        }
-    }
-}
-
-impl std::str::FromStr for Sort {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, String> {
-        let (descending, name) = match value.strip_prefix('-') {
-            Some(name) => (true, name),
-            None => (false, value),
-        };
-        SortField::ALL
-            .iter()
-            .find(|(_, known)| *known == name)
-            .map(|(field, _)| Sort {
-                field: *field,
-                descending,
-            })
-            .ok_or_else(|| {
-                let known: Vec<_> = SortField::ALL.iter().map(|(_, name)| *name).collect();
-                format!(
-                    "`{value}` is not a sortable column; expected one of: {} (prefix `-` for descending)",
-                    known.join(", ")
-                )
-            })
-    }
-}
-
-impl std::fmt::Display for Sort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = SortField::ALL
-            .iter()
-            .find(|(field, _)| *field == self.field)
-            .map_or("", |(_, name)| name);
-        write!(f, "{}{name}", if self.descending { "-" } else { "" })
     }
 }
 
@@ -271,8 +191,6 @@ impl ListFilter {
             Condition::all().add(self.statuses.iter().fold(Condition::any(), |any, status| {
                 any.add(status_is(*status, now))
             }));
-        let strings =
-            |values: Vec<&'static str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
         if let Some(agent_id) = self.agent_id {
             all = all.add(A::AgentId.eq(agent_id));
         }
@@ -297,18 +215,13 @@ impl ListFilter {
             all = all.add(A::Confidence.lte(i16::from(max)));
         }
         if !self.priorities.is_empty() {
-            all = all.add(A::Priority.is_in(strings(
-                self.priorities.iter().map(|p| p.as_str()).collect(),
-            )));
+            all = all.add(A::Priority.is_in(self.priorities.iter().copied()));
         }
         if !self.channels.is_empty() {
-            all = all
-                .add(A::Channel.is_in(strings(self.channels.iter().map(|c| c.as_str()).collect())));
+            all = all.add(A::Channel.is_in(self.channels.iter().copied()));
         }
         if !self.action_types.is_empty() {
-            all = all.add(A::ActionType.is_in(strings(
-                self.action_types.iter().map(|t| t.as_str()).collect(),
-            )));
+            all = all.add(A::ActionType.is_in(self.action_types.iter().copied()));
         }
         for (bound, column, lower) in [
             (self.created_from, A::CreatedAt, true),
@@ -338,7 +251,7 @@ pub struct ListQuery {
 /// even when the sweep has not run yet.
 pub(crate) fn status_is(status: ActionStatus, now: DateTime<Utc>) -> Condition {
     use actions::Column as C;
-    let stored = |s: ActionStatus| C::Status.eq(s.as_str());
+    let stored = |s: ActionStatus| C::Status.eq(s);
     let open = || C::ExpiresAt.gt(now);
     let deferred_undecided = || {
         Condition::all()
@@ -379,10 +292,7 @@ pub(crate) fn status_is(status: ActionStatus, now: DateTime<Utc>) -> Condition {
             .add(stored(ActionStatus::Expired))
             .add(
                 Condition::all()
-                    .add(C::Status.is_in([
-                        ActionStatus::Pending.as_str(),
-                        ActionStatus::Snoozed.as_str(),
-                    ]))
+                    .add(C::Status.is_in([ActionStatus::Pending, ActionStatus::Snoozed]))
                     .add(C::ExpiresAt.lte(now)),
             )
             .add(deferred_undecided().add(C::ExpiresAt.lte(now))),
@@ -401,11 +311,11 @@ pub(crate) fn status_is(status: ActionStatus, now: DateTime<Utc>) -> Condition {
 struct ListRow {
     id: Uuid,
     headline: String,
-    action_type: String,
-    channel: Option<String>,
+    action_type: ActionType,
+    channel: Option<Channel>,
     confidence: i16,
-    priority: String,
-    status: String,
+    priority: Priority,
+    status: ActionStatus,
     version: i32,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -415,7 +325,7 @@ struct ListRow {
     customer_id: Uuid,
     customer_full_name: String,
     customer_company: Option<String>,
-    customer_type: String,
+    customer_type: CustomerType,
     customer_email: Option<String>,
     customer_phone: Option<String>,
     customer_plan: Option<String>,
@@ -445,7 +355,7 @@ impl ListRow {
         );
         let subject = variables::render(&self.headline, &values, Escape::None).text;
         let lifecycle = Lifecycle {
-            status: parse_stored(&self.status)?,
+            status: self.status,
             expires_at: self.expires_at,
             snoozed_until: self.snoozed_until,
             deferred_until: self.deferred_until,
@@ -458,16 +368,16 @@ impl ListRow {
                 id: self.customer_id,
                 full_name: self.customer_full_name,
                 company: self.customer_company,
-                customer_type: parse_stored(&self.customer_type)?,
+                customer_type: self.customer_type,
             },
             agent: AgentSummary {
                 id: self.agent_id,
                 name: self.agent_name,
             },
-            action_type: parse_stored(&self.action_type)?,
-            channel: self.channel.as_deref().map(parse_stored).transpose()?,
+            action_type: self.action_type,
+            channel: self.channel,
             confidence: confidence(self.confidence)?,
-            priority: parse_stored(&self.priority)?,
+            priority: self.priority,
             status: lifecycle.status_at(now),
             created_at: self.created_at,
             expires_at: self.expires_at,
@@ -476,7 +386,7 @@ impl ListRow {
     }
 }
 
-fn confidence(stored: i16) -> Result<Confidence, StoreError> {
+pub(super) fn confidence(stored: i16) -> Result<Confidence, StoreError> {
     Confidence::try_from(i64::from(stored)).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 
@@ -614,194 +524,9 @@ pub async fn for_customer(
         .collect()
 }
 
-/// The lifecycle stored on an action row.
-pub(crate) fn lifecycle_of(action: &actions::Model) -> Result<Lifecycle, StoreError> {
-    Ok(Lifecycle {
-        status: parse_stored(&action.status)?,
-        expires_at: action.expires_at,
-        snoozed_until: action.snoozed_until,
-        deferred_until: action.deferred_until,
-        approved_awaiting_send: action.approved_awaiting_send,
-    })
-}
-
-fn not_found(id: Uuid) -> StoreError {
-    StoreError::NotFound(format!("No action {id} in this location."))
-}
-
-/// One action in full, with its customer, agent, history and the customer's context.
-#[tracing::instrument(skip_all, fields(action_id = %id))]
-pub async fn get(
-    db: &DatabaseConnection,
-    location: &locations::Model,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<ActionDetail, StoreError> {
-    let location_id = location.id;
-    let action = actions::Entity::find_by_id(id)
-        .filter(actions::Column::LocationId.eq(location_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    let customer = customers::Entity::find_by_id(action.customer_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")))?;
-    let agent = agents::Entity::find_by_id(action.agent_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no agent")))?;
-    let events = action_events::Entity::find()
-        .filter(action_events::Column::LocationId.eq(location_id))
-        .filter(action_events::Column::ActionId.eq(id))
-        .order_by_asc(action_events::Column::OccurredAt)
-        .order_by_asc(action_events::Column::Version)
-        .all(db)
-        .await?;
-    let customer_history =
-        super::customers::recent_history(db, location_id, customer.id, DETAIL_HISTORY_LIMIT)
-            .await?;
-    let earlier_actions = for_customer(
-        db,
-        location,
-        customer.id,
-        Some((action.id, action.created_at)),
-        DETAIL_EARLIER_ACTIONS_LIMIT,
-        now,
-    )
-    .await?;
-
-    let outcomes = action_outcomes::Entity::find()
-        .filter(action_outcomes::Column::LocationId.eq(location_id))
-        .filter(action_outcomes::Column::ActionId.eq(id))
-        .order_by_asc(action_outcomes::Column::OccurredAt)
-        .all(db)
-        .await?;
-    let responses = action_responses::Entity::find()
-        .filter(action_responses::Column::LocationId.eq(location_id))
-        .filter(action_responses::Column::ActionId.eq(id))
-        .order_by_asc(action_responses::Column::ReceivedAt)
-        .all(db)
-        .await?;
-
-    let lifecycle = lifecycle_of(&action)?;
-    let channel = action.channel.as_deref().map(parse_stored).transpose()?;
-    let variables: BTreeMap<String, String> = parse_json(action.variables)?;
-    let is_email = channel == Some(inbox_domain::Channel::Email);
-    let draft = Draft {
-        to: match channel {
-            Some(inbox_domain::Channel::Email) => customer.email.clone(),
-            Some(inbox_domain::Channel::Voice) => customer.phone.clone(),
-            None => None,
-        },
-        from: is_email.then(|| location.sending_address.clone()),
-        subject: action.subject,
-        body: action.body,
-        script: action.script,
-        tone: action.tone.as_deref().map(parse_stored).transpose()?,
-        estimated_duration_seconds: action.estimated_duration_seconds,
-        signature: is_email.then(|| location.signature.clone()),
-        variables,
-    };
-    Ok(ActionDetail {
-        id: action.id,
-        status: lifecycle.status_at(now),
-        version: action.version,
-        action_type: parse_stored(&action.action_type)?,
-        channel,
-        priority: parse_stored(&action.priority)?,
-        confidence: confidence(action.confidence)?,
-        confidence_factors: parse_json(action.confidence_factors)?,
-        trigger: Trigger {
-            summary: action.trigger_summary,
-            data: action.trigger_data,
-        },
-        draft,
-        customer: super::customers::profile(customer)?,
-        agent: AgentSummary {
-            id: agent.id,
-            name: agent.name,
-        },
-        external_id: action.external_id,
-        created_at: action.created_at,
-        updated_at: action.updated_at,
-        expires_at: action.expires_at,
-        not_before: action.not_before,
-        decisions: Decisions {
-            first_reviewed_at: action.first_reviewed_at,
-            approved_at: action.approved_at,
-            rejected_at: action.rejected_at,
-            rejection_reason: action
-                .rejection_reason
-                .as_deref()
-                .map(parse_stored)
-                .transpose()?,
-            rejection_note: action.rejection_note,
-            snoozed_until: action.snoozed_until,
-            snooze_note: action.snooze_note,
-            deferred_until: action.deferred_until,
-            expired_at: action.expired_at,
-            auto_executed_at: action.auto_executed_at,
-        },
-        history: events
-            .into_iter()
-            .map(event_view)
-            .collect::<Result<_, _>>()?,
-        customer_history,
-        earlier_actions,
-        outcomes: outcomes
-            .into_iter()
-            .map(outcome_view)
-            .collect::<Result<_, _>>()?,
-        responses: responses.into_iter().map(response_view).collect(),
-    })
-}
-
-pub fn outcome_view(row: action_outcomes::Model) -> Result<Outcome, StoreError> {
-    Ok(Outcome {
-        id: row.id,
-        kind: parse_json::<OutcomeKind>(serde_json::Value::String(row.kind))?,
-        occurred_at: row.occurred_at,
-        data: row.data,
-        recorded_at: row.recorded_at,
-    })
-}
-
-pub fn response_view(row: action_responses::Model) -> CustomerResponse {
-    CustomerResponse {
-        id: row.id,
-        conversation_id: row.conversation_id,
-        excerpt: row.excerpt,
-        received_at: row.received_at,
-        recorded_at: row.recorded_at,
-    }
-}
-
-fn event_view(event: action_events::Model) -> Result<ActionEvent, StoreError> {
-    Ok(ActionEvent {
-        id: event.id,
-        kind: event.kind,
-        from_status: event.from_status.as_deref().map(parse_stored).transpose()?,
-        to_status: event.to_status.as_deref().map(parse_stored).transpose()?,
-        actor: event.actor,
-        occurred_at: event.occurred_at,
-        version: event.version,
-        data: event.data,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sorts_parse_with_an_optional_minus() {
-        assert_eq!("-created_at".parse::<Sort>(), Ok(Sort::default()));
-        let by_confidence: Sort = "confidence".parse().expect("known column");
-        assert!(!by_confidence.descending);
-        assert_eq!(by_confidence.to_string(), "confidence");
-        assert!("-colour".parse::<Sort>().is_err());
-    }
 
     #[test]
     fn a_cursor_only_fits_its_own_sort() {

@@ -1,0 +1,361 @@
+//! Actions: loading rows, the one constructor of a new row and of a history entry, and writing
+//! changes as conditional updates with their history, in one transaction.
+
+pub mod detail;
+pub mod list;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{dto::ActionChanged, review::ValidProposal, ActionStatus, EventKind, Lifecycle};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    entities::{action_events, actions, customers},
+    StoreError,
+};
+use crate::bus::{EventBus, LocationChange};
+
+/// One action of the location, if it exists.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    id: Uuid,
+) -> Result<Option<actions::Model>, DbErr> {
+    actions::Entity::find_by_id(id)
+        .filter(actions::Column::LocationId.eq(location_id))
+        .one(db)
+        .await
+}
+
+/// The location's actions among `ids`, by id.
+pub async fn find_many(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, actions::Model>, DbErr> {
+    Ok(actions::Entity::find()
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(actions::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect())
+}
+
+/// The customer an action is for.
+pub async fn customer_of<C: ConnectionTrait>(
+    db: &C,
+    action: &actions::Model,
+) -> Result<customers::Model, StoreError> {
+    customers::Entity::find_by_id(action.customer_id)
+        .filter(customers::Column::LocationId.eq(action.location_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("action {} has no customer", action.id)))
+}
+
+/// The customers of `actions`, by id.
+pub async fn customers_of(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    actions: impl Iterator<Item = &actions::Model>,
+) -> Result<HashMap<Uuid, customers::Model>, DbErr> {
+    let ids: Vec<Uuid> = actions.map(|action| action.customer_id).collect();
+    Ok(customers::Entity::find()
+        .filter(customers::Column::LocationId.eq(location_id))
+        .filter(customers::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|customer| (customer.id, customer))
+        .collect())
+}
+
+/// The action an agent proposed under `external_id`, if any.
+pub async fn find_by_external_id(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    agent_id: Uuid,
+    external_id: &str,
+) -> Result<Option<Uuid>, DbErr> {
+    Ok(actions::Entity::find()
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(actions::Column::AgentId.eq(agent_id))
+        .filter(actions::Column::ExternalId.eq(external_id))
+        .one(db)
+        .await?
+        .map(|row| row.id))
+}
+
+/// The lifecycle stored on an action row.
+pub fn lifecycle_of(action: &actions::Model) -> Lifecycle {
+    Lifecycle {
+        status: action.status,
+        expires_at: action.expires_at,
+        snoozed_until: action.snoozed_until,
+        deferred_until: action.deferred_until,
+        approved_awaiting_send: action.approved_awaiting_send,
+    }
+}
+
+/// A proposal about to become a row: the one way a new action row is built (the API, the demo
+/// seed and test fixtures all come through here).
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    pub id: Uuid,
+    pub location_id: Uuid,
+    pub agent_id: Uuid,
+    pub customer_id: Uuid,
+    /// Already sanitised and validated.
+    pub proposal: &'a ValidProposal,
+    /// Where the lifecycle starts, from [`inbox_domain::review::initial_lifecycle`].
+    pub lifecycle: Lifecycle,
+    pub not_before: Option<DateTime<Utc>>,
+    pub proposed_at: DateTime<Utc>,
+}
+
+impl NewAction<'_> {
+    pub fn into_row(self) -> actions::Model {
+        let proposal = self.proposal;
+        let now = self.proposed_at;
+        actions::Model {
+            id: self.id,
+            location_id: self.location_id,
+            agent_id: self.agent_id,
+            customer_id: self.customer_id,
+            external_id: proposal.external_id.clone(),
+            action_type: proposal.action_type,
+            channel: proposal.channel,
+            headline: proposal.headline(),
+            subject: proposal
+                .subject
+                .as_deref()
+                .map(str::trim)
+                .map(str::to_owned),
+            body: proposal.body.clone(),
+            script: proposal.script.clone(),
+            tone: proposal.tone,
+            estimated_duration_seconds: proposal.estimated_duration_seconds,
+            confidence: i16::from(proposal.confidence.percent()),
+            confidence_factors: json!(proposal.confidence_factors),
+            priority: proposal.priority,
+            trigger_summary: proposal.trigger.summary.clone(),
+            trigger_data: proposal.trigger.data.clone(),
+            variables: json!(proposal.variables),
+            status: self.lifecycle.status,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            expires_at: self.lifecycle.expires_at,
+            not_before: self.not_before,
+            snoozed_until: None,
+            snooze_note: None,
+            deferred_until: self.lifecycle.deferred_until,
+            approved_awaiting_send: false,
+            first_reviewed_at: None,
+            review_time_seconds: None,
+            approved_at: None,
+            approved_by: None,
+            rejected_at: None,
+            rejected_by: None,
+            rejection_reason: None,
+            rejection_note: None,
+            expired_at: None,
+            auto_executed_at: (self.lifecycle.status == ActionStatus::AutoExecuted).then_some(now),
+        }
+    }
+}
+
+/// One entry of an action's history: the one way an event row is built.
+pub struct NewEvent<'a> {
+    pub action: &'a actions::Model,
+    pub kind: EventKind,
+    pub from: Option<ActionStatus>,
+    pub to: Option<ActionStatus>,
+    /// The action's version after the event.
+    pub version: i32,
+    /// `agent:<id>`, `user:<id>`, `key:<id>` or `system`.
+    pub actor: &'a str,
+    pub at: DateTime<Utc>,
+    pub data: serde_json::Value,
+}
+
+impl NewEvent<'_> {
+    pub fn into_row(self) -> action_events::Model {
+        action_events::Model {
+            id: Uuid::now_v7(),
+            location_id: self.action.location_id,
+            action_id: self.action.id,
+            kind: self.kind,
+            from_status: self.from,
+            to_status: self.to,
+            actor: self.actor.to_owned(),
+            occurred_at: self.at,
+            version: self.version,
+            data: self.data,
+        }
+    }
+}
+
+/// Whether a new row was written, or another with its agent's `external_id` already was.
+pub enum Inserted {
+    Created,
+    DuplicateExternalId,
+}
+
+/// Writes a new action with its `proposed` event and announces it.
+pub async fn insert(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    row: actions::Model,
+    event: action_events::Model,
+) -> Result<Inserted, DbErr> {
+    let announcement = LocationChange {
+        location_id: row.location_id,
+        change: ActionChanged {
+            id: row.id,
+            status: row.status,
+            version: row.version,
+        },
+    };
+    let txn = db.begin().await?;
+    if let Err(error) = actions::Entity::insert(row.into_active_model())
+        .exec(&txn)
+        .await
+    {
+        txn.rollback().await?;
+        return match error.sql_err() {
+            // Another request with the same external id won the race.
+            Some(SqlErr::UniqueConstraintViolation(_)) => Ok(Inserted::DuplicateExternalId),
+            _ => Err(error),
+        };
+    }
+    action_events::Entity::insert(event.into_active_model())
+        .exec(&txn)
+        .await?;
+    bus.stage(&txn, &announcement).await?;
+    txn.commit().await?;
+    bus.committed(announcement);
+    Ok(Inserted::Created)
+}
+
+/// A change ready to be written: the conditional update and the history entries it adds.
+#[derive(Debug, Clone)]
+pub struct PreparedChange {
+    pub id: Uuid,
+    pub location_id: Uuid,
+    /// The version the change was prepared against; the write is skipped if the row moved on.
+    pub expected_version: i32,
+    pub update: actions::ActiveModel,
+    /// In order: timer transitions that had come due but were not yet written, then the change.
+    pub events: Vec<action_events::Model>,
+    pub change: ActionChanged,
+}
+
+/// Writes prepared changes in one transaction and announces those applied. Returns, per change,
+/// whether it was applied: a change whose row moved on in the meantime (its version no longer
+/// matches) is skipped.
+pub async fn write_changes(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    changes: &[&PreparedChange],
+) -> Result<Vec<bool>, DbErr> {
+    let txn = db.begin().await?;
+    let mut applied = Vec::with_capacity(changes.len());
+    let mut events = Vec::new();
+    let mut announced = Vec::new();
+    for change in changes {
+        let result = actions::Entity::update_many()
+            .set(change.update.clone())
+            .filter(actions::Column::Id.eq(change.id))
+            .filter(actions::Column::LocationId.eq(change.location_id))
+            .filter(actions::Column::Version.eq(change.expected_version))
+            .exec(&txn)
+            .await?;
+        let done = result.rows_affected == 1;
+        if done {
+            events.extend(
+                change
+                    .events
+                    .iter()
+                    .cloned()
+                    .map(IntoActiveModel::into_active_model),
+            );
+            let announcement = LocationChange {
+                location_id: change.location_id,
+                change: change.change.clone(),
+            };
+            bus.stage(&txn, &announcement).await?;
+            announced.push(announcement);
+        }
+        applied.push(done);
+    }
+    if !events.is_empty() {
+        action_events::Entity::insert_many(events)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    for announcement in announced {
+        bus.committed(announcement);
+    }
+    Ok(applied)
+}
+
+/// An update that only sets the lifecycle columns of `next` at `version`.
+pub fn lifecycle_update(
+    next: &Lifecycle,
+    version: i32,
+    now: DateTime<Utc>,
+) -> actions::ActiveModel {
+    actions::ActiveModel {
+        status: Set(next.status),
+        version: Set(version),
+        updated_at: Set(now),
+        snoozed_until: Set(next.snoozed_until),
+        deferred_until: Set(next.deferred_until),
+        approved_awaiting_send: Set(next.approved_awaiting_send),
+        ..Default::default()
+    }
+}
+
+/// Rows, in any location, with a timer due at `now`: undecided ones past their expiry, snoozed
+/// ones to wake, deferred ones to release. At most `limit`, by id.
+pub async fn with_timer_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<actions::Model>, DbErr> {
+    use actions::Column as A;
+    let deferred = || Condition::all().add(A::Status.eq(ActionStatus::Deferred));
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(A::Status.is_in([ActionStatus::Pending, ActionStatus::Snoozed]))
+                .add(A::ExpiresAt.lte(now)),
+        )
+        .add(
+            deferred()
+                .add(A::ApprovedAwaitingSend.eq(false))
+                .add(A::ExpiresAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(A::Status.eq(ActionStatus::Snoozed))
+                .add(A::SnoozedUntil.lte(now)),
+        )
+        .add(deferred().add(A::DeferredUntil.lte(now)));
+    actions::Entity::find()
+        .filter(due)
+        .order_by_asc(A::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,0 +1,101 @@
+//! Agents: the location's agents and their auto-execute settings.
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{dto::Agent, review::AutoExecutePolicy, ActionType, Confidence};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{entities::agents, parse_json, StoreError};
+
+/// The agent's auto-execute settings as the domain reads them.
+pub fn auto_execute_policy(agent: &agents::Model) -> Result<AutoExecutePolicy, StoreError> {
+    Ok(AutoExecutePolicy {
+        action_types: parse_json(agent.auto_execute.clone())?,
+        min_confidence: Confidence::try_from(i64::from(agent.auto_execute_min_confidence))
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+    })
+}
+
+/// An agent row as the API shows it.
+pub fn view(row: agents::Model) -> Result<Agent, StoreError> {
+    let policy = auto_execute_policy(&row)?;
+    Ok(Agent {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        enabled: row.enabled,
+        auto_execute: policy.action_types,
+        auto_execute_min_confidence: policy.min_confidence.percent(),
+        default_expiry_seconds: row.default_expiry_seconds,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Every agent of the location, by name.
+pub async fn list(db: &DatabaseConnection, location_id: Uuid) -> Result<Vec<Agent>, StoreError> {
+    agents::Entity::find()
+        .filter(agents::Column::LocationId.eq(location_id))
+        .order_by_asc(agents::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+/// One agent of the location, if it exists.
+pub async fn find(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    id: Uuid,
+) -> Result<Option<agents::Model>, DbErr> {
+    agents::Entity::find_by_id(id)
+        .filter(agents::Column::LocationId.eq(location_id))
+        .one(db)
+        .await
+}
+
+/// Settings to change; `None` leaves one as it is.
+#[derive(Debug, Default)]
+pub struct AgentChanges {
+    pub enabled: Option<bool>,
+    pub auto_execute: Option<Vec<ActionType>>,
+    pub auto_execute_min_confidence: Option<Confidence>,
+    pub default_expiry_seconds: Option<i64>,
+}
+
+/// Writes an agent's changed settings.
+pub async fn update(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    id: Uuid,
+    changes: AgentChanges,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut update = agents::ActiveModel {
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(enabled) = changes.enabled {
+        update.enabled = Set(enabled);
+    }
+    if let Some(types) = changes.auto_execute {
+        update.auto_execute = Set(json!(types));
+    }
+    if let Some(confidence) = changes.auto_execute_min_confidence {
+        update.auto_execute_min_confidence = Set(i16::from(confidence.percent()));
+    }
+    if let Some(seconds) = changes.default_expiry_seconds {
+        update.default_expiry_seconds = Set(seconds);
+    }
+    agents::Entity::update_many()
+        .set(update)
+        .filter(agents::Column::LocationId.eq(location_id))
+        .filter(agents::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! Many decisions in one round trip: one read of the rows, one write transaction; each id
+//! succeeds or fails on its own.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{
+    dto::{ApproveAction, BulkOp, BulkRequest, RejectAction, SnoozeAction},
+    problem::FieldErrors,
+    review::{reject_decision, snooze_decision, Decision, MAX_BULK_IDS},
+    ActionStatus,
+};
+use uuid::Uuid;
+
+use super::{
+    change::{conflict, not_found},
+    review::{prepare_review, ReviewRequest},
+    Context, ServiceError,
+};
+use crate::db::{
+    self,
+    actions::{lifecycle_of, PreparedChange},
+    StoreError,
+};
+
+/// What happened to one id of a bulk request.
+#[derive(Debug)]
+pub struct BulkOutcome {
+    pub id: Uuid,
+    /// The status it was moved to, or why it was not.
+    pub result: Result<ActionStatus, ServiceError>,
+    /// Where it stands when it was not moved (absent for an unknown id).
+    pub current: Option<ActionStatus>,
+}
+
+/// Checks the fields a bulk request shares by every id, once.
+fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<ReviewRequest, ServiceError> {
+    let mut errors = FieldErrors::default();
+    if request.ids.is_empty() || request.ids.len() > MAX_BULK_IDS {
+        errors.add("ids", format!("give 1 to {MAX_BULK_IDS} ids"));
+    }
+    let op = format!("{:?}", request.op).to_lowercase();
+    let mut stray = |field: &str, present: bool| {
+        if present {
+            errors.add(field, format!("not used by `{op}`"));
+        }
+    };
+    match request.op {
+        BulkOp::Approve => {
+            stray("reason", request.reason.is_some());
+            stray("note", request.note.is_some());
+            stray("duration", request.duration.is_some());
+            stray("until", request.until.is_some());
+        }
+        BulkOp::Reject => {
+            stray("duration", request.duration.is_some());
+            stray("until", request.until.is_some());
+        }
+        BulkOp::Snooze => stray("reason", request.reason.is_some()),
+    }
+    let review = match request.op {
+        BulkOp::Approve => Some(ReviewRequest::Approve(ApproveAction::default())),
+        BulkOp::Reject => match request.reason {
+            Some(reason) => errors
+                .check(reject_decision(reason, &request.note))
+                .map(|_| {
+                    ReviewRequest::Reject(RejectAction {
+                        expected_version: None,
+                        reason,
+                        note: request.note.clone(),
+                    })
+                }),
+            None => {
+                errors.add("reason", "a rejection needs a reason");
+                None
+            }
+        },
+        // Every id gets the same wake-up time, fixed now.
+        BulkOp::Snooze => match errors.check(snooze_decision(
+            request.duration,
+            request.until,
+            &request.note,
+            now,
+        )) {
+            Some(Decision::Snooze { until, .. }) => Some(ReviewRequest::Snooze(SnoozeAction {
+                expected_version: None,
+                duration: None,
+                until: Some(until),
+                note: request.note.clone(),
+            })),
+            _ => None,
+        },
+    };
+    match review {
+        Some(review) if errors.is_empty() => Ok(review),
+        _ => Err(ServiceError::Invalid(
+            errors.finish(()).err().unwrap_or_default(),
+        )),
+    }
+}
+
+/// Decides every id of the request, each on its own; the outcomes are in the request's order.
+#[tracing::instrument(skip_all, fields(op = ?request.op, ids = request.ids.len()))]
+pub async fn bulk(
+    ctx: &Context<'_>,
+    request: &BulkRequest,
+) -> Result<Vec<BulkOutcome>, ServiceError> {
+    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    let review = shared_review(request, now)?;
+    let mut ids = request.ids.clone();
+    ids.sort();
+    ids.dedup();
+    let rows = db::actions::find_many(db, location.id, &ids).await?;
+    let customers = db::actions::customers_of(db, location.id, rows.values()).await?;
+
+    // Prepared in id order, so concurrent bulk requests lock rows in the same order.
+    let mut results: HashMap<Uuid, Result<ActionStatus, ServiceError>> = HashMap::new();
+    let mut prepared: Vec<PreparedChange> = Vec::new();
+    for id in &ids {
+        let Some(row) = rows.get(id) else {
+            results.insert(*id, Err(not_found(*id)));
+            continue;
+        };
+        let change = customers
+            .get(&row.customer_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
+            .and_then(|customer| prepare_review(row, customer, location, &review, &ctx.actor, now));
+        match change {
+            Ok(change) => prepared.push(change),
+            Err(error) => {
+                results.insert(*id, Err(error));
+            }
+        }
+    }
+    let changes: Vec<&PreparedChange> = prepared.iter().collect();
+    let applied = db::actions::write_changes(db, ctx.bus, &changes).await?;
+    let lost: Vec<Uuid> = prepared
+        .iter()
+        .zip(&applied)
+        .filter(|(_, done)| !**done)
+        .map(|(change, _)| change.id)
+        .collect();
+    // Where another writer got there first, report the action as it is now.
+    let current = if lost.is_empty() {
+        HashMap::new()
+    } else {
+        db::actions::find_many(db, location.id, &lost).await?
+    };
+    for (change, done) in prepared.iter().zip(&applied) {
+        let result = if *done {
+            Ok(change.change.status)
+        } else {
+            let row = current.get(&change.id).unwrap_or(&rows[&change.id]);
+            Err(conflict(
+                row,
+                now,
+                "Someone else decided this action first.".to_owned(),
+            ))
+        };
+        results.insert(change.id, result);
+    }
+
+    Ok(request
+        .ids
+        .iter()
+        .map(|id| {
+            let result = results.remove(id).unwrap_or_else(|| Err(not_found(*id)));
+            let current = match &result {
+                Ok(_) => None,
+                Err(ServiceError::Conflict { status, .. }) => Some(*status),
+                Err(_) => rows.get(id).map(|row| lifecycle_of(row).status_at(now)),
+            };
+            BulkOutcome {
+                id: *id,
+                result,
+                current,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_domain::SnoozeDuration;
+
+    fn request(op: BulkOp) -> BulkRequest {
+        BulkRequest {
+            op,
+            ids: vec![Uuid::nil()],
+            reason: None,
+            note: None,
+            duration: None,
+            until: None,
+        }
+    }
+
+    fn refused_fields(request: &BulkRequest) -> Vec<String> {
+        match shared_review(request, DateTime::<Utc>::UNIX_EPOCH) {
+            Err(ServiceError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fields_another_verb_uses_are_refused() {
+        let approve = BulkRequest {
+            note: Some("why".into()),
+            duration: Some(SnoozeDuration::OneHour),
+            ..request(BulkOp::Approve)
+        };
+        assert_eq!(refused_fields(&approve), ["note", "duration"]);
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason_and_a_list_of_ids() {
+        let reject = BulkRequest {
+            ids: Vec::new(),
+            ..request(BulkOp::Reject)
+        };
+        assert_eq!(refused_fields(&reject), ["ids", "reason"]);
+    }
+
+    #[test]
+    fn every_id_snoozes_until_the_same_time() {
+        let snooze = BulkRequest {
+            duration: Some(SnoozeDuration::OneDay),
+            ..request(BulkOp::Snooze)
+        };
+        let Ok(ReviewRequest::Snooze(snooze)) = shared_review(&snooze, DateTime::<Utc>::UNIX_EPOCH)
+        else {
+            panic!("expected a snooze");
+        };
+        assert_eq!(
+            snooze.until,
+            Some(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1))
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! What every use case that moves an action shares: loading it, explaining a conflict, and
+//! turning a domain transition into the columns and history entries to write.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{
+    dto::{ActionChanged, ActionDetail},
+    review::{headline, Decision, DraftChanges},
+    variables::{self, StandardFields},
+    ActionStatus, EventKind, Lifecycle, LifecycleEvent, Transition,
+};
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Actor, Context, ServiceError};
+use crate::db::{
+    actions::{self, lifecycle_of, lifecycle_update, NewEvent, PreparedChange},
+    entities::{
+        action_events,
+        actions::{ActiveModel, Model},
+        customers, locations,
+    },
+    parse_json, StoreError,
+};
+
+/// Formatting survives; scripts, styles and event handlers do not.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::clean(html)
+}
+
+pub fn not_found(id: Uuid) -> ServiceError {
+    ServiceError::NotFound(format!("No action {id} in this location."))
+}
+
+/// The action, or a 404 when the location has no such action.
+pub async fn load<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    id: Uuid,
+) -> Result<Model, ServiceError> {
+    actions::find(db, location_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// A 409 that says where the action stands now.
+pub fn conflict(row: &Model, now: DateTime<Utc>, detail: String) -> ServiceError {
+    ServiceError::Conflict {
+        detail,
+        status: lifecycle_of(row).status_at(now),
+        version: row.version,
+    }
+}
+
+/// A 409 unless the caller saw the action's current version.
+pub fn check_version(
+    row: &Model,
+    expected: Option<i32>,
+    now: DateTime<Utc>,
+    retry: &str,
+) -> Result<(), ServiceError> {
+    match expected {
+        Some(expected) if expected != row.version => Err(conflict(
+            row,
+            now,
+            format!(
+                "The action is at version {}, not {expected}: someone else changed it. Reload it and {retry}.",
+                row.version
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The columns a transition changes, with the decision's details and any edit.
+pub fn transition_change(
+    row: &Model,
+    transition: &Transition,
+    decision: Option<&Decision>,
+    edit: Option<&DraftChanges>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> PreparedChange {
+    let version = row.version + 1;
+    let mut update = lifecycle_update(&transition.next, version, now);
+    if transition.event.is_review() && row.first_reviewed_at.is_none() {
+        update.first_reviewed_at = Set(Some(now));
+        update.review_time_seconds = Set(Some((now - row.created_at).num_seconds()));
+    }
+    let mut data = decision.map_or_else(|| json!({}), Decision::details);
+    match (transition.event, decision) {
+        (LifecycleEvent::Approve | LifecycleEvent::ApproveForLater { .. }, _) => {
+            update.approved_at = Set(Some(now));
+            update.approved_by = Set(Some(actor.0.clone()));
+        }
+        (LifecycleEvent::Reject, Some(Decision::Reject { reason, note })) => {
+            update.rejected_at = Set(Some(now));
+            update.rejected_by = Set(Some(actor.0.clone()));
+            update.rejection_reason = Set(Some(*reason));
+            update.rejection_note = Set(note.clone());
+        }
+        (LifecycleEvent::Snooze { .. }, Some(Decision::Snooze { note, .. })) => {
+            update.snooze_note = Set(note.clone());
+        }
+        // When its window closed, even if the sweep came later.
+        (LifecycleEvent::Expire, _) => update.expired_at = Set(Some(row.expires_at.min(now))),
+        _ => {}
+    }
+    if let Some(changes) = edit {
+        data["edit"] = edit_record(row, changes);
+        set_draft(&mut update, row, changes);
+    }
+    let event = NewEvent {
+        action: row,
+        kind: transition.event.kind(),
+        from: Some(transition.from),
+        to: Some(transition.to),
+        version,
+        actor: &actor.0,
+        at: now,
+        data,
+    };
+    prepared(row, update, event.into_row(), transition.to)
+}
+
+/// A change that acts on the settled state: the timer transitions that got the action there
+/// (due, but not yet swept) are recorded first, so the history holds every transition.
+pub fn after_due_transitions(
+    mut change: PreparedChange,
+    row: &Model,
+    lifecycle: &Lifecycle,
+    now: DateTime<Utc>,
+) -> PreparedChange {
+    let due = lifecycle.due_transitions(now);
+    if due.is_empty() {
+        return change;
+    }
+    let mut version = row.version;
+    let mut events: Vec<_> = due
+        .iter()
+        .map(|step| {
+            version += 1;
+            NewEvent {
+                action: row,
+                kind: step.event.kind(),
+                from: Some(step.from),
+                to: Some(step.to),
+                version,
+                actor: &Actor::system().0,
+                at: now,
+                data: json!({}),
+            }
+            .into_row()
+        })
+        .collect();
+    version += 1;
+    for event in &mut change.events {
+        event.version = version;
+    }
+    events.append(&mut change.events);
+    change.events = events;
+    change.update.version = Set(version);
+    change.change.version = version;
+    change
+}
+
+/// The draft edit as an update of its own, recorded as `edited` (no status change).
+pub fn edit_change(
+    row: &Model,
+    lifecycle: &Lifecycle,
+    changes: &DraftChanges,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> PreparedChange {
+    let status = lifecycle.status_at(now);
+    let version = row.version + 1;
+    let mut update = ActiveModel {
+        version: Set(version),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    set_draft(&mut update, row, changes);
+    let event = NewEvent {
+        action: row,
+        kind: EventKind::Edited,
+        from: Some(status),
+        to: Some(status),
+        version,
+        actor: &actor.0,
+        at: now,
+        data: json!({ "edit": edit_record(row, changes) }),
+    };
+    prepared(row, update, event.into_row(), status)
+}
+
+/// One change of `row` to `status`, recorded by `event` at the event's version.
+fn prepared(
+    row: &Model,
+    update: ActiveModel,
+    event: action_events::Model,
+    status: ActionStatus,
+) -> PreparedChange {
+    PreparedChange {
+        id: row.id,
+        location_id: row.location_id,
+        expected_version: row.version,
+        change: ActionChanged {
+            id: row.id,
+            status,
+            version: event.version,
+        },
+        update,
+        events: vec![event],
+    }
+}
+
+/// Writes the draft fields that `changes` replaces, and the headline they imply.
+fn set_draft(update: &mut ActiveModel, row: &Model, changes: &DraftChanges) {
+    let subject = changes.subject.clone().or_else(|| row.subject.clone());
+    let script = changes.script.clone().or_else(|| row.script.clone());
+    update.headline = Set(headline(subject.as_deref(), script.as_deref()));
+    if let Some(subject) = &changes.subject {
+        update.subject = Set(Some(subject.trim().to_owned()));
+    }
+    if let Some(body) = &changes.body {
+        update.body = Set(Some(body.clone()));
+    }
+    if let Some(script) = &changes.script {
+        update.script = Set(Some(script.clone()));
+    }
+}
+
+/// The edit as before/after, field by field, for the history.
+fn edit_record(row: &Model, changes: &DraftChanges) -> serde_json::Value {
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    for (field, old, new) in [
+        ("subject", &row.subject, &changes.subject),
+        ("body", &row.body, &changes.body),
+        ("script", &row.script, &changes.script),
+    ] {
+        if let Some(new) = new {
+            if old.as_ref() != Some(new) {
+                before.insert(field.to_owned(), json!(old));
+                after.insert(field.to_owned(), json!(new));
+            }
+        }
+    }
+    json!({ "before": before, "after": after })
+}
+
+/// Every value a draft of `action` may use.
+pub fn fill_values(
+    action: &Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let own: BTreeMap<String, String> = parse_json(action.variables.clone())?;
+    Ok(variables::values(
+        StandardFields {
+            customer_name: &customer.full_name,
+            company: customer.company.as_deref(),
+            email: customer.email.as_deref(),
+            phone: customer.phone.as_deref(),
+            plan: customer.plan.as_deref(),
+            location_name: &location.name,
+        },
+        &own,
+    ))
+}
+
+/// Writes one action's change; a 409 with its current state when another writer got there first.
+pub async fn write_one(
+    ctx: &Context<'_>,
+    change: &PreparedChange,
+) -> Result<ActionDetail, ServiceError> {
+    let (db, now) = (ctx.db, ctx.now);
+    if actions::write_changes(db, ctx.bus, &[change]).await? != [true] {
+        let current = load(db, ctx.location.id, change.id).await?;
+        return Err(conflict(
+            &current,
+            now,
+            "Someone else changed this action first.".to_owned(),
+        ));
+    }
+    Ok(actions::detail::get(db, ctx.location, change.id, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_handlers_are_stripped_but_formatting_stays() {
+        let clean = sanitize_html(
+            "<p onclick=\"x()\"><b>Hi</b> <a href=\"javascript:alert(1)\">there</a></p><script>bad()</script>",
+        );
+        assert!(clean.contains("<b>Hi</b>"));
+        assert!(!clean.contains("onclick"));
+        assert!(!clean.contains("javascript:"));
+        assert!(!clean.contains("<script"));
+    }
+}

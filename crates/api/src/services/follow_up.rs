@@ -1,0 +1,136 @@
+//! What followed a sent action: an integration reports an outcome, or links a customer's reply.
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{
+    dto::{CustomerResponse, LinkResponse, Outcome, ReportOutcome},
+    problem::FieldErrors,
+    EventKind,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    change::{conflict, load},
+    Actor, Context, ServiceError,
+};
+use crate::{
+    clock::to_storage_precision,
+    db::{
+        self,
+        actions::{
+            detail::{outcome_view, response_view},
+            lifecycle_of, NewEvent,
+        },
+        entities::{action_outcomes, action_responses, actions},
+    },
+};
+
+/// The longest reply excerpt kept.
+const MAX_EXCERPT_CHARS: usize = 2_000;
+
+/// Outcomes and responses belong to actions that went out.
+fn require_sent(row: &actions::Model, now: DateTime<Utc>, what: &str) -> Result<(), ServiceError> {
+    let status = lifecycle_of(row).status_at(now);
+    if status.is_sent() {
+        Ok(())
+    } else {
+        Err(conflict(
+            row,
+            now,
+            format!("Only a sent action has {what}; this one is {status}."),
+        ))
+    }
+}
+
+/// A history entry that records something without moving the action.
+fn note<'a>(
+    row: &'a actions::Model,
+    kind: EventKind,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+    data: serde_json::Value,
+) -> NewEvent<'a> {
+    NewEvent {
+        action: row,
+        kind,
+        from: None,
+        to: None,
+        version: row.version,
+        actor: &actor.0,
+        at: now,
+        data,
+    }
+}
+
+/// Records what followed a sent action; it shows in the action's history.
+#[tracing::instrument(skip_all, fields(action_id = %id))]
+pub async fn report_outcome(
+    ctx: &Context<'_>,
+    id: Uuid,
+    request: &ReportOutcome,
+) -> Result<Outcome, ServiceError> {
+    let (location, now) = (ctx.location, ctx.now);
+    let row = load(ctx.db, location.id, id).await?;
+    require_sent(&row, now, "an outcome")?;
+    let data = match &request.data {
+        serde_json::Value::Null => json!({}),
+        data if data.is_object() => data.clone(),
+        _ => return Err(ServiceError::invalid("data", "must be a JSON object")),
+    };
+    let outcome = action_outcomes::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        action_id: id,
+        kind: request.kind,
+        occurred_at: to_storage_precision(request.occurred_at),
+        data: data.clone(),
+        recorded_at: now,
+    };
+    let event = note(
+        &row,
+        EventKind::OutcomeReported,
+        &ctx.actor,
+        now,
+        json!({ "kind": request.kind, "occurred_at": outcome.occurred_at, "data": data }),
+    );
+    db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row()).await?;
+    Ok(outcome_view(outcome))
+}
+
+/// Links a customer's reply to the action it answers; it shows in the action's history.
+#[tracing::instrument(skip_all, fields(action_id = %id))]
+pub async fn link_response(
+    ctx: &Context<'_>,
+    id: Uuid,
+    request: &LinkResponse,
+) -> Result<CustomerResponse, ServiceError> {
+    let (location, now) = (ctx.location, ctx.now);
+    let row = load(ctx.db, location.id, id).await?;
+    require_sent(&row, now, "responses")?;
+    let mut errors = FieldErrors::default();
+    errors.check_not_blank(
+        "conversation_id",
+        Some(&request.conversation_id),
+        "must not be blank",
+    );
+    errors.check_len("excerpt", Some(&request.excerpt), MAX_EXCERPT_CHARS);
+    errors.finish(()).map_err(ServiceError::Invalid)?;
+    let response = action_responses::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        action_id: id,
+        conversation_id: request.conversation_id.trim().to_owned(),
+        excerpt: request.excerpt.clone(),
+        received_at: to_storage_precision(request.received_at),
+        recorded_at: now,
+    };
+    let event = note(
+        &row,
+        EventKind::ResponseLinked,
+        &ctx.actor,
+        now,
+        json!({ "conversation_id": response.conversation_id, "excerpt": response.excerpt, "received_at": response.received_at }),
+    );
+    db::follow_up::insert_response(ctx.db, response.clone(), event.into_row()).await?;
+    Ok(response_view(response))
+}

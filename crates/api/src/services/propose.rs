@@ -1,0 +1,149 @@
+//! An agent proposes an action.
+
+use chrono::Duration;
+use inbox_domain::{
+    dto::{ActionDetail, ProposeAction},
+    problem::FieldErrors,
+    review::{check_reachable, initial_lifecycle, validate_proposal},
+    ActionStatus, EventKind,
+};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{change::sanitize_html, Context, ServiceError};
+use crate::{
+    clock::to_storage_precision,
+    db::{
+        self,
+        actions::{Inserted, NewAction, NewEvent},
+        entities::locations,
+        StoreError,
+    },
+};
+
+/// A proposal's result: the action, and whether this call created it (a replay of an
+/// `external_id` returns the first one).
+pub struct Proposed {
+    pub action: ActionDetail,
+    pub created: bool,
+}
+
+/// An agent proposes an action.
+#[tracing::instrument(skip_all)]
+pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Proposed, ServiceError> {
+    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    let mut errors = FieldErrors::default();
+    // Sanitised first, so a body that is only markup counts as blank.
+    let request = &ProposeAction {
+        body: request.body.as_deref().map(sanitize_html),
+        ..request.clone()
+    };
+    let valid = errors.check(validate_proposal(request));
+    let agent = match request.agent_id {
+        Some(agent_id) => db::agents::find(db, location.id, agent_id).await?,
+        None => None,
+    };
+    let customer = db::customers::find(db, location.id, request.customer_id).await?;
+    match &agent {
+        None if request.agent_id.is_none() => errors.add(
+            "agent_id",
+            "say which agent proposes (or use the agent's own API key)",
+        ),
+        None => errors.add("agent_id", "no such agent in this location"),
+        Some(agent) if !agent.enabled => {
+            errors.add("agent_id", "this agent is disabled; enable it to propose")
+        }
+        Some(_) => {}
+    }
+    match &customer {
+        None => errors.add("customer_id", "no such customer in this location"),
+        Some(customer) => errors.extend(
+            check_reachable(
+                request.channel,
+                customer.email.as_deref(),
+                customer.phone.as_deref(),
+            )
+            .err(),
+        ),
+    }
+    let (Some(valid), Some(agent), Some(customer), true) =
+        (valid, agent, customer, errors.is_empty())
+    else {
+        return Err(ServiceError::Invalid(
+            errors.finish(()).err().unwrap_or_default(),
+        ));
+    };
+
+    if let Some(existing) = replayed(db, location, agent.id, valid.external_id.as_deref()).await? {
+        return Ok(Proposed {
+            action: db::actions::detail::get(db, location, existing, now).await?,
+            created: false,
+        });
+    }
+
+    let expires_at = request
+        .expires_at
+        .map(to_storage_precision)
+        .unwrap_or_else(|| now + Duration::seconds(agent.default_expiry_seconds));
+    let not_before = request.not_before.map(to_storage_precision);
+    let policy = db::agents::auto_execute_policy(&agent)?;
+    let auto_execute = policy.applies(valid.action_type, valid.confidence);
+    let lifecycle = initial_lifecycle(now, expires_at, not_before, auto_execute)
+        .map_err(|error| ServiceError::Invalid(vec![error]))?;
+
+    let row = NewAction {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        agent_id: agent.id,
+        customer_id: customer.id,
+        proposal: &valid,
+        lifecycle,
+        not_before,
+        proposed_at: now,
+    }
+    .into_row();
+    let event = NewEvent {
+        action: &row,
+        kind: EventKind::Proposed,
+        from: None,
+        to: Some(lifecycle.status),
+        version: 1,
+        actor: &ctx.actor.0,
+        at: now,
+        data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
+    }
+    .into_row();
+    let id = row.id;
+    match db::actions::insert(db, ctx.bus, row, event).await? {
+        Inserted::Created => Ok(Proposed {
+            action: db::actions::detail::get(db, location, id, now).await?,
+            created: true,
+        }),
+        // Another request with the same external id won the race: that one is the action.
+        Inserted::DuplicateExternalId => {
+            let existing = replayed(db, location, agent.id, valid.external_id.as_deref())
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Corrupt("a duplicate proposal left no action behind".to_owned())
+                })?;
+            Ok(Proposed {
+                action: db::actions::detail::get(db, location, existing, now).await?,
+                created: false,
+            })
+        }
+    }
+}
+
+/// The action this agent already proposed under `external_id`.
+async fn replayed(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    agent_id: Uuid,
+    external_id: Option<&str>,
+) -> Result<Option<Uuid>, ServiceError> {
+    let Some(external_id) = external_id else {
+        return Ok(None);
+    };
+    Ok(db::actions::find_by_external_id(db, location.id, agent_id, external_id).await?)
+}

@@ -1,0 +1,178 @@
+//! A reviewer decides one action: approve (with or without edits), reject or snooze.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use inbox_domain::{
+    business_hours::BusinessHours,
+    dto::{ActionDetail, ApproveAction, RejectAction, SnoozeAction},
+    review::{self, unknown_variables, Decision},
+    FieldError, TransitionError,
+};
+use uuid::Uuid;
+
+use super::{
+    change::{
+        after_due_transitions, check_version, conflict, fill_values, load, sanitize_html,
+        transition_change, write_one,
+    },
+    Actor, Context, ServiceError,
+};
+use crate::db::{
+    self,
+    actions::{lifecycle_of, PreparedChange},
+    entities::{actions, customers, locations},
+    parse_json, StoreError,
+};
+
+/// A reviewer's verb, before it is checked against the action.
+#[derive(Debug, Clone)]
+pub enum ReviewRequest {
+    Approve(ApproveAction),
+    Reject(RejectAction),
+    Snooze(SnoozeAction),
+}
+
+impl ReviewRequest {
+    fn expected_version(&self) -> Option<i32> {
+        match self {
+            ReviewRequest::Approve(r) => r.expected_version,
+            ReviewRequest::Reject(r) => r.expected_version,
+            ReviewRequest::Snooze(r) => r.expected_version,
+        }
+    }
+
+    /// With an `If-Match` version when the body gave none.
+    pub fn with_version(mut self, version: Option<i32>) -> Self {
+        let slot = match &mut self {
+            ReviewRequest::Approve(r) => &mut r.expected_version,
+            ReviewRequest::Reject(r) => &mut r.expected_version,
+            ReviewRequest::Snooze(r) => &mut r.expected_version,
+        };
+        if slot.is_none() {
+            *slot = version;
+        }
+        self
+    }
+}
+
+/// Placeholders with no value, named by the field that holds them.
+fn unknown_variable_errors(
+    subject: Option<&str>,
+    body: Option<&str>,
+    script: Option<&str>,
+    values: &BTreeMap<String, String>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (field, text) in [("subject", subject), ("body", body), ("script", script)] {
+        for name in unknown_variables(text, None, None, values) {
+            errors.push(FieldError::new(
+                field,
+                format!("`{{{{{name}}}}}` has no value; fill it in or remove it before sending"),
+            ));
+        }
+    }
+    errors
+}
+
+/// When the location next opens, if it is closed at `now`.
+fn next_opening(
+    location: &locations::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let hours: BusinessHours = parse_json(location.business_hours.clone())?;
+    let zone: chrono_tz::Tz = location
+        .time_zone
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone)))?;
+    let local = now.with_timezone(&zone).naive_local();
+    Ok(hours.next_opening(local).map(|opening| {
+        // An opening inside a daylight-saving gap happens when the clocks have jumped.
+        zone.from_local_datetime(&opening)
+            .earliest()
+            .or_else(|| {
+                zone.from_local_datetime(&(opening + Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(now, |at| at.with_timezone(&Utc))
+    }))
+}
+
+/// Checks a review against the loaded action and prepares its change.
+pub(super) fn prepare_review(
+    row: &actions::Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+    request: &ReviewRequest,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<PreparedChange, ServiceError> {
+    check_version(row, request.expected_version(), now, "try again")?;
+    let decision = match request {
+        // Sanitised first, so a body that is only markup counts as blank.
+        ReviewRequest::Approve(approve) => ApproveAction {
+            body: approve.body.as_deref().map(sanitize_html),
+            ..approve.clone()
+        }
+        .decision(row.action_type),
+        ReviewRequest::Reject(reject) => Decision::try_from(reject),
+        ReviewRequest::Snooze(snooze) => snooze.decision(now),
+    }
+    .map_err(ServiceError::Invalid)?;
+    let lifecycle = lifecycle_of(row);
+    let event = match &decision {
+        Decision::Approve { .. } => {
+            review::approval_event(row.channel, next_opening(location, now)?)
+        }
+        _ => decision.event(),
+    };
+    let transition = lifecycle.apply(event, now).map_err(|error| match error {
+        TransitionError::NotAllowed { .. } | TransitionError::NotDue { .. } => {
+            conflict(row, now, format!("{error}."))
+        }
+        TransitionError::TimeNotInFuture => ServiceError::invalid("until", "must be in the future"),
+    })?;
+    let edit = match &decision {
+        Decision::Approve { changes } => {
+            let values = fill_values(row, customer, location)?;
+            let errors = unknown_variable_errors(
+                changes
+                    .subject
+                    .as_ref()
+                    .or(row.subject.as_ref())
+                    .map(String::as_str),
+                changes
+                    .body
+                    .as_ref()
+                    .or(row.body.as_ref())
+                    .map(String::as_str),
+                changes
+                    .script
+                    .as_ref()
+                    .or(row.script.as_ref())
+                    .map(String::as_str),
+                &values,
+            );
+            if !errors.is_empty() {
+                return Err(ServiceError::Invalid(errors));
+            }
+            (!changes.is_empty()).then_some(changes)
+        }
+        _ => None,
+    };
+    let change = transition_change(row, &transition, Some(&decision), edit, actor, now);
+    Ok(after_due_transitions(change, row, &lifecycle, now))
+}
+
+/// One reviewer decision on one action.
+#[tracing::instrument(skip_all, fields(action_id = %id))]
+pub async fn review(
+    ctx: &Context<'_>,
+    id: Uuid,
+    request: ReviewRequest,
+) -> Result<ActionDetail, ServiceError> {
+    let row = load(ctx.db, ctx.location.id, id).await?;
+    let customer = db::actions::customer_of(ctx.db, &row).await?;
+    let change = prepare_review(&row, &customer, ctx.location, &request, &ctx.actor, ctx.now)?;
+    write_one(ctx, &change).await
+}

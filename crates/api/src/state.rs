@@ -1,0 +1,23 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{bus::EventBus, clock::Clock, rate_limit::RateLimiter};
+
+/// The server's shared state, built once by [`crate::startup::Application::build`].
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    /// Announces committed action changes to the live event streams.
+    pub bus: EventBus,
+    /// How long a reviewer stays signed in.
+    pub session_lifetime: chrono::Duration,
+    /// Proposals per minute per API key.
+    pub propose_limiter: RateLimiter,
+    /// Sign-in attempts per minute per email and per address.
+    pub sign_in_limiter: RateLimiter,
+    /// How often an idle event stream sends a keepalive and re-checks its caller.
+    pub keepalive: std::time::Duration,
+}

@@ -1,0 +1,185 @@
+use super::*;
+use crate::SnoozeDuration;
+use chrono::Duration;
+use proptest::prelude::*;
+
+fn email_proposal() -> ProposeAction {
+    serde_json::from_value(serde_json::json!({
+        "customer_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57",
+        "agent_id": "0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f58",
+        "action_type": "draft_message",
+        "channel": "email",
+        "subject": "Payment reminder: Invoice #{{invoice_number}}",
+        "body": "<p>Hi {{first_name}}</p>",
+        "confidence": 87,
+        "priority": "high",
+        "trigger": {"summary": "Invoice #1234 is 5 days overdue.", "data": {"invoice_number": "1234"}},
+        "variables": {"invoice_number": "1234"}
+    }))
+    .expect("a valid request body")
+}
+
+fn fields(issues: &[FieldError]) -> Vec<&str> {
+    issues.iter().map(|i| i.field.as_str()).collect()
+}
+
+#[test]
+fn a_complete_email_proposal_is_valid() {
+    let valid = validate_proposal(&email_proposal()).expect("valid");
+    assert_eq!(
+        valid.headline(),
+        "Payment reminder: Invoice #{{invoice_number}}"
+    );
+    assert_eq!(valid.confidence.percent(), 87);
+}
+
+#[test]
+fn every_broken_field_is_reported_at_once() {
+    let mut request = email_proposal();
+    request.confidence = 101;
+    request.channel = Some(Channel::Voice);
+    request.subject = None;
+    request.tone = Some(Tone::Urgent);
+    request.trigger.summary = " ".into();
+    let issues = validate_proposal(&request).expect_err("invalid");
+    assert_eq!(
+        fields(&issues),
+        [
+            "confidence",
+            "channel",
+            "subject",
+            "tone",
+            "trigger.summary"
+        ]
+    );
+}
+
+#[test]
+fn a_call_needs_a_script_and_a_note_needs_no_channel() {
+    let mut call = email_proposal();
+    call.action_type = ActionType::VoiceOutreach;
+    call.channel = Some(Channel::Voice);
+    call.subject = None;
+    call.body = None;
+    assert_eq!(
+        fields(&validate_proposal(&call).expect_err("no script")),
+        ["script"]
+    );
+    call.script = Some("Hi {{first_name}}. It's about your invoice.".into());
+    assert_eq!(
+        validate_proposal(&call).expect("valid").headline(),
+        "Hi {{first_name}}."
+    );
+
+    let mut note = email_proposal();
+    note.action_type = ActionType::InternalNote;
+    assert_eq!(
+        fields(&validate_proposal(&note).expect_err("has a channel")),
+        ["channel"]
+    );
+    note.channel = None;
+    assert!(validate_proposal(&note).is_ok());
+}
+
+#[test]
+fn unreachable_customers_are_named() {
+    assert!(check_reachable(Some(Channel::Email), None, Some("+44")).is_err());
+    assert!(check_reachable(Some(Channel::Voice), Some("a@b.c"), None).is_err());
+    assert!(check_reachable(None, None, None).is_ok());
+}
+
+#[test]
+fn rejecting_for_another_reason_needs_a_note() {
+    assert!(reject_decision(RejectionReason::Other, &None).is_err());
+    assert!(reject_decision(RejectionReason::Other, &Some("  ".into())).is_err());
+    assert!(reject_decision(RejectionReason::Other, &Some("Handled by phone".into())).is_ok());
+    assert!(reject_decision(RejectionReason::PoorTiming, &None).is_ok());
+}
+
+#[test]
+fn a_snooze_takes_a_preset_or_a_future_time() {
+    let now = DateTime::<Utc>::UNIX_EPOCH;
+    assert_eq!(
+        snooze_decision(Some(SnoozeDuration::FourHours), None, &None, now),
+        Ok(Decision::Snooze {
+            until: now + Duration::hours(4),
+            note: None
+        })
+    );
+    assert!(snooze_decision(None, Some(now), &None, now).is_err());
+    assert!(snooze_decision(None, None, &None, now).is_err());
+    assert!(snooze_decision(
+        Some(SnoozeDuration::OneHour),
+        Some(now + Duration::hours(2)),
+        &None,
+        now
+    )
+    .is_err());
+}
+
+#[test]
+fn auto_execute_needs_the_type_and_the_threshold() {
+    let policy = AutoExecutePolicy {
+        action_types: vec![ActionType::DraftMessage],
+        min_confidence: Confidence::try_from(90).expect("valid"),
+    };
+    let c = |v| Confidence::try_from(v).expect("valid");
+    assert!(policy.applies(ActionType::DraftMessage, c(90)));
+    assert!(!policy.applies(ActionType::DraftMessage, c(89)));
+    assert!(!policy.applies(ActionType::VoiceOutreach, c(99)));
+}
+
+#[test]
+fn only_calls_wait_for_opening_hours() {
+    let opens = DateTime::<Utc>::UNIX_EPOCH + Duration::hours(9);
+    assert_eq!(
+        approval_event(Some(Channel::Voice), Some(opens)),
+        LifecycleEvent::ApproveForLater { send_at: opens }
+    );
+    assert_eq!(
+        approval_event(Some(Channel::Voice), None),
+        LifecycleEvent::Approve
+    );
+    assert_eq!(
+        approval_event(Some(Channel::Email), Some(opens)),
+        LifecycleEvent::Approve
+    );
+}
+
+#[test]
+fn edits_must_fit_the_action_type() {
+    let call_edit = DraftChanges {
+        subject: Some("x".into()),
+        ..DraftChanges::default()
+    };
+    assert!(call_edit.validate(ActionType::VoiceOutreach).is_err());
+    assert!(call_edit.validate(ActionType::DraftMessage).is_ok());
+    let blank = DraftChanges {
+        body: Some(" ".into()),
+        ..DraftChanges::default()
+    };
+    assert!(blank.validate(ActionType::DraftMessage).is_err());
+}
+
+#[test]
+fn unknown_variables_are_listed_once_in_order() {
+    let values = BTreeMap::from([("first_name".to_owned(), "Zoë".to_owned())]);
+    assert_eq!(
+        unknown_variables(
+            Some("{{a}} {{first_name}}"),
+            Some("{{b}} {{a}}"),
+            None,
+            &values
+        ),
+        ["a", "b"]
+    );
+}
+
+proptest! {
+    #[test]
+    fn a_proposal_is_valid_only_with_a_confidence_from_0_to_100(confidence in -500i64..500) {
+        let mut request = email_proposal();
+        request.confidence = confidence;
+        prop_assert_eq!(validate_proposal(&request).is_ok(), (0..=100).contains(&confidence));
+    }
+}

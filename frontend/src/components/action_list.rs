@@ -1,0 +1,163 @@
+//! The sortable list of actions, one row each, and what it says when there is nothing to list.
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{
+    display::{customer_line, time_ago, time_remaining, truncate},
+    dto::ActionListItem,
+    sort::SortField,
+    ActionStatus, Priority,
+};
+use leptos::prelude::*;
+
+use crate::{context::Selection, navigation::go, state::InboxView};
+
+/// How many characters of a subject fit in its column.
+const SUBJECT_WIDTH: usize = 40;
+
+/// The table: a select-all box and a sort button on every column header.
+#[component]
+pub fn ActionTable(
+    view: InboxView,
+    rows: RwSignal<Vec<ActionListItem>>,
+    selected: Selection,
+    /// The row the keyboard cursor is on.
+    cursor: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let all_selected = move || {
+        rows.with(|rows| !rows.is_empty() && rows.iter().all(|row| selected.contains(row.id)))
+    };
+    let toggle_all = move |_| {
+        if all_selected() {
+            selected.clear();
+        } else {
+            selected.set(rows.with(|rows| rows.iter().map(|row| row.id).collect()));
+        }
+    };
+    let headers = SortField::ALL
+        .iter()
+        .map(|field| {
+            let direction = view.sort_direction(*field);
+            let aria = match direction {
+                Some(true) => "descending",
+                Some(false) => "ascending",
+                None => "none",
+            };
+            let arrow = match direction {
+                Some(true) => " ▼",
+                Some(false) => " ▲",
+                None => "",
+            };
+            let next = view.sorted_by(*field);
+            view! {
+                <th scope="col" aria-sort=aria>
+                    <button type="button" class="sort" on:click=move |_| go(&next)>{field.label()}{arrow}</button>
+                </th>
+            }
+        })
+        .collect_view();
+    let now = Utc::now();
+    view! {
+        <table class="actions">
+            <thead>
+                <tr>
+                    <th scope="col" class="check">
+                        <input type="checkbox" aria-label="Select all" prop:checked=all_selected on:change=toggle_all/>
+                    </th>
+                    {headers}
+                </tr>
+            </thead>
+            <tbody>
+                <For each=move || rows.get() key=|row| (row.id, row.version) let:item>
+                    <ActionRow item now selected view=view.clone() rows cursor/>
+                </For>
+            </tbody>
+        </table>
+    }
+}
+
+fn priority_class(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Low => "badge priority-low",
+        Priority::Medium => "badge priority-medium",
+        Priority::High => "badge priority-high",
+        Priority::Critical => "badge priority-critical",
+    }
+}
+
+#[component]
+fn ActionRow(
+    item: ActionListItem,
+    now: DateTime<Utc>,
+    selected: Selection,
+    view: InboxView,
+    rows: RwSignal<Vec<ActionListItem>>,
+    cursor: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let id = item.id;
+    let subject = truncate(&item.subject, SUBJECT_WIDTH);
+    let is_selected = move || selected.contains(id);
+    let is_cursor = move || {
+        let index = rows.with(|rows| rows.iter().position(|row| row.id == id));
+        index.is_some() && index == cursor.get()
+    };
+    let is_open = view.open == Some(id);
+    let open = InboxView {
+        open: Some(id),
+        ..view
+    };
+    let open_row = move |_| go(&open);
+    let open_from_link = open_row.clone();
+    view! {
+        <tr class="action-row" class:open=is_open class:selected=is_selected class:cursor=is_cursor
+            aria-current=move || if is_cursor() { "true" } else { "false" } data-id=id.to_string() on:click=open_row>
+            <td class="check" on:click=|event| event.stop_propagation()>
+                <input type="checkbox" aria-label=format!("Select {}", item.subject) prop:checked=is_selected
+                    on:change=move |_| selected.toggle(id)/>
+            </td>
+            <td class="subject" title=item.subject.clone()>
+                <button type="button" class="row-link" on:click=move |event| { event.stop_propagation(); open_from_link(event) }>{subject}</button>
+            </td>
+            <td class="customer">{customer_line(&item.customer)}</td>
+            <td class="agent">{item.agent.name.clone()}</td>
+            <td>{item.action_type.label()}</td>
+            <td>{item.channel.map_or("—", |channel| channel.label())}</td>
+            <td class="numeric">{item.confidence.to_string()}</td>
+            <td><span class=priority_class(item.priority)>{item.priority.label()}</span></td>
+            <td><span class=format!("badge status-{}", item.status)>{item.status.label()}</span></td>
+            <td title=item.created_at.to_rfc3339()>{time_ago(item.created_at, now)}</td>
+            <td title=item.expires_at.to_rfc3339()>{time_remaining(item.expires_at, now)}</td>
+        </tr>
+    }
+}
+
+/// The two empty states of the product document, and a plain one for the other segments.
+#[component]
+pub fn EmptyState(view: InboxView) -> impl IntoView {
+    if view.is_filtered() {
+        let cleared = view.without_filters();
+        return view! {
+            <div class="empty" role="status">
+                <h3>"No results found"</h3>
+                <p>"No actions match your current filters. Try adjusting or clearing your filters."</p>
+                <button type="button" class="secondary" on:click=move |_| go(&cleared)>"Clear filters"</button>
+            </div>
+        }
+        .into_any();
+    }
+    if view.segment() == ActionStatus::Pending {
+        return view! {
+            <div class="empty" role="status">
+                <h3>"No pending actions"</h3>
+                <p>"All caught up! No actions need review right now."</p>
+                <p><a href="/agents">"Configure your AI agents"</a>" to generate more activity."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="empty" role="status">
+            <h3>{format!("No {} actions", view.segment().label().to_lowercase())}</h3>
+        </div>
+    }
+    .into_any()
+}

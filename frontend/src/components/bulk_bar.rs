@@ -1,0 +1,201 @@
+//! The bar at the bottom while rows are selected: Bulk Approve (after a warning), Bulk Reject and
+//! Bulk Snooze, and the report of what each decided.
+
+use inbox_domain::{
+    dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse},
+    RejectionReason, SnoozeDuration,
+};
+use leptos::{html, prelude::*};
+use uuid::Uuid;
+
+use crate::{
+    api::{self, ApiError},
+    components::dialog::{focus_when_shown, trap_focus},
+    context::{Selection, Session},
+};
+
+/// What a bulk decision did: a summary, and one line per action that was not decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkReport {
+    pub summary: String,
+    pub failures: Vec<String>,
+}
+
+impl BulkReport {
+    /// Names each undecided action by its subject (as the list showed it) and says why.
+    fn of(response: &BulkResponse, subjects: &[(Uuid, String)]) -> BulkReport {
+        let done = response.results.iter().filter(|r| r.ok).count();
+        let failures = response
+            .results
+            .iter()
+            .filter_map(|r| {
+                let error = r.error.as_ref()?;
+                let subject = subjects
+                    .iter()
+                    .find(|(id, _)| *id == r.id)
+                    .map_or_else(|| r.id.to_string(), |(_, subject)| subject.clone());
+                Some(format!("{subject}: {}", error.detail))
+            })
+            .collect();
+        BulkReport {
+            summary: format!("{done} done."),
+            failures,
+        }
+    }
+}
+
+#[component]
+pub fn BulkBar(
+    selected: Selection,
+    rows: RwSignal<Vec<ActionListItem>>,
+    /// Runs after every bulk decision, decided or not.
+    on_done: impl Fn() + 'static,
+) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let reason = RwSignal::new(RejectionReason::AlreadyResolved);
+    let duration = RwSignal::new(SnoozeDuration::OneDay);
+    let confirming = RwSignal::new(false);
+    let bulk_cancel: NodeRef<html::Button> = NodeRef::new();
+    let bulk_confirm: NodeRef<html::Button> = NodeRef::new();
+    focus_when_shown(bulk_confirm);
+
+    let decide = Action::new_local(
+        move |(request, subjects): &(BulkRequest, Vec<(Uuid, String)>)| {
+            let (request, subjects, csrf) =
+                (request.clone(), subjects.clone(), session.csrf.clone());
+            async move {
+                let response = api::bulk(&request, &csrf).await?;
+                Ok::<_, ApiError>(BulkReport::of(&response, &subjects))
+            }
+        },
+    );
+    Effect::new(move |_| {
+        let Some(result) = decide.value().get() else {
+            return;
+        };
+        if result.is_ok() {
+            selected.clear();
+        }
+        on_done();
+    });
+    let run = move |op: BulkOp| {
+        let ids = selected.0.get_untracked();
+        let subjects: Vec<(Uuid, String)> = rows.with_untracked(|rows| {
+            rows.iter()
+                .filter(|row| ids.contains(&row.id))
+                .map(|row| (row.id, row.subject.clone()))
+                .collect()
+        });
+        let request = BulkRequest {
+            op,
+            ids,
+            reason: (op == BulkOp::Reject).then(|| reason.get_untracked()),
+            note: None,
+            duration: (op == BulkOp::Snooze).then(|| duration.get_untracked()),
+            until: None,
+        };
+        confirming.set(false);
+        decide.dispatch((request, subjects));
+    };
+    view! {
+        {move || decide.value().get().map(|result| {
+            let BulkReport { summary, failures } = result.unwrap_or_else(|error| BulkReport {
+                summary: error.message,
+                failures: Vec::new(),
+            });
+            view! {
+                <div class="toast" role="status">
+                    <div>
+                        <p>{summary}</p>
+                        {(!failures.is_empty()).then(|| view! {
+                            <ul class="bulk-failures">{failures.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                        })}
+                    </div>
+                    <button type="button" class="link" on:click=move |_| decide.clear()>"Dismiss"</button>
+                </div>
+            }
+        })}
+        <Show when=move || !selected.is_empty()>
+            <section class="bulk-bar" aria-label="Bulk actions">
+                <strong>{move || format!("{} selected", selected.len())}</strong>
+                <button type="button" class="primary" on:click=move |_| confirming.set(true)>"Bulk Approve"</button>
+                <label>
+                    "Reason"
+                    <select prop:value=move || reason.get().as_str()
+                        on:change=move |ev| if let Ok(r) = event_target_value(&ev).parse() { reason.set(r) }>
+                        {RejectionReason::ALL.iter().filter(|r| **r != RejectionReason::Other).map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="button" class="danger" on:click=move |_| run(BulkOp::Reject)>"Bulk Reject"</button>
+                <label>
+                    "Snooze for"
+                    <select prop:value=move || duration.get().as_str()
+                        on:change=move |ev| if let Ok(d) = event_target_value(&ev).parse() { duration.set(d) }>
+                        {SnoozeDuration::ALL.iter().map(|d| view! { <option value=d.as_str()>{d.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="button" class="secondary" on:click=move |_| run(BulkOp::Snooze)>"Bulk Snooze"</button>
+                <button type="button" class="link" on:click=move |_| selected.clear()>"Clear selection"</button>
+            </section>
+        </Show>
+        <Show when=move || confirming.get()>
+            <div class="modal-backdrop">
+                <div class="modal" role="dialog" aria-modal="true" aria-labelledby="bulk-approve-title"
+                    on:keydown=move |ev| trap_focus(&ev, bulk_cancel, bulk_confirm)>
+                    <h2 id="bulk-approve-title">{move || format!("Approve and send {} actions?", selected.len())}</h2>
+                    <p class="warning">"Use bulk approval cautiously, and only for low-risk, similar actions (e.g., payment reminders). Every selected message goes out as drafted."</p>
+                    <div class="modal-actions">
+                        <button type="button" class="secondary" node_ref=bulk_cancel on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        <button type="button" class="primary" node_ref=bulk_confirm on:click=move |_| run(BulkOp::Approve)>"Approve & Send all"</button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_domain::{
+        dto::{BulkError, BulkResult},
+        ActionStatus,
+    };
+
+    #[test]
+    fn the_report_names_each_undecided_action_by_its_subject() {
+        let (done, taken, unknown) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let failed = |id, detail: &str| BulkResult {
+            id,
+            ok: false,
+            status: Some(ActionStatus::Rejected),
+            error: Some(BulkError {
+                status: 409,
+                detail: detail.to_owned(),
+            }),
+        };
+        let response = BulkResponse {
+            results: vec![
+                BulkResult {
+                    id: done,
+                    ok: true,
+                    status: Some(ActionStatus::Snoozed),
+                    error: None,
+                },
+                failed(taken, "a rejected action cannot be snoozed"),
+                failed(unknown, "no such action"),
+            ],
+        };
+        let subjects = vec![(done, "Invoice".to_owned()), (taken, "Renewal".to_owned())];
+        assert_eq!(
+            BulkReport::of(&response, &subjects),
+            BulkReport {
+                summary: "1 done.".to_owned(),
+                failures: vec![
+                    "Renewal: a rejected action cannot be snoozed".to_owned(),
+                    format!("{unknown}: no such action"),
+                ],
+            }
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The draft as it stands (email, call, note or task) and, once decided, what happened to it.
+
+use chrono::Utc;
+use inbox_domain::{display::time_ago, dto::ActionDetail, ActionStatus, Channel};
+use leptos::prelude::*;
+
+/// The draft as it stands, for email, voice, notes and tasks.
+#[component]
+pub fn DraftView(detail: ActionDetail) -> impl IntoView {
+    let draft = detail.draft.clone();
+    let variables: Vec<(String, String)> = draft.variables.clone().into_iter().collect();
+    let fields = match detail.channel {
+        Some(Channel::Voice) => view! {
+            <dl class="fields">
+                <dt>"To"</dt><dd>{draft.to.clone().unwrap_or_default()}</dd>
+                <dt>"Script"</dt><dd class="script">{draft.script.clone().unwrap_or_default()}</dd>
+                <dt>"Tone"</dt><dd>{draft.tone.map_or("—", |t| t.label())}</dd>
+                <dt>"Duration"</dt><dd>{draft.estimated_duration_seconds.map_or_else(|| "—".to_owned(), |s| format!("about {} min {} s", s / 60, s % 60))}</dd>
+            </dl>
+        }
+        .into_any(),
+        _ => view! {
+            <dl class="fields">
+                {draft.to.clone().map(|to| view! { <dt>"To"</dt><dd>{to}</dd> })}
+                {draft.from.clone().map(|from| view! { <dt>"From"</dt><dd>{from}</dd> })}
+                <dt>"Subject"</dt><dd>{draft.subject.clone().unwrap_or_default()}</dd>
+                <dt>"Body"</dt><dd class="body" inner_html=draft.body.clone().unwrap_or_default()></dd>
+                {draft.signature.clone().map(|s| view! { <dt>"Signature"</dt><dd class="signature">{s}</dd> })}
+            </dl>
+        }
+        .into_any(),
+    };
+    view! {
+        {fields}
+        {(!variables.is_empty()).then(|| view! {
+            <h3>"Variables"</h3>
+            <dl class="variables">
+                {variables.into_iter().map(|(k, v)| view! { <dt>{format!("{{{{{k}}}}}")}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+        })}
+    }
+}
+
+/// What was sent or why it was rejected, when, what followed, and every event of the action.
+#[component]
+pub fn History(detail: ActionDetail) -> impl IntoView {
+    let decisions = detail.decisions.clone();
+    let now = Utc::now();
+    let summary = match detail.status {
+        status if status.is_sent() => decisions
+            .approved_at
+            .or(decisions.auto_executed_at)
+            .map(|at| format!("Sent {}.", time_ago(at, now))),
+        ActionStatus::Rejected => Some(format!(
+            "Rejected {}: {}{}",
+            decisions
+                .rejected_at
+                .map(|at| time_ago(at, now))
+                .unwrap_or_default(),
+            decisions
+                .rejection_reason
+                .map_or("no reason", |r| r.label()),
+            decisions
+                .rejection_note
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        )),
+        ActionStatus::Expired => Some("Expired before anyone decided.".to_owned()),
+        _ => None,
+    };
+    view! {
+        <h3>"Action history"</h3>
+        {summary.map(|s| view! { <p class="decision">{s}</p> })}
+        {detail.outcomes.iter().map(|o| view! {
+            <p class="outcome">{format!("Outcome: {} ({})", serde_json::to_value(o.kind).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default(), time_ago(o.occurred_at, now))}</p>
+        }).collect_view()}
+        {detail.responses.iter().map(|r| view! {
+            <blockquote class="response">{format!("“{}” — {}", r.excerpt, time_ago(r.received_at, now))}</blockquote>
+        }).collect_view()}
+        <ol class="events">
+            {detail.history.iter().map(|e| view! {
+                <li>{format!("{} · {} · {}", e.kind.label(), e.actor, time_ago(e.occurred_at, now))}</li>
+            }).collect_view()}
+        </ol>
+    }
+}

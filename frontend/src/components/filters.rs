@@ -1,0 +1,110 @@
+//! The filter bar: criteria type, customer, confidence range, priority, channel and dates. Each
+//! change is a new view in the URL.
+
+use inbox_domain::{dto::Agent, Channel, Priority};
+use leptos::prelude::*;
+
+use crate::{api::ApiError, navigation::go, state::InboxView};
+
+/// Filters for criteria type, customer, confidence, priority, channel and dates.
+#[component]
+pub fn Filters(
+    view: Memo<InboxView>,
+    agents: LocalResource<Result<Vec<Agent>, ApiError>>,
+) -> impl IntoView {
+    let change = move |edit: Box<dyn Fn(&mut InboxView)>| {
+        let mut next = view.get_untracked();
+        edit(&mut next);
+        next.open = None;
+        go(&next);
+    };
+    let text = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    view! {
+        <form class="filters" role="search" aria-label="Filters" on:submit=|event| event.prevent_default()>
+            <label>
+                "Criteria type"
+                <select
+                    prop:value=move || view.get().agent_id.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.agent_id = text(v.clone()))) }
+                >
+                    <option value="">"All agents"</option>
+                    {move || agents.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|agent| {
+                        view! { <option value=agent.id.to_string()>{agent.name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Customer"
+                <input
+                    type="search"
+                    placeholder="Name or company"
+                    prop:value=move || view.get().q.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.q = text(v.clone()))) }
+                />
+            </label>
+            <label>
+                "Confidence from"
+                <input
+                    type="number" min="0" max="100" class="narrow"
+                    prop:value=move || view.get().confidence_min.map(|v| v.to_string()).unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.confidence_min = v.parse().ok().filter(|v| *v <= 100))) }
+                />
+            </label>
+            <label>
+                "to"
+                <input
+                    type="number" min="0" max="100" class="narrow"
+                    prop:value=move || view.get().confidence_max.map(|v| v.to_string()).unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.confidence_max = v.parse().ok().filter(|v| *v <= 100))) }
+                />
+            </label>
+            <label>
+                "Priority"
+                <select
+                    prop:value=move || view.get().priority.map(|p| p.as_str().to_owned()).unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.priority = v.parse().ok())) }
+                >
+                    <option value="">"Any"</option>
+                    {Priority::ALL.iter().rev().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Channel"
+                <select
+                    prop:value=move || view.get().channel.map(|c| c.as_str().to_owned()).unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.channel = v.parse().ok())) }
+                >
+                    <option value="">"Any"</option>
+                    {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Created from"
+                <input type="date"
+                    prop:value=move || view.get().created_from.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.created_from = text(v.clone()))) }/>
+            </label>
+            <label>
+                "to"
+                <input type="date"
+                    prop:value=move || view.get().created_to.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.created_to = text(v.clone()))) }/>
+            </label>
+            <label>
+                "Expires from"
+                <input type="date"
+                    prop:value=move || view.get().expires_from.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.expires_from = text(v.clone()))) }/>
+            </label>
+            <label>
+                "to"
+                <input type="date"
+                    prop:value=move || view.get().expires_to.unwrap_or_default()
+                    on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.expires_to = text(v.clone()))) }/>
+            </label>
+            {move || view.get().is_filtered().then(|| view! {
+                <button type="button" class="link" on:click=move |_| go(&view.get_untracked().without_filters())>"Clear filters"</button>
+            })}
+        </form>
+    }
+}

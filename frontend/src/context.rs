@@ -1,0 +1,91 @@
+//! State shared across the app's modules: who is signed in and what the live event stream keeps
+//! fresh (provided as context), the keyboard commands on their way to the open action, and the
+//! rows ticked for a bulk decision.
+
+use inbox_domain::{auth::Me, metrics::Metrics};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// The signed-in reviewer, for every component that changes something.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub me: Me,
+    /// Sent as `X-CSRF-Token` with every change.
+    pub csrf: String,
+}
+
+/// What the live event stream keeps fresh.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    pub metrics: RwSignal<Option<Metrics>>,
+    /// Goes up with every change of any action: lists and panels reload on it.
+    pub changes: RwSignal<u64>,
+}
+
+impl Live {
+    /// Reloads everything that shows actions, as a change announced by the stream would.
+    pub fn changed(&self) {
+        self.changes.update(|n| *n += 1);
+    }
+}
+
+/// A keyboard command for the open action's panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shortcut {
+    Approve,
+    Edit,
+    Reject,
+    Snooze,
+    /// Escape: close whatever form or dialog is open.
+    Cancel,
+}
+
+/// Carries keyboard commands from the inbox to the open panel; the panel takes each one once.
+#[derive(Debug, Clone, Copy)]
+pub struct Shortcuts(pub RwSignal<Option<Shortcut>>);
+
+/// The rows ticked for a bulk decision, shared by the list, the keyboard and the bulk bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Selection(pub RwSignal<Vec<Uuid>>);
+
+impl Default for Selection {
+    /// Nothing ticked.
+    fn default() -> Selection {
+        Selection(RwSignal::new(Vec::new()))
+    }
+}
+
+impl Selection {
+    /// Ticks `id`, or unticks it when it was ticked.
+    pub fn toggle(&self, id: Uuid) {
+        self.0
+            .update(|ids| match ids.iter().position(|x| *x == id) {
+                Some(at) => {
+                    ids.remove(at);
+                }
+                None => ids.push(id),
+            });
+    }
+
+    /// Whether `id` is ticked (tracked).
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.0.with(|ids| ids.contains(&id))
+    }
+
+    /// How many rows are ticked (tracked).
+    pub fn len(&self) -> usize {
+        self.0.with(Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.with(Vec::is_empty)
+    }
+
+    pub fn set(&self, ids: Vec<Uuid>) {
+        self.0.set(ids);
+    }
+
+    pub fn clear(&self) {
+        self.0.set(Vec::new());
+    }
+}

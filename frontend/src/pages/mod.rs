@@ -1,0 +1,6 @@
+//! The app's pages, one per route, and the sign-in page shown until someone signs in.
+
+pub mod agents;
+pub mod customer;
+pub mod inbox;
+pub mod sign_in;
