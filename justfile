@@ -23,7 +23,7 @@ run: spa
     ./target/debug/inbox serve --spa-dir {{spa_dir}}
 
 # Every check CI runs: formatting, lints, unit, property, integration and browser tests.
-test: spa browser
+test: spa browser smtp
     cargo fmt --all -- --check
     python3 scripts/module_cycles.py
     cargo clippy --all-targets -- -D warnings
@@ -63,6 +63,10 @@ tools:
     [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" = "{{wasm_bindgen_version}}" ] \
         || cargo install wasm-bindgen-cli --version {{wasm_bindgen_version}}
     if command -v npm >/dev/null && [ ! -x {{wasm_opt}} ]; then npm --prefix frontend ci --no-audit --no-fund; fi
+
+# Install the SMTP server the delivery tests send to: Python's aiosmtpd.
+smtp:
+    python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 
 # Install what the browser tests need: Debian's Chromium and playwright-core.
 browser:

@@ -8,6 +8,7 @@ mod m20261124_000002_create_agents;
 mod m20261124_000003_create_actions;
 mod m20261124_000004_create_idempotency_outcomes_responses;
 mod m20261124_000005_create_users_sessions_api_keys;
+mod m20261202_000006_create_deliveries;
 mod tables;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_actions::Migration),
             Box::new(m20261124_000004_create_idempotency_outcomes_responses::Migration),
             Box::new(m20261124_000005_create_users_sessions_api_keys::Migration),
+            Box::new(m20261202_000006_create_deliveries::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         spa_dir: PathBuf::from("/nonexistent"),
         workers: Some(2),
         sweep_interval: None,
+        outbound: Default::default(),
+        undo_window: chrono::Duration::seconds(10),
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,

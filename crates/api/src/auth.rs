@@ -36,6 +36,7 @@ impl Caller {
             location: self.location(),
             actor: self.actor(),
             now: state.clock.now(),
+            undo_window: state.undo_window,
         }
     }
 

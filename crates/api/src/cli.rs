@@ -12,6 +12,7 @@ use crate::{
     clock::{Clock, SystemClock},
     db,
     db::locations::NewLocation,
+    jobs::deliveries::Outbound,
     openapi, seed, services,
     startup::{Application, ServeSettings},
 };
@@ -141,6 +142,13 @@ struct ServeArgs {
     /// Seconds between sweeps that expire, wake and release actions.
     #[arg(long, env = "INBOX_SWEEP_SECONDS", default_value_t = 15)]
     sweep_seconds: u64,
+    /// Where email goes: `smtp://user:pass@host:587?tls=required`, `smtps://…`. Unset, every
+    /// delivery stays in the built-in outbox (`GET /api/v1/deliveries`).
+    #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Seconds an approved message waits before it leaves, so that it can be taken back.
+    #[arg(long, env = "INBOX_UNDO_SECONDS", default_value_t = 10)]
+    undo_seconds: u32,
 }
 
 /// Parses the command line and runs the command.
@@ -255,6 +263,8 @@ pub async fn run() -> anyhow::Result<()> {
                 keepalive: std::time::Duration::from_secs(15),
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
+                outbound: Outbound::new(args.smtp_url.as_deref())?,
+                undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;

@@ -149,6 +149,11 @@ impl From<ServiceError> for ApiError {
                 current_status: Some(status),
                 current_version: Some(version),
             },
+            ServiceError::WrongState(detail) => ApiError::Conflict {
+                detail,
+                current_status: None,
+                current_version: None,
+            },
             ServiceError::Store(store) => store.into(),
         }
     }

@@ -16,8 +16,14 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    bus::EventBus, clock::Clock, jobs, json::MAX_BODY_BYTES, openapi::with_documented_routes,
-    query, rate_limit::RateLimiter, state::AppState,
+    bus::EventBus,
+    clock::Clock,
+    jobs::{self, deliveries::Outbound},
+    json::MAX_BODY_BYTES,
+    openapi::with_documented_routes,
+    query,
+    rate_limit::RateLimiter,
+    state::AppState,
 };
 
 /// How to serve.
@@ -39,8 +45,13 @@ pub struct ServeSettings {
     pub keepalive: std::time::Duration,
     /// HTTP worker threads; `None` for one per core.
     pub workers: Option<usize>,
-    /// How often the timer sweep runs; `None` runs none (tests sweep by hand).
+    /// How often the timer sweep runs; `None` runs neither it nor the delivery worker (tests
+    /// sweep and deliver by hand).
     pub sweep_interval: Option<std::time::Duration>,
+    /// Where deliveries go.
+    pub outbound: Outbound,
+    /// How long an approved message waits before it leaves, so that it can be taken back.
+    pub undo_window: chrono::Duration,
 }
 
 /// A bound, not yet running, server.
@@ -66,6 +77,12 @@ impl Application {
                 clock.clone(),
                 interval,
             ));
+            tokio::spawn(jobs::deliveries::run_schedule(
+                db.clone(),
+                settings.outbound.clone(),
+                clock.clone(),
+                std::time::Duration::from_secs(1),
+            ));
         }
         let state = web::Data::new(AppState {
             db,
@@ -75,6 +92,7 @@ impl Application {
             propose_limiter: RateLimiter::new(settings.propose_per_minute),
             sign_in_limiter: RateLimiter::new(settings.sign_in_per_minute),
             keepalive: settings.keepalive,
+            undo_window: settings.undo_window,
         });
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();

@@ -20,4 +20,6 @@ pub struct AppState {
     pub sign_in_limiter: RateLimiter,
     /// How often an idle event stream sends a keepalive and re-checks its caller.
     pub keepalive: std::time::Duration,
+    /// How long an approved message waits before it leaves, so that it can be taken back.
+    pub undo_window: chrono::Duration,
 }

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod auth;
 pub mod business_hours;
+pub mod delivery;
 pub mod display;
 pub mod dto;
 pub mod lifecycle;

@@ -79,6 +79,10 @@ crate::action::wire_enum! {
         OutcomeReported => ("outcome_reported", "Outcome reported"),
         /// A customer's reply was linked to the sent action.
         ResponseLinked => ("response_linked", "Response linked"),
+        /// Its delivery went out: the email, the call, or the note on the customer's history.
+        Sent => ("sent", "Sent"),
+        /// Its delivery failed for good after every attempt.
+        DeliveryFailed => ("delivery_failed", "Delivery failed"),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod agents;
 pub mod auth;
 pub mod customers;
+pub mod deliveries;
 pub mod entities;
 pub mod follow_up;
 pub mod idempotency;

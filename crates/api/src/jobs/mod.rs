@@ -4,6 +4,8 @@
 //! with their own clock. Several servers may sweep one database at once: every change is the
 //! same conditional `UPDATE … WHERE version = ?` as a reviewer's, so each transition happens once.
 
+pub mod deliveries;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod agents;
 pub mod auth;
 pub mod customers;
+pub mod deliveries;
 pub mod events;
 pub mod follow_up;
 pub mod health;
@@ -47,6 +48,8 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(agents::get_agent)
         .service(agents::update_agent)
         .service(customers::get_customer)
+        .service(deliveries::list_deliveries)
+        .service(deliveries::retry_delivery)
         .service(metrics::get_metrics)
         .service(events::stream_events)
         .service(auth::sign_in)

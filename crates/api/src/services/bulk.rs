@@ -124,7 +124,10 @@ pub async fn bulk(
         let change = customers
             .get(&row.customer_id)
             .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
-            .and_then(|customer| prepare_review(row, customer, location, &review, &ctx.actor, now));
+            .and_then(|customer| {
+                let (actor, undo) = (&ctx.actor, ctx.undo_window);
+                prepare_review(row, customer, location, &review, actor, now, undo)
+            });
         match change {
             Ok(change) => prepared.push(change),
             Err(error) => {

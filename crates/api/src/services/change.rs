@@ -1,13 +1,10 @@
 //! What every use case that moves an action shares: loading it, explaining a conflict, and
 //! turning a domain transition into the columns and history entries to write.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::{ActionChanged, ActionDetail},
     review::{headline, Decision, DraftChanges},
-    variables::{self, StandardFields},
     ActionStatus, EventKind, Lifecycle, LifecycleEvent, Transition,
 };
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
@@ -20,9 +17,7 @@ use crate::db::{
     entities::{
         action_events,
         actions::{ActiveModel, Model},
-        customers, locations,
     },
-    parse_json, StoreError,
 };
 
 /// Formatting survives; scripts, styles and event handlers do not.
@@ -213,6 +208,7 @@ fn prepared(
         },
         update,
         events: vec![event],
+        delivery: None,
     }
 }
 
@@ -249,26 +245,6 @@ fn edit_record(row: &Model, changes: &DraftChanges) -> serde_json::Value {
         }
     }
     json!({ "before": before, "after": after })
-}
-
-/// Every value a draft of `action` may use.
-pub fn fill_values(
-    action: &Model,
-    customer: &customers::Model,
-    location: &locations::Model,
-) -> Result<BTreeMap<String, String>, StoreError> {
-    let own: BTreeMap<String, String> = parse_json(action.variables.clone())?;
-    Ok(variables::values(
-        StandardFields {
-            customer_name: &customer.full_name,
-            company: customer.company.as_deref(),
-            email: customer.email.as_deref(),
-            phone: customer.phone.as_deref(),
-            plan: customer.plan.as_deref(),
-            location_name: &location.name,
-        },
-        &own,
-    ))
 }
 
 /// Writes one action's change; a 409 with its current state when another writer got there first.

@@ -6,9 +6,11 @@ pub mod agents;
 pub mod auth;
 pub mod bulk;
 pub mod change;
+pub mod deliveries;
 pub mod drafts;
 pub mod follow_up;
 pub mod propose;
+pub mod render;
 pub mod review;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +31,8 @@ pub struct Context<'a> {
     pub location: &'a locations::Model,
     pub actor: Actor,
     pub now: DateTime<Utc>,
+    /// How long an approved message waits before it leaves, so it can be taken back.
+    pub undo_window: chrono::Duration,
 }
 
 /// What a use case can fail with.
@@ -46,6 +50,9 @@ pub enum ServiceError {
         status: ActionStatus,
         version: i32,
     },
+    /// Something other than an action is not in a state that allows the request (409).
+    #[error("{0}")]
+    WrongState(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

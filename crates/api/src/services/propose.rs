@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use inbox_domain::{
-    dto::{ActionDetail, ProposeAction},
+    dto::{ActionDetail, PreviewDraft, ProposeAction},
     problem::FieldErrors,
     review::{check_reachable, initial_lifecycle, validate_proposal},
     ActionStatus, EventKind,
@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{change::sanitize_html, Context, ServiceError};
+use super::{change::sanitize_html, render::message, Context, ServiceError};
 use crate::{
     clock::to_storage_precision,
     db::{
@@ -114,8 +114,15 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
     }
     .into_row();
+    // A trusted agent's action goes out at once: nobody is there to take it back.
+    let delivery = if lifecycle.status == ActionStatus::AutoExecuted {
+        let message = message(&row, &customer, location, &PreviewDraft::default())?;
+        Some(db::deliveries::new_row(&row, message, now, now))
+    } else {
+        None
+    };
     let id = row.id;
-    match db::actions::insert(db, ctx.bus, row, event).await? {
+    match db::actions::insert(db, ctx.bus, row, event, delivery).await? {
         Inserted::Created => Ok(Proposed {
             action: db::actions::detail::get(db, location, id, now).await?,
             created: true,

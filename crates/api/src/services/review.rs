@@ -5,17 +5,18 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use inbox_domain::{
     business_hours::BusinessHours,
-    dto::{ActionDetail, ApproveAction, RejectAction, SnoozeAction},
-    review::{self, unknown_variables, Decision},
-    FieldError, TransitionError,
+    dto::{ActionDetail, ApproveAction, PreviewDraft, RejectAction, SnoozeAction},
+    review::{self, check_reachable, unknown_variables, Decision},
+    Channel, FieldError, LifecycleEvent, TransitionError,
 };
 use uuid::Uuid;
 
 use super::{
     change::{
-        after_due_transitions, check_version, conflict, fill_values, load, sanitize_html,
-        transition_change, write_one,
+        after_due_transitions, check_version, conflict, load, sanitize_html, transition_change,
+        write_one,
     },
+    render::{fill_values, message},
     Actor, Context, ServiceError,
 };
 use crate::db::{
@@ -98,6 +99,27 @@ fn next_opening(
     }))
 }
 
+/// What cannot be delivered is refused before the decision, not approved and then failed.
+fn deliverable(
+    row: &actions::Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+) -> Result<(), ServiceError> {
+    check_reachable(
+        row.channel,
+        customer.email.as_deref(),
+        customer.phone.as_deref(),
+    )
+    .map_err(|error| ServiceError::Invalid(vec![error]))?;
+    if row.channel == Some(Channel::Email) && location.sending_address.trim().is_empty() {
+        return Err(ServiceError::invalid(
+            "sending_address",
+            "the location has no sending address to send email from",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a review against the loaded action and prepares its change.
 pub(super) fn prepare_review(
     row: &actions::Model,
@@ -106,6 +128,7 @@ pub(super) fn prepare_review(
     request: &ReviewRequest,
     actor: &Actor,
     now: DateTime<Utc>,
+    undo_window: Duration,
 ) -> Result<PreparedChange, ServiceError> {
     check_version(row, request.expected_version(), now, "try again")?;
     let decision = match request {
@@ -160,7 +183,24 @@ pub(super) fn prepare_review(
         }
         _ => None,
     };
-    let change = transition_change(row, &transition, Some(&decision), edit, actor, now);
+    if matches!(decision, Decision::Approve { .. }) {
+        deliverable(row, customer, location)?;
+    }
+    let mut change = transition_change(row, &transition, Some(&decision), edit, actor, now);
+    if let Decision::Approve { changes } = &decision {
+        // It leaves once the undo window has passed, and a deferred call not before it opens.
+        let deliver_at = match transition.event {
+            LifecycleEvent::ApproveForLater { send_at } => send_at.max(now + undo_window),
+            _ => now + undo_window,
+        };
+        let draft = PreviewDraft {
+            subject: changes.subject.clone(),
+            body: changes.body.clone(),
+            script: changes.script.clone(),
+        };
+        let message = message(row, customer, location, &draft)?;
+        change.delivery = Some(db::deliveries::new_row(row, message, deliver_at, now));
+    }
     Ok(after_due_transitions(change, row, &lifecycle, now))
 }
 
@@ -173,6 +213,14 @@ pub async fn review(
 ) -> Result<ActionDetail, ServiceError> {
     let row = load(ctx.db, ctx.location.id, id).await?;
     let customer = db::actions::customer_of(ctx.db, &row).await?;
-    let change = prepare_review(&row, &customer, ctx.location, &request, &ctx.actor, ctx.now)?;
+    let change = prepare_review(
+        &row,
+        &customer,
+        ctx.location,
+        &request,
+        &ctx.actor,
+        ctx.now,
+        ctx.undo_window,
+    )?;
     write_one(ctx, &change).await
 }

@@ -5,6 +5,7 @@ use inbox_api::{
     bus::EventBus,
     clock::ManualClock,
     db::{self, actions::NewAction, entities::*},
+    jobs::deliveries::Outbound,
     startup::{Application, ServeSettings},
 };
 use inbox_domain::{
@@ -241,7 +242,10 @@ impl TestApp {
     }
 }
 
-/// The settings of a test server: a free port, no SPA, no scheduled sweep.
+/// How long an approved message waits in tests before it may leave.
+pub const UNDO_WINDOW: Duration = Duration::seconds(10);
+
+/// The settings of a test server: a free port, no SPA, no scheduled sweep or delivery.
 fn test_settings() -> ServeSettings {
     ServeSettings {
         bind: "127.0.0.1:0".into(),
@@ -253,6 +257,8 @@ fn test_settings() -> ServeSettings {
         sign_in_per_minute: 5,
         cors_origins: Vec::new(),
         keepalive: std::time::Duration::from_millis(100),
+        outbound: Outbound::default(),
+        undo_window: UNDO_WINDOW,
     }
 }
 

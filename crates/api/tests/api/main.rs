@@ -6,6 +6,7 @@ mod helpers;
 mod actions;
 mod agents;
 mod bulk;
+mod deliveries;
 mod events;
 mod filters;
 mod health;

@@ -176,6 +176,13 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
         ),
         (
             Method::GET,
+            "/api/v1/deliveries",
+            Value::Null,
+            Scope::ActionsRead,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
             "/api/v1/events",
             Value::Null,
             Scope::ActionsRead,

@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    entities::{action_events, actions, customers},
+    entities::{action_events, actions, customers, deliveries},
     StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
@@ -210,12 +210,14 @@ pub enum Inserted {
     DuplicateExternalId,
 }
 
-/// Writes a new action with its `proposed` event and announces it.
+/// Writes a new action with its `proposed` event (and, when it was auto-executed, its
+/// delivery) and announces it.
 pub async fn insert(
     db: &DatabaseConnection,
     bus: &EventBus,
     row: actions::Model,
     event: action_events::Model,
+    delivery: Option<deliveries::Model>,
 ) -> Result<Inserted, DbErr> {
     let announcement = LocationChange {
         location_id: row.location_id,
@@ -240,6 +242,11 @@ pub async fn insert(
     action_events::Entity::insert(event.into_active_model())
         .exec(&txn)
         .await?;
+    if let Some(delivery) = delivery {
+        deliveries::Entity::insert(delivery.into_active_model())
+            .exec(&txn)
+            .await?;
+    }
     bus.stage(&txn, &announcement).await?;
     txn.commit().await?;
     bus.committed(announcement);
@@ -256,6 +263,8 @@ pub struct PreparedChange {
     pub update: actions::ActiveModel,
     /// In order: timer transitions that had come due but were not yet written, then the change.
     pub events: Vec<action_events::Model>,
+    /// The message an approval sends, written in the same transaction as the decision.
+    pub delivery: Option<deliveries::Model>,
     pub change: ActionChanged,
 }
 
@@ -270,6 +279,7 @@ pub async fn write_changes(
     let txn = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
     let mut events = Vec::new();
+    let mut outbox = Vec::new();
     let mut announced = Vec::new();
     for change in changes {
         let result = actions::Entity::update_many()
@@ -288,6 +298,12 @@ pub async fn write_changes(
                     .cloned()
                     .map(IntoActiveModel::into_active_model),
             );
+            outbox.extend(
+                change
+                    .delivery
+                    .clone()
+                    .map(IntoActiveModel::into_active_model),
+            );
             let announcement = LocationChange {
                 location_id: change.location_id,
                 change: change.change.clone(),
@@ -299,6 +315,11 @@ pub async fn write_changes(
     }
     if !events.is_empty() {
         action_events::Entity::insert_many(events)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    if !outbox.is_empty() {
+        deliveries::Entity::insert_many(outbox)
             .exec_without_returning(&txn)
             .await?;
     }

@@ -1,5 +1,5 @@
-//! SeaORM entities, one per table. Enums are stored as their wire strings and parsed back
-//! into domain types by the store.
+//! SeaORM entities, one per table. Enum columns hold the domain's enums (stored as their wire
+//! strings), so a stored value is parsed once, by the ORM.
 
 pub mod action_events;
 pub mod action_outcomes;
@@ -9,6 +9,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod customer_history;
 pub mod customers;
+pub mod deliveries;
 pub mod idempotency_keys;
 pub mod locations;
 pub mod sessions;

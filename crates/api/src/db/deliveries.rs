@@ -1,0 +1,330 @@
+//! The delivery outbox: rows written in the decision's transaction, claimed by one worker at a
+//! time, and the record of each attempt.
+
+use chrono::{DateTime, Duration, Utc};
+use inbox_domain::{
+    delivery::{Delivery, DeliveryChannel, DeliveryState},
+    dto::{HistoryKind, Page},
+    EventKind,
+};
+use sea_orm::{
+    sea_query::{Expr, LockBehavior, LockType, Query},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    actions::NewEvent,
+    entities::{actions, customer_history, deliveries},
+};
+
+/// The message a delivery carries, rendered when the action was approved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    pub recipient: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub body_html: Option<String>,
+    pub body_text: Option<String>,
+    pub script: Option<String>,
+}
+
+/// A delivery to schedule: the one way a delivery row is built.
+pub fn new_row(
+    action: &actions::Model,
+    message: Message,
+    deliver_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> deliveries::Model {
+    deliveries::Model {
+        id: Uuid::now_v7(),
+        location_id: action.location_id,
+        action_id: action.id,
+        channel: DeliveryChannel::for_action(action.action_type),
+        state: DeliveryState::Scheduled,
+        deliver_at,
+        lease_until: None,
+        attempts: 0,
+        last_error: None,
+        recipient: message.recipient,
+        sender: message.sender,
+        subject: message.subject,
+        body_html: message.body_html,
+        body_text: message.body_text,
+        script: message.script,
+        provider_id: None,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+    }
+}
+
+/// Claims up to `limit` deliveries that are due at `now` (or whose worker's lease ran out) for
+/// `lease`, in one statement, so two workers never hold the same one: PostgreSQL skips rows
+/// another worker has locked; SQLite runs one writer at a time.
+pub async fn claim_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<Vec<deliveries::Model>, DbErr> {
+    use deliveries::Column as D;
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(D::State.eq(DeliveryState::Scheduled))
+                .add(D::DeliverAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(D::State.eq(DeliveryState::Sending))
+                .add(D::LeaseUntil.lt(now)),
+        );
+    let mut pick = Query::select();
+    pick.column(D::Id)
+        .from(deliveries::Entity)
+        .cond_where(due)
+        .order_by(D::DeliverAt, Order::Asc)
+        .limit(limit);
+    let backend = db.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let claim = Query::update()
+        .table(deliveries::Entity)
+        .values([
+            (D::State, DeliveryState::Sending.into()),
+            (D::LeaseUntil, (now + lease).into()),
+            (D::UpdatedAt, now.into()),
+        ])
+        .and_where(Expr::col(D::Id).in_subquery(pick))
+        .returning_all()
+        .to_owned();
+    deliveries::Entity::find()
+        .from_raw_sql(backend.build(&claim))
+        .all(db)
+        .await
+}
+
+/// Records a delivery that went out, with the history entry (and, for a note or task, the
+/// customer's history entry) that shows it.
+pub async fn record_sent(
+    db: &DatabaseConnection,
+    delivery: &deliveries::Model,
+    provider_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let updated = deliveries::Entity::update_many()
+        .set(deliveries::ActiveModel {
+            state: Set(DeliveryState::Sent),
+            attempts: Set(delivery.attempts + 1),
+            provider_id: Set(provider_id.clone()),
+            lease_until: Set(None),
+            last_error: Set(None),
+            sent_at: Set(Some(now)),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(deliveries::Column::Id.eq(delivery.id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Sending))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 1 {
+        if let Some(action) = actions::Entity::find_by_id(delivery.action_id)
+            .one(&txn)
+            .await?
+        {
+            if delivery.channel == DeliveryChannel::Internal {
+                customer_history::Entity::insert(
+                    customer_history::Model {
+                        id: Uuid::now_v7(),
+                        location_id: action.location_id,
+                        customer_id: action.customer_id,
+                        kind: HistoryKind::Activity,
+                        occurred_at: now,
+                        summary: format!("{}: {}", action.action_type.label(), action.headline),
+                        data: json!({ "action_id": action.id, "text": delivery.body_text }),
+                    }
+                    .into_active_model(),
+                )
+                .exec(&txn)
+                .await?;
+            }
+            let event = NewEvent {
+                action: &action,
+                kind: EventKind::Sent,
+                from: None,
+                to: None,
+                version: action.version,
+                actor: "system",
+                at: now,
+                data: json!({
+                    "delivery_id": delivery.id,
+                    "channel": delivery.channel,
+                    "to": delivery.recipient,
+                    "subject": delivery.subject,
+                    "provider_id": provider_id,
+                    "attempt": delivery.attempts + 1,
+                }),
+            };
+            crate::db::entities::action_events::Entity::insert(
+                event.into_row().into_active_model(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await
+}
+
+/// Records a failed attempt: scheduled again at `retry_at`, or `failed` for good (with a
+/// history entry saying why).
+pub async fn record_failure(
+    db: &DatabaseConnection,
+    delivery: &deliveries::Model,
+    (state, retry_at): (DeliveryState, DateTime<Utc>),
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    deliveries::Entity::update_many()
+        .set(deliveries::ActiveModel {
+            state: Set(state),
+            attempts: Set(delivery.attempts + 1),
+            deliver_at: Set(retry_at),
+            lease_until: Set(None),
+            last_error: Set(Some(error.to_owned())),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(deliveries::Column::Id.eq(delivery.id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Sending))
+        .exec(&txn)
+        .await?;
+    if state == DeliveryState::Failed {
+        if let Some(action) = actions::Entity::find_by_id(delivery.action_id)
+            .one(&txn)
+            .await?
+        {
+            let event = NewEvent {
+                action: &action,
+                kind: EventKind::DeliveryFailed,
+                from: None,
+                to: None,
+                version: action.version,
+                actor: "system",
+                at: now,
+                data: json!({ "delivery_id": delivery.id, "error": error, "attempts": delivery.attempts + 1 }),
+            };
+            crate::db::entities::action_events::Entity::insert(
+                event.into_row().into_active_model(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await
+}
+
+/// Schedules a `failed` delivery of the location again, now, with a fresh count of attempts.
+/// `None` when there is no such delivery or it has not failed.
+pub async fn retry(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<deliveries::Model>, DbErr> {
+    let result = deliveries::Entity::update_many()
+        .set(deliveries::ActiveModel {
+            state: Set(DeliveryState::Scheduled),
+            attempts: Set(0),
+            deliver_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(deliveries::Column::LocationId.eq(location_id))
+        .filter(deliveries::Column::Id.eq(id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Failed))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, location_id, id).await
+}
+
+/// One delivery of the location, if it exists.
+pub async fn find(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    id: Uuid,
+) -> Result<Option<deliveries::Model>, DbErr> {
+    deliveries::Entity::find_by_id(id)
+        .filter(deliveries::Column::LocationId.eq(location_id))
+        .one(db)
+        .await
+}
+
+/// A page of the location's deliveries, newest first (ids grow with time), after `cursor`.
+pub async fn page(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    state: Option<DeliveryState>,
+    cursor: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<Delivery>, DbErr> {
+    let mut filtered =
+        deliveries::Entity::find().filter(deliveries::Column::LocationId.eq(location_id));
+    if let Some(state) = state {
+        filtered = filtered.filter(deliveries::Column::State.eq(state));
+    }
+    let total = filtered.clone().count(db).await?;
+    let mut query = filtered;
+    if let Some(cursor) = cursor {
+        query = query.filter(deliveries::Column::Id.lt(cursor));
+    }
+    // One extra row tells whether there is a next page.
+    let mut rows = query
+        .order_by_desc(deliveries::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| last.id.to_string())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(view).collect(),
+        next_cursor,
+        total,
+    })
+}
+
+/// A delivery row as the API shows it.
+pub fn view(row: deliveries::Model) -> Delivery {
+    Delivery {
+        id: row.id,
+        action_id: row.action_id,
+        channel: row.channel,
+        state: row.state,
+        deliver_at: row.deliver_at,
+        attempts: row.attempts,
+        last_error: row.last_error,
+        recipient: row.recipient,
+        sender: row.sender,
+        subject: row.subject,
+        body_html: row.body_html,
+        body_text: row.body_text,
+        script: row.script,
+        provider_id: row.provider_id,
+        created_at: row.created_at,
+        sent_at: row.sent_at,
+    }
+}

@@ -1,0 +1,149 @@
+//! What the customer receives: the draft with its variables filled (values HTML-escaped), its
+//! HTML sanitised, the location's signature under an email, and a plain-text alternative. The
+//! preview shows it; an approval sends exactly it.
+
+use std::collections::BTreeMap;
+
+use inbox_domain::{
+    dto::{Preview, PreviewDraft},
+    review,
+    variables::{self, Escape, StandardFields},
+    Channel,
+};
+
+use super::change::sanitize_html;
+use crate::db::{
+    deliveries::Message,
+    entities::{actions::Model, customers, locations},
+    parse_json, StoreError,
+};
+
+/// Every value a draft of `action` may use.
+pub fn fill_values(
+    action: &Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let own: BTreeMap<String, String> = parse_json(action.variables.clone())?;
+    Ok(variables::values(
+        StandardFields {
+            customer_name: &customer.full_name,
+            company: customer.company.as_deref(),
+            email: customer.email.as_deref(),
+            phone: customer.phone.as_deref(),
+            plan: customer.plan.as_deref(),
+            location_name: &location.name,
+        },
+        &own,
+    ))
+}
+
+/// The signature as HTML: escaped, line breaks kept.
+fn signature_html(signature: &str) -> String {
+    let lines: Vec<String> = signature.lines().map(variables::escape_html).collect();
+    format!("<p class=\"signature\">{}</p>", lines.join("<br>"))
+}
+
+/// The stored draft of `row`, with the fields of `draft` in place of its own, as the customer
+/// would receive it.
+pub fn render(
+    row: &Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+    draft: &PreviewDraft,
+) -> Result<Preview, StoreError> {
+    let values = fill_values(row, customer, location)?;
+    let subject = draft.subject.clone().or_else(|| row.subject.clone());
+    let body = draft
+        .body
+        .as_deref()
+        .map(sanitize_html)
+        .or_else(|| row.body.clone());
+    let script = draft.script.clone().or_else(|| row.script.clone());
+    let unknown = review::unknown_variables(
+        subject.as_deref(),
+        body.as_deref(),
+        script.as_deref(),
+        &values,
+    );
+    let body_html = body.map(|body| {
+        // Cleaned again once filled: a value can turn `href="{{link}}"` into a script URL.
+        let filled = sanitize_html(&variables::render(&body, &values, Escape::Html).text);
+        if row.channel == Some(Channel::Email) && !location.signature.trim().is_empty() {
+            format!("{filled}{}", signature_html(&location.signature))
+        } else {
+            filled
+        }
+    });
+    let body_text = body_html
+        .as_deref()
+        .map(|html| html2text::from_read(html.as_bytes(), usize::MAX))
+        .transpose()
+        .map_err(|error| {
+            StoreError::Corrupt(format!("draft body cannot be read as HTML: {error}"))
+        })?
+        .map(|text| text.trim_end().to_owned());
+    Ok(Preview {
+        subject: subject.map(|s| variables::render(&s, &values, Escape::None).text),
+        body_html,
+        body_text,
+        script: script.map(|s| variables::render(&s, &values, Escape::None).text),
+        unknown_variables: unknown,
+    })
+}
+
+/// The message an approval of `row` (with `draft`'s last edits) sends, addressed for its channel.
+pub fn message(
+    row: &Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+    draft: &PreviewDraft,
+) -> Result<Message, StoreError> {
+    let rendered = render(row, customer, location, draft)?;
+    let (recipient, sender) = match row.channel {
+        Some(Channel::Email) => (
+            customer.email.clone(),
+            Some(location.sending_address.clone()),
+        ),
+        Some(Channel::Voice) => (customer.phone.clone(), None),
+        None => (None, None),
+    };
+    Ok(Message {
+        recipient,
+        sender,
+        subject: rendered.subject.map(|subject| single_line(&subject)),
+        body_html: rendered.body_html,
+        body_text: rendered.body_text,
+        script: rendered.script,
+    })
+}
+
+/// Text that goes into a header: control characters (CR, LF, …) become spaces.
+fn single_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_keeps_its_lines_and_escapes_its_text() {
+        assert_eq!(
+            signature_html("Ana <Front desk>\nNorthside & Co"),
+            "<p class=\"signature\">Ana &lt;Front desk&gt;<br>Northside &amp; Co</p>"
+        );
+    }
+
+    #[test]
+    fn header_text_never_carries_a_line_break() {
+        assert_eq!(
+            single_line("Invoice\r\nBcc: everyone@example.com"),
+            "Invoice  Bcc: everyone@example.com"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! Delivering what a person (or a trusted agent) approved: the channels, the states of a
+//! delivery, and how long a failed one waits before it is tried again.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ActionType, Channel};
+
+crate::action::wire_enum! {
+    /// How a delivery goes out.
+    pub enum DeliveryChannel {
+        /// An email over SMTP (or the built-in outbox when none is configured).
+        Email => ("email", "Email"),
+        /// A call script for the voice provider's webhook.
+        Voice => ("voice", "Voice call"),
+        /// Notes and tasks stay inside the business: recorded on the customer's history.
+        Internal => ("internal", "Internal"),
+    }
+}
+
+crate::action::wire_enum! {
+    /// Where a delivery stands.
+    pub enum DeliveryState {
+        /// Waiting for its time: the undo window, or the opening hour of a deferred call.
+        Scheduled => ("scheduled", "Scheduled"),
+        /// A worker holds it and is sending it.
+        Sending => ("sending", "Sending"),
+        Sent => ("sent", "Sent"),
+        /// Every attempt failed; a reviewer can try again.
+        Failed => ("failed", "Failed"),
+        /// Taken back before it left.
+        Cancelled => ("cancelled", "Cancelled"),
+    }
+}
+
+/// How many times a delivery is tried before it is `failed`.
+pub const MAX_ATTEMPTS: i32 = 5;
+const FIRST_RETRY_SECONDS: i64 = 30;
+const LONGEST_RETRY_SECONDS: i64 = 3600;
+
+impl DeliveryChannel {
+    /// The channel an action of this type is delivered on.
+    pub fn for_action(action_type: ActionType) -> DeliveryChannel {
+        match crate::review::channel_for(action_type) {
+            Some(Channel::Email) => DeliveryChannel::Email,
+            Some(Channel::Voice) => DeliveryChannel::Voice,
+            None => DeliveryChannel::Internal,
+        }
+    }
+}
+
+/// How long to wait after `failed_attempts` failures: 30 s doubling up to an hour, stretched by
+/// `jitter` (0 to 1, up to a fifth more) so that many failures do not retry in step. The caller
+/// draws the jitter: the domain has no randomness.
+pub fn retry_delay(failed_attempts: i32, jitter: f64) -> Duration {
+    let doublings = u32::try_from(failed_attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
+    let base = FIRST_RETRY_SECONDS
+        .saturating_mul(1_i64 << doublings)
+        .min(LONGEST_RETRY_SECONDS);
+    let stretch = (base as f64 * jitter.clamp(0.0, 1.0) / 5.0) as i64;
+    Duration::seconds(base + stretch)
+}
+
+/// What the retry after a failed attempt should be: `Scheduled` again at the returned time, or
+/// `Failed` for good.
+pub fn after_failure(
+    attempts: i32,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> (DeliveryState, DateTime<Utc>) {
+    if attempts >= MAX_ATTEMPTS {
+        (DeliveryState::Failed, now)
+    } else {
+        (
+            DeliveryState::Scheduled,
+            now + retry_delay(attempts, jitter),
+        )
+    }
+}
+
+/// One delivery as the API shows it: the exact message that went (or goes) out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    pub id: Uuid,
+    pub action_id: Uuid,
+    pub channel: DeliveryChannel,
+    pub state: DeliveryState,
+    /// When it may leave (after the undo window), or when it is tried again.
+    pub deliver_at: DateTime<Utc>,
+    /// How many times it was tried.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The email address or phone number it goes to.
+    #[cfg_attr(feature = "openapi", schema(example = "zoe@cafe-ole.example"))]
+    pub recipient: Option<String>,
+    /// The From address of an email.
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub body_html: Option<String>,
+    pub body_text: Option<String>,
+    pub script: Option<String>,
+    /// The email's `Message-ID`, or the voice provider's call id.
+    pub provider_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn retries_double_from_thirty_seconds_up_to_an_hour() {
+        let delays: Vec<i64> = (1..=9).map(|n| retry_delay(n, 0.0).num_seconds()).collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[test]
+    fn the_last_attempt_fails_for_good() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(
+            after_failure(1, now, 0.0),
+            (DeliveryState::Scheduled, now + Duration::seconds(30))
+        );
+        assert_eq!(
+            after_failure(MAX_ATTEMPTS, now, 0.5).0,
+            DeliveryState::Failed
+        );
+    }
+
+    #[test]
+    fn notes_and_tasks_stay_inside() {
+        assert_eq!(
+            DeliveryChannel::for_action(ActionType::DraftMessage),
+            DeliveryChannel::Email
+        );
+        assert_eq!(
+            DeliveryChannel::for_action(ActionType::VoiceOutreach),
+            DeliveryChannel::Voice
+        );
+        assert_eq!(
+            DeliveryChannel::for_action(ActionType::TaskReminder),
+            DeliveryChannel::Internal
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn jitter_only_ever_adds_up_to_a_fifth(attempts in 0i32..100, jitter in 0.0f64..=1.0) {
+            let plain = retry_delay(attempts, 0.0).num_seconds();
+            let jittered = retry_delay(attempts, jitter).num_seconds();
+            prop_assert!(jittered >= plain);
+            prop_assert!(jittered <= plain + plain / 5);
+            prop_assert!((FIRST_RETRY_SECONDS..=LONGEST_RETRY_SECONDS).contains(&plain));
+        }
+    }
+}
