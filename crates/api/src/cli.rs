@@ -146,6 +146,17 @@ struct ServeArgs {
     /// delivery stays in the built-in outbox (`GET /api/v1/deliveries`).
     #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// The voice provider's webhook: approved calls are POSTed there as JSON, signed the
+    /// Standard Webhooks way. Unset, calls stay in the built-in outbox.
+    #[arg(
+        long,
+        env = "INBOX_VOICE_WEBHOOK_URL",
+        requires = "voice_webhook_secret"
+    )]
+    voice_webhook_url: Option<String>,
+    /// The key the voice webhook's payloads are signed with (`whsec_…` or any text).
+    #[arg(long, env = "INBOX_VOICE_WEBHOOK_SECRET", hide_env_values = true)]
+    voice_webhook_secret: Option<String>,
     /// Seconds an approved message waits before it leaves, so that it can be taken back.
     #[arg(long, env = "INBOX_UNDO_SECONDS", default_value_t = 10)]
     undo_seconds: u32,
@@ -263,7 +274,12 @@ pub async fn run() -> anyhow::Result<()> {
                 keepalive: std::time::Duration::from_secs(15),
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
-                outbound: Outbound::new(args.smtp_url.as_deref())?,
+                outbound: match (&args.voice_webhook_url, &args.voice_webhook_secret) {
+                    (Some(url), Some(secret)) => {
+                        Outbound::new(args.smtp_url.as_deref())?.with_voice_webhook(url, secret)?
+                    }
+                    _ => Outbound::new(args.smtp_url.as_deref())?,
+                },
                 undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);

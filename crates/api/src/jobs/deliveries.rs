@@ -6,15 +6,22 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::delivery::{after_failure, DeliveryChannel, MAX_ATTEMPTS};
+use inbox_domain::Tone;
 use lettre::{
     message::{Mailbox, MultiPart},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
+use super::webhook::SignedEndpoint;
 use crate::{
     clock::Clock,
-    db::{deliveries, entities::deliveries::Model as Delivery},
+    db::{
+        self, deliveries,
+        entities::{actions, deliveries::Model as Delivery},
+    },
     services::ServiceError,
 };
 
@@ -23,11 +30,14 @@ const LEASE: Duration = Duration::seconds(60);
 /// How many deliveries one pass claims.
 const BATCH: u64 = 50;
 
-/// Where deliveries go: an SMTP server for email when one is configured; otherwise the built-in
-/// outbox, where the rendered message is kept for `GET /api/v1/deliveries` to show.
+/// Where deliveries go: an SMTP server for email and a signed webhook for calls, when they are
+/// configured; otherwise the built-in outbox, where the rendered message is kept for
+/// `GET /api/v1/deliveries` to show.
 #[derive(Clone, Default)]
 pub struct Outbound {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    voice: Option<SignedEndpoint>,
+    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -38,13 +48,21 @@ impl std::fmt::Debug for Outbound {
         } else {
             "none"
         };
-        f.debug_struct("Outbound").field("smtp", &smtp).finish()
+        f.debug_struct("Outbound")
+            .field("smtp", &smtp)
+            .field("voice", &self.voice)
+            .finish()
     }
 }
 
 impl Outbound {
     /// From `INBOX_SMTP_URL`: `smtp://user:pass@host:port?tls=required`, `smtps://…`, or none.
     pub fn new(smtp_url: Option<&str>) -> anyhow::Result<Outbound> {
+        Outbound::default().with_smtp(smtp_url)
+    }
+
+    /// Email goes to `smtp_url`, when there is one.
+    pub fn with_smtp(self, smtp_url: Option<&str>) -> anyhow::Result<Outbound> {
         let smtp = smtp_url
             .map(|url| {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -52,7 +70,19 @@ impl Outbound {
                     .map_err(|error| anyhow::anyhow!("INBOX_SMTP_URL is not usable: {error}"))
             })
             .transpose()?;
-        Ok(Outbound { smtp })
+        Ok(Outbound { smtp, ..self })
+    }
+
+    /// Calls go to the voice provider's webhook at `url`, signed with `secret`.
+    pub fn with_voice_webhook(self, url: &str, secret: &str) -> anyhow::Result<Outbound> {
+        let http = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(15))
+            .build()?;
+        Ok(Outbound {
+            voice: Some(SignedEndpoint::new(url, secret)),
+            http,
+            ..self
+        })
     }
 }
 
@@ -95,8 +125,77 @@ fn email(delivery: &Delivery) -> Result<Message, SendError> {
         .map_err(|error| SendError::permanent(format!("the message cannot be built: {error}")))
 }
 
-/// Sends one delivery; the provider's id for it (an email's `Message-ID`) on success.
-async fn send(outbound: &Outbound, delivery: &Delivery) -> Result<Option<String>, SendError> {
+/// What the voice provider receives for a call.
+#[derive(Debug, Serialize)]
+struct VoiceCall<'a> {
+    delivery_id: Uuid,
+    action_id: Uuid,
+    /// The number to call.
+    to: Option<&'a str>,
+    /// The script with its variables filled.
+    script: Option<&'a str>,
+    tone: Option<Tone>,
+    estimated_duration_seconds: Option<i32>,
+}
+
+/// The provider's answer: its id for the call, when it gives one.
+#[derive(Debug, Default, Deserialize)]
+struct VoiceAnswer {
+    call_id: Option<String>,
+}
+
+async fn call(
+    outbound: &Outbound,
+    endpoint: &SignedEndpoint,
+    delivery: &Delivery,
+    action: Option<&actions::Model>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, SendError> {
+    let body = serde_json::to_vec(&VoiceCall {
+        delivery_id: delivery.id,
+        action_id: delivery.action_id,
+        to: delivery.recipient.as_deref(),
+        script: delivery.script.as_deref(),
+        tone: action.and_then(|action| action.tone),
+        estimated_duration_seconds: action.and_then(|action| action.estimated_duration_seconds),
+    })
+    .map_err(|error| SendError::permanent(error.to_string()))?;
+    // The delivery's id names the message: a retry carries the same one.
+    let id = format!("msg_{}", delivery.id.simple());
+    let mut request = outbound
+        .http
+        .post(&endpoint.url)
+        .header("content-type", "application/json");
+    for (name, value) in endpoint.headers(&id, now.timestamp(), &body) {
+        request = request.header(name, value);
+    }
+    let response = request.body(body).send().await.map_err(|error| SendError {
+        message: format!("voice webhook: {error}"),
+        permanent: false,
+    })?;
+    let status = response.status();
+    if !status.is_success() {
+        // Client errors other than a timeout or a rate limit will not change on retry.
+        let permanent = status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+        return Err(SendError {
+            message: format!("voice webhook answered {status}"),
+            permanent,
+        });
+    }
+    let answer: VoiceAnswer = response.json().await.unwrap_or_default();
+    Ok(answer.call_id)
+}
+
+/// Sends one delivery; the provider's id for it (an email's `Message-ID`, a call's id) on
+/// success.
+async fn send(
+    db: &DatabaseConnection,
+    outbound: &Outbound,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, SendError> {
     match delivery.channel {
         DeliveryChannel::Email => {
             let message = email(delivery)?;
@@ -108,8 +207,18 @@ async fn send(outbound: &Outbound, delivery: &Delivery) -> Result<Option<String>
             }
             Ok(Some(message_id(delivery)))
         }
-        // Calls stay in the built-in outbox until the voice webhook comes.
-        DeliveryChannel::Voice => Ok(None),
+        DeliveryChannel::Voice => match &outbound.voice {
+            Some(endpoint) => {
+                let action = db::actions::find(db, delivery.location_id, delivery.action_id)
+                    .await
+                    .map_err(|error| SendError {
+                        message: error.to_string(),
+                        permanent: false,
+                    })?;
+                call(outbound, endpoint, delivery, action.as_ref(), now).await
+            }
+            None => Ok(None),
+        },
         // Recorded on the customer's history when the send is recorded.
         DeliveryChannel::Internal => Ok(None),
     }
@@ -134,7 +243,7 @@ pub async fn run_once(
     loop {
         let claimed = deliveries::claim_due(db, now, LEASE, BATCH).await?;
         for delivery in &claimed {
-            match send(outbound, delivery).await {
+            match send(db, outbound, delivery, now).await {
                 Ok(provider_id) => {
                     deliveries::record_sent(db, delivery, provider_id, now).await?;
                     report.sent += 1;

@@ -5,6 +5,7 @@
 //! same conditional `UPDATE … WHERE version = ?` as a reviewer's, so each transition happens once.
 
 pub mod deliveries;
+pub mod webhook;
 
 use std::time::Duration;
 

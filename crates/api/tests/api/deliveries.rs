@@ -1,11 +1,16 @@
 //! Approve & Send really sends: the delivery outbox, the worker, SMTP and the built-in outbox.
 
-use std::{path::Path, time::Duration as StdDuration};
+use std::{
+    collections::HashSet,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration as StdDuration,
+};
 
 use chrono::Duration;
 use inbox_api::jobs::deliveries::{run_once, DeliveryReport, Outbound};
 use inbox_domain::auth::Scope;
-use reqwest::StatusCode;
+use reqwest::{header::HeaderMap, StatusCode};
 use rstest_reuse::apply;
 use serde_json::{json, Value};
 
@@ -371,4 +376,190 @@ async fn an_smtp_server_receives_the_rendered_email_once(#[case] backend: Backen
         html.contains("<p class=\"signature\">The Fixture team</p>"),
         "the signature: {html}"
     );
+}
+
+/// A voice provider's webhook receiver that checks every request the way Standard Webhooks
+/// says a receiver should: the signature over `id.timestamp.body`, a timestamp within five
+/// minutes, and an id it has not seen before.
+struct VoiceReceiver {
+    url: String,
+    accepted: Accepted,
+}
+
+/// The requests a receiver accepted: their headers and body.
+type Accepted = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+#[derive(Clone)]
+struct Verifier {
+    key: Vec<u8>,
+    clock: inbox_api::clock::ManualClock,
+    seen: Arc<Mutex<HashSet<String>>>,
+    accepted: Accepted,
+}
+
+impl Verifier {
+    fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        use hmac::{Hmac, Mac};
+        use inbox_api::clock::Clock;
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .ok_or("a webhook header is missing")
+        };
+        let (id, timestamp, signatures) = (
+            header("webhook-id")?,
+            header("webhook-timestamp")?,
+            header("webhook-signature")?,
+        );
+        let sent_at: i64 = timestamp.parse().map_err(|_| "a bad timestamp")?;
+        if (self.clock.now().timestamp() - sent_at).abs() > 300 {
+            return Err("too old or from the future");
+        }
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key");
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+        if !signatures.split(' ').any(|signature| signature == expected) {
+            return Err("forged");
+        }
+        if !self.seen.lock().expect("seen").insert(id.to_owned()) {
+            return Err("replayed");
+        }
+        Ok(())
+    }
+}
+
+async fn receive(
+    verifier: actix_web::web::Data<Verifier>,
+    request: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+) -> actix_web::HttpResponse {
+    let mut headers = HeaderMap::new();
+    for (name, value) in request.headers() {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    match verifier.check(&headers, &body) {
+        Ok(()) => {
+            verifier
+                .accepted
+                .lock()
+                .expect("accepted")
+                .push((headers, body.to_vec()));
+            actix_web::HttpResponse::Ok().json(json!({"call_id": "call-42"}))
+        }
+        Err(why) => actix_web::HttpResponse::Unauthorized().body(why),
+    }
+}
+
+impl VoiceReceiver {
+    async fn start(key: &[u8], clock: inbox_api::clock::ManualClock) -> VoiceReceiver {
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let verifier = actix_web::web::Data::new(Verifier {
+            key: key.to_vec(),
+            clock,
+            seen: Arc::default(),
+            accepted: accepted.clone(),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(verifier.clone())
+                .route("/voice", actix_web::web::post().to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listening")
+        .run();
+        tokio::spawn(server);
+        VoiceReceiver {
+            url: format!("http://127.0.0.1:{port}/voice"),
+            accepted,
+        }
+    }
+}
+
+#[apply(backends)]
+async fn an_approved_call_reaches_the_voice_webhook_signed(#[case] backend: Backend) {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let key = b"a key only the provider and the inbox know";
+    let receiver = VoiceReceiver::start(key, app.clock.clone()).await;
+    let secret = format!("whsec_{}", STANDARD.encode(key));
+    let outbound = Outbound::default()
+        .with_voice_webhook(&receiver.url, &secret)
+        .expect("a webhook");
+    let mut call = proposal(&fixture);
+    for (field, value) in [
+        ("action_type", json!("voice_outreach")),
+        ("channel", json!("voice")),
+        ("subject", json!(null)),
+        ("body", json!(null)),
+        (
+            "script",
+            json!("Hi {{first_name}}, about invoice {{invoice_number}}."),
+        ),
+        ("tone", json!("friendly")),
+        ("estimated_duration_seconds", json!(90)),
+    ] {
+        call[field] = value;
+    }
+    let (status, action) = app.propose(&call).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    let id = action["id"].as_str().expect("id").to_owned();
+    let (status, approved) = app.review(&id, "approve", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(approved["status"], "approved");
+
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    let report = deliver(&app, &outbound).await;
+    assert_eq!(
+        report,
+        sent(1),
+        "{:?}",
+        deliveries(&app).await[0]["last_error"]
+    );
+
+    let accepted = receiver.accepted.lock().expect("accepted").clone();
+    assert_eq!(
+        accepted.len(),
+        1,
+        "one call, signed so the receiver took it"
+    );
+    let (headers, body) = &accepted[0];
+    let payload: Value = serde_json::from_slice(body).expect("JSON");
+    assert_eq!(payload["action_id"], id.as_str());
+    assert_eq!(payload["to"], "+44 7700 900123");
+    assert_eq!(payload["script"], "Hi Zoë, about invoice 1234.");
+    assert_eq!(payload["tone"], "friendly");
+    assert_eq!(payload["estimated_duration_seconds"], 90);
+    assert_eq!(deliveries(&app).await[0]["provider_id"], "call-42");
+
+    // What a forger or a replayer sends is refused by the same receiver.
+    let send = |body: Vec<u8>| {
+        app.client
+            .post(&receiver.url)
+            .headers(headers.clone())
+            .body(body)
+            .send()
+    };
+    let mut forged = body.clone();
+    forged.extend_from_slice(b" ");
+    assert_eq!(
+        send(forged).await.expect("sent").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(body.clone()).await.expect("sent").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(receiver.accepted.lock().expect("accepted").len(), 1);
 }
