@@ -47,7 +47,8 @@ impl ActionStatus {
         matches!(self, ActionStatus::Approved | ActionStatus::AutoExecuted)
     }
 
-    /// A final status never changes again.
+    /// A final status never changes again, but for one exception: an approval is undone while
+    /// its message still waits to leave.
     pub const fn is_final(self) -> bool {
         matches!(
             self,
@@ -83,6 +84,8 @@ crate::action::wire_enum! {
         Sent => ("sent", "Sent"),
         /// Its delivery failed for good after every attempt.
         DeliveryFailed => ("delivery_failed", "Delivery failed"),
+        /// A reviewer took the approval back before it was sent.
+        Undone => ("undone", "Undone"),
     }
 }
 
@@ -104,6 +107,9 @@ pub enum LifecycleEvent {
     DeferralElapsed,
     /// The expiry time has come while nobody had decided.
     Expire,
+    /// A reviewer takes an approval back while its message still waits to leave (the undo
+    /// window; the delivery decides whether it has left).
+    Undo,
 }
 
 impl LifecycleEvent {
@@ -117,6 +123,7 @@ impl LifecycleEvent {
             LifecycleEvent::SnoozeElapsed => EventKind::SnoozeElapsed,
             LifecycleEvent::DeferralElapsed => EventKind::DeferralElapsed,
             LifecycleEvent::Expire => EventKind::Expired,
+            LifecycleEvent::Undo => EventKind::Undone,
         }
     }
 
@@ -133,6 +140,7 @@ impl LifecycleEvent {
                 | LifecycleEvent::ApproveForLater { .. }
                 | LifecycleEvent::Reject
                 | LifecycleEvent::Snooze { .. }
+                | LifecycleEvent::Undo
         )
     }
 }
@@ -378,9 +386,21 @@ impl Lifecycle {
                     ..cleared
                 }
             }
+            // Taken back before it was sent: it waits for review again.
+            (S::Approved, E::Undo) => Lifecycle {
+                status: S::Pending,
+                ..cleared
+            },
+            (S::Deferred, E::Undo) if self.approved_awaiting_send => Lifecycle {
+                status: S::Pending,
+                approved_awaiting_send: false,
+                ..cleared
+            },
             // A snoozed action is snoozed again only after it woke; a deferred one is not
-            // reviewable until it is released.
+            // reviewable until it is released; only an approval can be undone.
             (S::Snoozed, E::Snooze { .. })
+            | (S::Pending | S::Snoozed, E::Undo)
+            | (S::Deferred, E::Undo)
             | (S::Pending, E::SnoozeElapsed | E::DeferralElapsed)
             | (S::Snoozed, E::DeferralElapsed)
             | (

@@ -258,6 +258,23 @@ pub async fn retry(
     find(db, location_id, id).await
 }
 
+/// The delivery of an action that still waits to leave at `now` (inside the undo window).
+pub async fn waiting_for(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    action_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<deliveries::Model>, DbErr> {
+    deliveries::Entity::find()
+        .filter(deliveries::Column::LocationId.eq(location_id))
+        .filter(deliveries::Column::ActionId.eq(action_id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        .filter(deliveries::Column::DeliverAt.gt(now))
+        .order_by_desc(deliveries::Column::Id)
+        .one(db)
+        .await
+}
+
 /// One delivery of the location, if it exists.
 pub async fn find(
     db: &DatabaseConnection,

@@ -42,6 +42,7 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(review::approve_action)
         .service(review::reject_action)
         .service(review::snooze_action)
+        .service(review::undo_action)
         .service(follow_up::report_outcome)
         .service(follow_up::link_response)
         .service(agents::list_agents)

@@ -14,6 +14,7 @@ use crate::{
     services::{
         bulk::{self, BulkOutcome},
         review::{self, ReviewRequest},
+        undo,
     },
     state::AppState,
 };
@@ -109,6 +110,31 @@ pub async fn snooze_action(
 ) -> Result<HttpResponse, ApiError> {
     let raw = body.raw.clone();
     change.decide(&raw, ReviewRequest::Snooze(body.value)).await
+}
+
+/// Undo send: take an approval back while its message still waits to leave (the undo window,
+/// `INBOX_UNDO_SECONDS`). The action returns to `pending` and nothing is sent.
+#[utoipa::path(
+    tag = "actions",
+    params(
+        ("id" = Uuid, Path, description = "The action's id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe."),
+    ),
+    responses(
+        (status = 200, description = "Taken back: pending again.", body = ActionDetail),
+        (status = 400, description = "The id is not a UUID."),
+        (status = 404, description = "No such action in this location."),
+        (status = 409, description = "Not an approval, or its message has already left."),
+    )
+)]
+#[post("/actions/{id}/undo")]
+pub async fn undo_action(change: ActionChange<Review>) -> Result<HttpResponse, ApiError> {
+    change
+        .once(b"", || async {
+            let detail = undo::undo(&change.context(), change.id).await?;
+            Reply::new(StatusCode::OK, &detail)
+        })
+        .await
 }
 
 /// Approve, reject or snooze up to 500 actions in one request. Each id is decided on its own:

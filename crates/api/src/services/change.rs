@@ -99,6 +99,11 @@ pub fn transition_change(
         (LifecycleEvent::Snooze { .. }, Some(Decision::Snooze { note, .. })) => {
             update.snooze_note = Set(note.clone());
         }
+        // Taken back: it no longer counts as approved.
+        (LifecycleEvent::Undo, _) => {
+            update.approved_at = Set(None);
+            update.approved_by = Set(None);
+        }
         // When its window closed, even if the sweep came later.
         (LifecycleEvent::Expire, _) => update.expired_at = Set(Some(row.expires_at.min(now))),
         _ => {}
@@ -209,6 +214,7 @@ fn prepared(
         update,
         events: vec![event],
         delivery: None,
+        cancels: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod follow_up;
 pub mod propose;
 pub mod render;
 pub mod review;
+pub mod undo;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, FieldError};

@@ -563,3 +563,124 @@ async fn an_approved_call_reaches_the_voice_webhook_signed(#[case] backend: Back
     );
     assert_eq!(receiver.accepted.lock().expect("accepted").len(), 1);
 }
+
+#[apply(backends)]
+async fn an_undone_approval_is_pending_again_and_never_sent(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    let (status, _) = app.review(&id, "approve", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(UNDO_WINDOW - Duration::seconds(1));
+
+    let (status, undone) = app.review(&id, "undo", json!(null)).await;
+
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    assert_eq!(undone["status"], "pending");
+    assert!(
+        undone["decisions"]["approved_at"].is_null(),
+        "no longer counts as approved"
+    );
+    assert_eq!(deliveries(&app).await[0]["state"], "cancelled");
+    let (_, metrics) = app.get_json("/api/v1/metrics").await;
+    assert_eq!(metrics["approved_today"], 0, "{metrics}");
+    app.clock.advance(Duration::minutes(5));
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(0));
+    assert_eq!(
+        event_kinds(&app, &id).await,
+        ["proposed", "approved", "undone"]
+    );
+    let (status, _) = app.review(&id, "undo", json!(null)).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a pending action has nothing to undo"
+    );
+
+    // Approved again, it is sent again: a new delivery, after a new window.
+    let (status, _) = app.review(&id, "approve", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+}
+
+#[apply(backends)]
+async fn after_the_undo_window_it_was_sent(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+
+    let (status, problem) = app.review(&id, "undo", json!(null)).await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["current_status"], "approved");
+    assert!(problem["detail"]
+        .as_str()
+        .is_some_and(|detail| detail.contains("sent already")));
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+}
+
+#[apply(backends)]
+async fn an_undo_loses_to_a_worker_that_took_the_message_first(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    // The worker claimed it (a clock a little ahead of the server's), but has not sent it yet.
+    let claimed = inbox_api::db::deliveries::claim_due(
+        &app.db,
+        app.now() + UNDO_WINDOW + Duration::seconds(1),
+        Duration::seconds(60),
+        10,
+    )
+    .await
+    .expect("claimed");
+    assert_eq!(claimed.len(), 1);
+
+    let (status, _) = app.review(&id, "undo", json!(null)).await;
+
+    assert_eq!(status, StatusCode::CONFLICT, "it is on its way");
+    let (_, action) = app.get_action(&id).await;
+    assert_eq!(action["status"], "approved");
+    assert_eq!(deliveries(&app).await[0]["state"], "sending");
+}
+
+#[apply(backends)]
+async fn two_workers_racing_over_many_approvals_send_each_once(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let ids: Vec<String> = fixture
+        .actions_minutes_ago(&app, std::iter::repeat_n(30, 200))
+        .await
+        .iter()
+        .map(|action| action.id.to_string())
+        .collect();
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+
+    // Two servers' workers: each its own connection pool, the same database.
+    let other_pool = inbox_api::db::connect(app.database_url())
+        .await
+        .expect("a second pool");
+    let outbound = Outbound::default();
+    let now = app.now();
+    let (first, second) = tokio::join!(
+        run_once(&app.db, &outbound, now),
+        run_once(&other_pool, &outbound, now)
+    );
+    let (first, second) = (first.expect("first worker"), second.expect("second worker"));
+
+    assert_eq!(first.sent + second.sent, 200, "{first:?} {second:?}");
+    let (_, page) = app.get_json("/api/v1/deliveries?state=sent&limit=1").await;
+    assert_eq!(page["total"], 200);
+    use inbox_api::db::entities::action_events;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let sent_events = action_events::Entity::find()
+        .filter(action_events::Column::Kind.eq(inbox_domain::EventKind::Sent))
+        .count(&app.db)
+        .await
+        .expect("counted");
+    assert_eq!(sent_events, 200, "one `sent` per action");
+}

@@ -57,6 +57,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The URL of this test's own database, for a second connection pool.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         use inbox_api::clock::Clock;
         self.clock.now()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::EventKind;
 use chrono::Duration;
 use proptest::prelude::*;
 
@@ -244,6 +245,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         Just(Step::Review(LifecycleEvent::Approve)),
+        Just(Step::Review(LifecycleEvent::Undo)),
         Just(Step::Review(LifecycleEvent::Reject)),
         (-2i64..30).prop_map(|h| Step::Review(LifecycleEvent::ApproveForLater { send_at: at(h) })),
         (-2i64..30).prop_map(|h| Step::Review(LifecycleEvent::Snooze { until: at(h) })),
@@ -263,6 +265,7 @@ fn allowed_edge(from: ActionStatus, to: ActionStatus) -> bool {
             S::Snoozed,
             S::Pending | S::Approved | S::Rejected | S::Expired | S::Deferred
         ) | (S::Deferred, S::Pending | S::Approved | S::Expired)
+            | (S::Approved, S::Pending)
     )
 }
 
@@ -292,7 +295,13 @@ proptest! {
             if let Some(Ok(transition)) = outcome {
                 prop_assert!(allowed_edge(transition.from, transition.to),
                     "illegal edge {} -> {}", transition.from, transition.to);
-                prop_assert!(!transition.from.is_final(), "left final status {}", transition.from);
+                let undone = transition.event == LifecycleEvent::Undo;
+                prop_assert!(!transition.from.is_final() || undone, "left final status {}", transition.from);
+                if undone {
+                    prop_assert_eq!(transition.to, ActionStatus::Pending);
+                    decided = false;
+                    final_seen = None;
+                }
                 if transition.event == LifecycleEvent::SnoozeElapsed {
                     prop_assert_eq!(transition.to, ActionStatus::Pending);
                 }
@@ -335,4 +344,44 @@ proptest! {
         prop_assert_eq!(settled.due_event(at(later)), None);
         prop_assert_eq!(settled.settled_at(at(later)), settled);
     }
+}
+
+#[test]
+fn an_approval_can_be_undone_but_nothing_else() {
+    let approved = pending(10)
+        .apply(LifecycleEvent::Approve, at(1))
+        .expect("approved")
+        .next;
+    let undone = approved.apply(LifecycleEvent::Undo, at(2)).expect("undone");
+    assert_eq!(undone.to, ActionStatus::Pending);
+    assert_eq!(undone.event.kind(), EventKind::Undone);
+
+    let call = pending(10)
+        .apply(LifecycleEvent::ApproveForLater { send_at: at(5) }, at(1))
+        .expect("deferred")
+        .next;
+    let undone_call = call.apply(LifecycleEvent::Undo, at(2)).expect("undone");
+    assert_eq!(undone_call.to, ActionStatus::Pending);
+    assert!(!undone_call.next.approved_awaiting_send && undone_call.next.deferred_until.is_none());
+
+    for status in [
+        ActionStatus::Rejected,
+        ActionStatus::Expired,
+        ActionStatus::AutoExecuted,
+    ] {
+        let action = Lifecycle {
+            status,
+            ..pending(10)
+        };
+        assert!(
+            action.apply(LifecycleEvent::Undo, at(2)).is_err(),
+            "{status}"
+        );
+    }
+    assert!(pending(10).apply(LifecycleEvent::Undo, at(2)).is_err());
+    let held = Lifecycle::proposed(at(0), at(10), Some(at(5)), false).expect("held");
+    assert!(
+        held.apply(LifecycleEvent::Undo, at(2)).is_err(),
+        "not an approval"
+    );
 }

@@ -7,7 +7,10 @@ pub mod list;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use inbox_domain::{dto::ActionChanged, review::ValidProposal, ActionStatus, EventKind, Lifecycle};
+use inbox_domain::{
+    delivery::DeliveryState, dto::ActionChanged, review::ValidProposal, ActionStatus, EventKind,
+    Lifecycle,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
@@ -265,6 +268,8 @@ pub struct PreparedChange {
     pub events: Vec<action_events::Model>,
     /// The message an approval sends, written in the same transaction as the decision.
     pub delivery: Option<deliveries::Model>,
+    /// The scheduled delivery an undo takes back: the change applies only if it had not left.
+    pub cancels: Option<Uuid>,
     pub change: ActionChanged,
 }
 
@@ -282,14 +287,21 @@ pub async fn write_changes(
     let mut outbox = Vec::new();
     let mut announced = Vec::new();
     for change in changes {
-        let result = actions::Entity::update_many()
-            .set(change.update.clone())
-            .filter(actions::Column::Id.eq(change.id))
-            .filter(actions::Column::LocationId.eq(change.location_id))
-            .filter(actions::Column::Version.eq(change.expected_version))
-            .exec(&txn)
-            .await?;
-        let done = result.rows_affected == 1;
+        let done = match change.cancels {
+            None => update_row(&txn, change).await?,
+            // In a savepoint: an undo whose action moved on keeps its delivery scheduled.
+            Some(delivery_id) => {
+                let step = txn.begin().await?;
+                let done =
+                    cancel_delivery(&step, delivery_id).await? && update_row(&step, change).await?;
+                if done {
+                    step.commit().await?;
+                } else {
+                    step.rollback().await?;
+                }
+                done
+            }
+        };
         if done {
             events.extend(
                 change
@@ -328,6 +340,32 @@ pub async fn write_changes(
         bus.committed(announcement);
     }
     Ok(applied)
+}
+
+/// The conditional update of one change; whether the row was still at the expected version.
+async fn update_row<C: ConnectionTrait>(db: &C, change: &PreparedChange) -> Result<bool, DbErr> {
+    let result = actions::Entity::update_many()
+        .set(change.update.clone())
+        .filter(actions::Column::Id.eq(change.id))
+        .filter(actions::Column::LocationId.eq(change.location_id))
+        .filter(actions::Column::Version.eq(change.expected_version))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Cancels a delivery that has not left yet; whether it was still waiting.
+async fn cancel_delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
+    let result = deliveries::Entity::update_many()
+        .set(deliveries::ActiveModel {
+            state: Set(DeliveryState::Cancelled),
+            ..Default::default()
+        })
+        .filter(deliveries::Column::Id.eq(id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// An update that only sets the lifecycle columns of `next` at `version`.
