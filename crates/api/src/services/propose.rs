@@ -4,14 +4,19 @@ use chrono::Duration;
 use inbox_domain::{
     dto::{ActionDetail, PreviewDraft, ProposeAction},
     problem::FieldErrors,
-    review::{check_reachable, initial_lifecycle, validate_proposal},
-    ActionStatus, EventKind,
+    review::{check_reachable, initial_lifecycle, unknown_variables, validate_proposal},
+    ActionStatus, Channel, EventKind,
 };
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{change::sanitize_html, render::message, Context, ServiceError};
+use super::{
+    change::sanitize_html,
+    render::{message, values_for},
+    review::next_opening,
+    Context, ServiceError,
+};
 use crate::{
     clock::to_storage_precision,
     db::{
@@ -88,7 +93,20 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         .unwrap_or_else(|| now + Duration::seconds(agent.default_expiry_seconds));
     let not_before = request.not_before.map(to_storage_precision);
     let policy = db::agents::auto_execute_policy(&agent)?;
-    let auto_execute = policy.applies(valid.action_type, valid.confidence);
+    // An agent acts alone only where a person's approval would go through: a placeholder with
+    // no value keeps the action for review.
+    let unknown = if policy.applies(valid.action_type, valid.confidence) {
+        let values = values_for(&valid.variables, &customer, location);
+        unknown_variables(
+            valid.subject.as_deref(),
+            valid.body.as_deref(),
+            valid.script.as_deref(),
+            &values,
+        )
+    } else {
+        Vec::new()
+    };
+    let auto_execute = policy.applies(valid.action_type, valid.confidence) && unknown.is_empty();
     let lifecycle = initial_lifecycle(now, expires_at, not_before, auto_execute)
         .map_err(|error| ServiceError::Invalid(vec![error]))?;
 
@@ -111,13 +129,25 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         version: 1,
         actor: &ctx.actor.0,
         at: now,
-        data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
+        data: if unknown.is_empty() {
+            json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted })
+        } else {
+            json!({
+                "auto_executed": false,
+                "held_for_review": format!("no value for {}", unknown.join(", ")),
+            })
+        },
     }
     .into_row();
-    // A trusted agent's action goes out at once: nobody is there to take it back.
+    // A trusted agent's action goes out at once (nobody is there to take it back); a call when
+    // the location opens.
     let delivery = if lifecycle.status == ActionStatus::AutoExecuted {
         let message = message(&row, &customer, location, &PreviewDraft::default())?;
-        Some(db::deliveries::new_row(&row, message, now, now))
+        let deliver_at = match row.channel {
+            Some(Channel::Voice) => next_opening(location, now)?.unwrap_or(now),
+            _ => now,
+        };
+        Some(db::deliveries::new_row(&row, message, deliver_at, now))
     } else {
         None
     };

@@ -25,7 +25,16 @@ pub fn fill_values(
     location: &locations::Model,
 ) -> Result<BTreeMap<String, String>, StoreError> {
     let own: BTreeMap<String, String> = parse_json(action.variables.clone())?;
-    Ok(variables::values(
+    Ok(values_for(&own, customer, location))
+}
+
+/// The action's own variables with the standard ones of its customer and location.
+pub fn values_for(
+    own: &BTreeMap<String, String>,
+    customer: &customers::Model,
+    location: &locations::Model,
+) -> BTreeMap<String, String> {
+    variables::values(
         StandardFields {
             customer_name: &customer.full_name,
             company: customer.company.as_deref(),
@@ -34,8 +43,8 @@ pub fn fill_values(
             plan: customer.plan.as_deref(),
             location_name: &location.name,
         },
-        &own,
-    ))
+        own,
+    )
 }
 
 /// The signature as HTML: escaped, line breaks kept.

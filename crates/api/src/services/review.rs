@@ -77,7 +77,7 @@ fn unknown_variable_errors(
 }
 
 /// When the location next opens, if it is closed at `now`.
-fn next_opening(
+pub(super) fn next_opening(
     location: &locations::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {

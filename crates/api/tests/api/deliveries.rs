@@ -90,13 +90,7 @@ async fn an_approved_email_leaves_after_the_undo_window_exactly_as_previewed(
 async fn a_trusted_agents_action_is_delivered_at_once(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let (status, _) = app
-        .patch_json(
-            &format!("/api/v1/agents/{}", fixture.agent.id),
-            &json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 80}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    trust(&app, &fixture, "draft_message").await;
     let (status, action) = app.propose(&proposal(&fixture)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(action["status"], "auto_executed");
@@ -683,4 +677,82 @@ async fn two_workers_racing_over_many_approvals_send_each_once(#[case] backend: 
         .await
         .expect("counted");
     assert_eq!(sent_events, 200, "one `sent` per action");
+}
+
+/// Lets the fixture's agent act alone on `action_type` from 80 % confidence.
+async fn trust(app: &TestApp, fixture: &Fixture, action_type: &str) {
+    let (status, agent) = app
+        .patch_json(
+            &format!("/api/v1/agents/{}", fixture.agent.id),
+            &json!({"auto_execute": [action_type], "auto_execute_min_confidence": 80}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{agent}");
+}
+
+#[apply(backends)]
+async fn a_trusted_agents_draft_with_an_unfilled_placeholder_waits_for_review(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    trust(&app, &fixture, "draft_message").await;
+    let mut body = proposal(&fixture);
+    body["body"] = json!("<p>Please pay {{amount_due}}.</p>");
+
+    let (status, action) = app.propose(&body).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["status"], "pending", "a person must fill it in");
+    assert_eq!(
+        action["history"][0]["data"]["held_for_review"],
+        "no value for amount_due"
+    );
+    assert!(deliveries(&app).await.is_empty());
+}
+
+/// Location hours Monday to Friday, 09:00 to 18:00 London time; 2026-11-28 is a Saturday.
+#[apply(backends)]
+async fn a_trusted_agents_call_leaves_when_the_location_opens(#[case] backend: Backend) {
+    use inbox_api::db::entities::locations;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut location = fixture.location.clone().into_active_model();
+    location.business_hours = Set(json!({
+        "mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"], "wed": ["09:00", "18:00"],
+        "thu": ["09:00", "18:00"], "fri": ["09:00", "18:00"]
+    }));
+    let _: locations::Model = location.update(&app.db).await.expect("hours set");
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .expect("time")
+            .to_utc(),
+    );
+    trust(&app, &fixture, "voice_outreach").await;
+    let mut call = proposal(&fixture);
+    for (field, value) in [
+        ("action_type", json!("voice_outreach")),
+        ("channel", json!("voice")),
+        ("subject", json!(null)),
+        ("body", json!(null)),
+        (
+            "script",
+            json!("Hi {{first_name}}, about invoice {{invoice_number}}."),
+        ),
+    ] {
+        call[field] = value;
+    }
+
+    let (status, action) = app.propose(&call).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["status"], "auto_executed");
+    let monday_nine = chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z")
+        .expect("time")
+        .to_utc();
+    assert_eq!(deliveries(&app).await[0]["deliver_at"], json!(monday_nine));
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(0), "closed");
+    app.clock.set(monday_nine);
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
 }
