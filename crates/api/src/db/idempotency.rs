@@ -17,6 +17,15 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// retry takes its key over.
 const ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(2);
 
+/// The key as stored: the caller's key within the caller's own keys, so that two agents that
+/// happen to use the same key never collide. A fixed-length hash fits any key and caller.
+pub fn scoped_key(caller: &str, key: &str) -> String {
+    format!(
+        "{:x}",
+        Sha256::digest(format!("{caller}\n{key}").as_bytes())
+    )
+}
+
 /// A response as stored for replays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResponse {

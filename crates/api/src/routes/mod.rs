@@ -171,7 +171,8 @@ where
         .and_then(|v| v.to_str().ok());
     let hash = idempotency::request_hash(request.method().as_str(), request.path(), if_match, body);
     let now = state.clock.now();
-    match idempotency::claim(&state.db, caller.location().id, key, &hash, now)
+    let key = idempotency::scoped_key(&caller.actor().0, key);
+    match idempotency::claim(&state.db, caller.location().id, &key, &hash, now)
         .await
         .map_err(|error| ApiError::Internal(error.into()))?
     {

@@ -1,5 +1,6 @@
 use chrono::Duration;
 use inbox_api::db::entities::{agents, customers};
+use inbox_domain::auth::Scope;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
@@ -136,6 +137,41 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_response(#[case] back
     let problem: serde_json::Value = reused.json().await.expect("json");
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
     assert_eq!(action_count(&app).await, 1);
+}
+
+#[apply(backends)]
+async fn two_callers_using_one_idempotency_key_never_collide(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let other_key = app
+        .key(fixture.location.id, &[Scope::ActionsPropose], None)
+        .await;
+    let propose_as = |token: Option<&str>, confidence: i64| {
+        let mut body = proposal(&fixture);
+        body["confidence"] = json!(confidence);
+        let request = match token {
+            Some(token) => app
+                .client
+                .post(app.url("/api/v1/actions"))
+                .bearer_auth(token),
+            None => app.request(reqwest::Method::POST, "/api/v1/actions"),
+        };
+        request
+            .header("Idempotency-Key", "nightly-run-7")
+            .json(&body)
+            .send()
+    };
+
+    let mine = propose_as(None, 87).await.expect("sent");
+    let theirs = propose_as(Some(&other_key), 60).await.expect("sent");
+
+    assert_eq!(mine.status(), StatusCode::CREATED);
+    assert_eq!(
+        theirs.status(),
+        StatusCode::CREATED,
+        "another caller's key space"
+    );
+    assert_eq!(action_count(&app).await, 2);
 }
 
 #[apply(backends)]
