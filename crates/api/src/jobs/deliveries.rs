@@ -25,10 +25,13 @@ use crate::{
     services::ServiceError,
 };
 
-/// How long a worker may hold a claimed delivery before another takes it over.
-const LEASE: Duration = Duration::seconds(60);
-/// How many deliveries one pass claims.
-const BATCH: u64 = 50;
+/// How many deliveries one claim takes. They are sent one after another, each within the
+/// transports' timeouts (30 s for SMTP, 15 s for the webhook).
+const BATCH: u64 = 10;
+/// How long a worker holds what it claimed before another may take it over: longer than a
+/// whole batch can take to send, so a slow worker's messages are never sent twice, and short
+/// enough that a crashed worker's are sent soon after.
+const LEASE: Duration = Duration::minutes(10);
 
 /// Where deliveries go: an SMTP server for email and a signed webhook for calls, when they are
 /// configured; otherwise the built-in outbox, where the rendered message is kept for
