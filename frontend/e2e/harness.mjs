@@ -1,3 +1,4 @@
+import { before, after } from "node:test";
 // Starts the real `inbox` server on a fresh, seeded SQLite database and a headless Chromium.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
@@ -85,4 +86,44 @@ export async function signIn(page, password = "demo-reviewer") {
   await page.getByLabel("Email").fill("reviewer@demo.example");
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** A server with the demo reviewer signed in and past the introduction. */
+export async function startSignedIn() {
+  const app = await start();
+  await app.page.goto(`${app.baseUrl}/`);
+  await signIn(app.page);
+  await app.page.getByRole("button", { name: "Go to the inbox" }).waitFor();
+  return app;
+}
+
+/** The split panel of the open action. */
+export function detailPanel(page) {
+  return page.getByRole("complementary", { name: "Action detail" });
+}
+
+/** Opens the first row of the list at `path`; returns the action's id. */
+export async function openFirstRow(app, path) {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl, path);
+  const row = page.locator("tr.action-row").first();
+  await row.waitFor();
+  const id = await row.getAttribute("data-id");
+  await row.locator("button.row-link").click();
+  await detailPanel(page).getByRole("heading", { name: "Message Draft" }).waitFor();
+  await page.waitForURL(new RegExp(`open=${id}`));
+  return id;
+}
+
+/** Registers hooks that start a signed-in app before the file's tests and close it after;
+ * `set` receives the app. */
+export function useSignedInApp(set) {
+  let app;
+  before(async () => {
+    app = await startSignedIn();
+    set(app);
+  });
+  after(async () => {
+    await app?.close();
+  });
 }

@@ -1,33 +1,15 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { start, screenshotDir, visit, signIn } from "./harness.mjs";
+import { useSignedInApp, detailPanel, openFirstRow, screenshotDir, visit } from "./harness.mjs";
 
 let app;
-before(async () => {
-  app = await start();
-  await app.page.goto(`${app.baseUrl}/`);
-  await signIn(app.page);
-  await app.page.getByRole("button", { name: "Go to the inbox" }).waitFor();
-});
-after(async () => {
-  await app?.close();
-});
+useSignedInApp((started) => (app = started));
 
-const panel = () => app.page.getByRole("complementary", { name: "Action detail" });
-
+const panel = () => detailPanel(app.page);
 /** Opens the first row of the list at `path`; returns the action's id. */
-async function openFirst(path) {
-  const { page, baseUrl } = app;
-  await visit(page, baseUrl, path);
-  const row = page.locator("tr.action-row").first();
-  await row.waitFor();
-  const id = await row.getAttribute("data-id");
-  await row.locator("button.row-link").click();
-  await panel().getByRole("heading", { name: "Message Draft" }).waitFor();
-  await page.waitForURL(new RegExp(`open=${id}`));
-  return id;
-}
+const openFirst = (path) => openFirstRow(app, path);
+
 
 async function csrf() {
   const me = await (await app.page.request.get(`${app.baseUrl}/api/v1/auth/me`)).json();

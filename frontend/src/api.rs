@@ -4,6 +4,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use inbox_domain::{
     auth::{Me, SignIn},
+    delivery::{Delivery, DeliveryState},
     dto::{
         ActionDetail, ActionListItem, Agent, ApproveAction, BulkRequest, BulkResponse,
         CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
@@ -172,6 +173,32 @@ pub async fn snooze(id: Uuid, body: &SnoozeAction, csrf: &str) -> Result<ActionD
 /// Exactly what the customer would receive.
 pub async fn preview(id: Uuid, draft: &PreviewDraft, csrf: &str) -> Result<Preview, ApiError> {
     post_json(&format!("/api/v1/actions/{id}/preview"), draft, csrf).await
+}
+
+/// Undo send: takes an approval back while its message still waits to leave.
+pub async fn undo(id: Uuid, csrf: &str) -> Result<ActionDetail, ApiError> {
+    post_json(
+        &format!("/api/v1/actions/{id}/undo"),
+        &serde_json::json!({}),
+        csrf,
+    )
+    .await
+}
+
+/// A page of the delivery outbox, newest first; `state` keeps one state only.
+pub async fn deliveries(
+    state: Option<DeliveryState>,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<Page<Delivery>, ApiError> {
+    let mut query = format!("limit={limit}");
+    if let Some(state) = state {
+        query.push_str(&format!("&state={state}"));
+    }
+    if let Some(cursor) = cursor {
+        query.push_str(&format!("&cursor={}", js_sys::encode_uri_component(cursor)));
+    }
+    get_json(&format!("/api/v1/deliveries?{query}")).await
 }
 
 /// Decides many actions at once.

@@ -11,9 +11,12 @@ use wasm_bindgen::{closure::Closure, JsCast};
 
 use crate::{
     api,
-    components::error_notice::ErrorNotice,
-    context::{Live, Session},
-    pages::{agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, sign_in::SignInPage},
+    components::{error_notice::ErrorNotice, undo_toast::UndoToast},
+    context::{Live, Session, Undo},
+    pages::{
+        agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, sent::SentPage,
+        sign_in::SignInPage,
+    },
 };
 
 #[component]
@@ -69,6 +72,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
     };
     let csrf = me.csrf_token.clone().unwrap_or_default();
     provide_context(live);
+    provide_context(Undo::default());
     provide_context(Session {
         csrf: csrf.clone(),
         me: me.clone(),
@@ -97,6 +101,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                 <nav class="crumbs" aria-label="Breadcrumb">"Operations → AI Assistant → AI Inbox"</nav>
                 <span class="spacer"></span>
                 <a class="nav" href="/agents">"Agents"</a>
+                <a class="nav" href="/sent">"Sent"</a>
                 <span class="who">{format!("{who} · {}", me.location.name)}</span>
                 <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
             </header>
@@ -108,12 +113,14 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                         <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
                             <Route path=path!("/") view=InboxPage/>
                             <Route path=path!("/agents") view=AgentsPage/>
+                            <Route path=path!("/sent") view=SentPage/>
                             <Route path=path!("/customers/:id") view=CustomerPage/>
                         </Routes>
                     }
                     .into_any()
                 }
             }}
+            <UndoToast/>
         </Router>
     }
 }

@@ -2,6 +2,7 @@
 //! fresh (provided as context), the keyboard commands on their way to the open action, and the
 //! rows ticked for a bulk decision.
 
+use chrono::{DateTime, Utc};
 use inbox_domain::{auth::Me, metrics::Metrics};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -26,6 +27,47 @@ impl Live {
     /// Reloads everything that shows actions, as a change announced by the stream would.
     pub fn changed(&self) {
         self.changes.update(|n| *n += 1);
+    }
+}
+
+/// How long an approval can be taken back (the server's default `INBOX_UNDO_SECONDS`).
+pub const UNDO_SECONDS: i64 = 10;
+
+/// The approval that can still be taken back, offered by the undo toast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UndoOffer {
+    pub action: Uuid,
+    /// When the undo window closes.
+    pub until: DateTime<Utc>,
+}
+
+/// The undo toast's state: the offer shown, the `z` key's requests, and the undos done (the
+/// panel forgets its "sent" message on each).
+#[derive(Debug, Clone, Copy)]
+pub struct Undo {
+    pub offer: RwSignal<Option<UndoOffer>>,
+    pub asked: RwSignal<u64>,
+    pub undone: RwSignal<u64>,
+}
+
+impl Default for Undo {
+    /// Nothing offered.
+    fn default() -> Undo {
+        Undo {
+            offer: RwSignal::new(None),
+            asked: RwSignal::new(0),
+            undone: RwSignal::new(0),
+        }
+    }
+}
+
+impl Undo {
+    /// Offers to take back the approval of `action`, for the undo window from now.
+    pub fn offer(&self, action: Uuid) {
+        self.offer.set(Some(UndoOffer {
+            action,
+            until: Utc::now() + chrono::Duration::seconds(UNDO_SECONDS),
+        }));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Moving around the inbox: to another view (a history entry each, so Back restores the previous
 //! one) and by keyboard (`j`/`k` move, `Enter` opens, `x` selects, `a`/`e`/`r`/`s` act on the open
-//! action, `?` helps, `Esc` closes).
+//! action, `z` undoes the last send, `?` helps, `Esc` closes).
 
 use inbox_domain::dto::ActionListItem;
 use leptos::prelude::*;
@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
 use crate::{
-    context::{Selection, Shortcut, Shortcuts},
+    context::{Selection, Shortcut, Shortcuts, Undo},
     state::InboxView,
 };
 
@@ -27,6 +27,8 @@ pub enum Command {
     /// A command for the open action's panel.
     Act(Shortcut),
     ToggleHelp,
+    /// Undo send, while the undo toast shows.
+    Undo,
     /// Close the help and whatever form or dialog is open.
     Cancel,
 }
@@ -44,6 +46,7 @@ impl Command {
             "r" => Command::Act(Shortcut::Reject),
             "s" => Command::Act(Shortcut::Snooze),
             "?" => Command::ToggleHelp,
+            "z" => Command::Undo,
             "Escape" => Command::Cancel,
             _ => return None,
         })
@@ -84,6 +87,7 @@ pub fn follow_keys(targets: KeyTargets) {
         help,
         shortcuts,
     } = targets;
+    let undo = use_context::<Undo>();
     // Captured here: the listener runs outside the router's reach.
     let navigate = use_navigate();
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
@@ -125,6 +129,13 @@ pub fn follow_keys(targets: KeyTargets) {
                 help.update(|shown| *shown = !*shown);
                 true
             }
+            Some(Command::Undo) => undo.is_some_and(|undo| {
+                let offered = undo.offer.with_untracked(Option::is_some);
+                if offered {
+                    undo.asked.update(|n| *n += 1);
+                }
+                offered
+            }),
             Some(Command::Cancel) => {
                 help.set(false);
                 shortcuts.0.set(Some(Shortcut::Cancel));
@@ -149,6 +160,7 @@ mod tests {
         assert_eq!(Command::of_key("Enter"), Some(Command::Open));
         assert_eq!(Command::of_key("r"), Some(Command::Act(Shortcut::Reject)));
         assert_eq!(Command::of_key("Escape"), Some(Command::Cancel));
+        assert_eq!(Command::of_key("z"), Some(Command::Undo));
         assert_eq!(Command::of_key("J"), None);
         assert_eq!(Command::of_key("Tab"), None);
     }

@@ -9,6 +9,9 @@ use crate::{
     components::error_notice::ErrorNotice,
 };
 
+/// What the panel says after an approval (Approve & Send, Save & Send); the undo toast follows it.
+pub const APPROVED: &str = "Approved and sent.";
+
 /// Approve & Send (or Edit & Approve), Reject or Snooze, with the body the API takes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -21,7 +24,7 @@ impl Decision {
     /// What the panel says once the decision is taken.
     pub fn done(&self) -> &'static str {
         match self {
-            Decision::Approve(_) => "Approved and sent.",
+            Decision::Approve(_) => APPROVED,
             Decision::Reject(_) => "Rejected.",
             Decision::Snooze(_) => "Snoozed.",
         }

@@ -9,12 +9,12 @@ use crate::{
     api::{self, ApiError},
     components::{
         action_context::ActionContext,
-        decision::{Decide, Decision, Outcome, OutcomeNotice},
+        decision::{Decide, Decision, Outcome, OutcomeNotice, APPROVED},
         draft_view::{DraftView, History},
         error_notice::ErrorNotice,
         review::Review,
     },
-    context::{Live, Session},
+    context::{Live, Session, Undo},
     navigation::go,
     state::InboxView,
 };
@@ -23,6 +23,7 @@ use crate::{
 pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
+    let undo = expect_context::<Undo>();
     // Both outlive the reloads a decision triggers, so its message stays on screen.
     let outcome = RwSignal::new(None::<Outcome>);
     let decide: Decide = Action::new_local(move |decision: &Decision| {
@@ -35,12 +36,22 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
         };
         // A conflict reloads too: the panel then shows where the action stands.
         let reload = answer.as_ref().map_or_else(ApiError::is_conflict, |_| true);
+        if answer == Ok(APPROVED) {
+            undo.offer(id);
+        }
         outcome.set(Some(match answer {
             Ok(done) => Outcome::Done(done),
             Err(error) => Outcome::Failed(error),
         }));
         if reload {
             live.changed();
+        }
+    });
+    // Taken back: the "sent" message no longer holds.
+    Effect::new(move |first: Option<()>| {
+        undo.undone.track();
+        if first.is_some() {
+            outcome.set(None);
         }
     });
     let detail = LocalResource::new(move || {

@@ -5,7 +5,7 @@ use leptos::{html, prelude::*};
 use crate::components::dialog::{focus_when_shown, trap_focus};
 
 /// Each shortcut and what it does.
-const SHORTCUTS: [(&str, &str); 9] = [
+const SHORTCUTS: [(&str, &str); 10] = [
     ("j / k", "Move down / up the list"),
     ("Enter", "Open the action"),
     ("x", "Select or unselect the action"),
@@ -13,6 +13,7 @@ const SHORTCUTS: [(&str, &str); 9] = [
     ("e", "Edit the open action"),
     ("r", "Reject the open action"),
     ("s", "Snooze the open action"),
+    ("z", "Undo the last send while its toast shows"),
     ("Esc", "Close a form or dialog"),
     ("?", "Show or hide this help"),
 ];

@@ -16,3 +16,4 @@ pub mod metrics_bar;
 pub mod review;
 pub mod segment_tabs;
 pub mod snooze_menu;
+pub mod undo_toast;

@@ -3,4 +3,5 @@
 pub mod agents;
 pub mod customer;
 pub mod inbox;
+pub mod sent;
 pub mod sign_in;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     actions::NewEvent,
-    entities::{actions, customer_history, deliveries},
+    entities::{action_events, actions, customer_history, deliveries},
 };
 
 /// The message a delivery carries, rendered when the action was approved.
@@ -110,6 +110,51 @@ pub async fn claim_due(
         .await
 }
 
+/// Records how an attempt ended, unless another worker took the delivery over meanwhile; the
+/// delivery's action when it was recorded.
+async fn finish_attempt<C: ConnectionTrait>(
+    db: &C,
+    delivery: &deliveries::Model,
+    update: deliveries::ActiveModel,
+) -> Result<Option<actions::Model>, DbErr> {
+    let result = deliveries::Entity::update_many()
+        .set(update)
+        .filter(deliveries::Column::Id.eq(delivery.id))
+        .filter(deliveries::Column::State.eq(DeliveryState::Sending))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    actions::Entity::find_by_id(delivery.action_id)
+        .one(db)
+        .await
+}
+
+/// Adds what happened to a delivery to its action's history.
+async fn add_history<C: ConnectionTrait>(
+    db: &C,
+    action: &actions::Model,
+    kind: EventKind,
+    now: DateTime<Utc>,
+    data: serde_json::Value,
+) -> Result<(), DbErr> {
+    let event = NewEvent {
+        action,
+        kind,
+        from: None,
+        to: None,
+        version: action.version,
+        actor: "system",
+        at: now,
+        data,
+    };
+    action_events::Entity::insert(event.into_row().into_active_model())
+        .exec(db)
+        .await
+        .map(drop)
+}
+
 /// Records a delivery that went out, with the history entry (and, for a note or task, the
 /// customer's history entry) that shows it.
 pub async fn record_sent(
@@ -119,65 +164,42 @@ pub async fn record_sent(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let updated = deliveries::Entity::update_many()
-        .set(deliveries::ActiveModel {
-            state: Set(DeliveryState::Sent),
-            attempts: Set(delivery.attempts + 1),
-            provider_id: Set(provider_id.clone()),
-            lease_until: Set(None),
-            last_error: Set(None),
-            sent_at: Set(Some(now)),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(deliveries::Column::Id.eq(delivery.id))
-        .filter(deliveries::Column::State.eq(DeliveryState::Sending))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 1 {
-        if let Some(action) = actions::Entity::find_by_id(delivery.action_id)
-            .one(&txn)
-            .await?
-        {
-            if delivery.channel == DeliveryChannel::Internal {
-                customer_history::Entity::insert(
-                    customer_history::Model {
-                        id: Uuid::now_v7(),
-                        location_id: action.location_id,
-                        customer_id: action.customer_id,
-                        kind: HistoryKind::Activity,
-                        occurred_at: now,
-                        summary: format!("{}: {}", action.action_type.label(), action.headline),
-                        data: json!({ "action_id": action.id, "text": delivery.body_text }),
-                    }
-                    .into_active_model(),
-                )
-                .exec(&txn)
-                .await?;
-            }
-            let event = NewEvent {
-                action: &action,
-                kind: EventKind::Sent,
-                from: None,
-                to: None,
-                version: action.version,
-                actor: "system",
-                at: now,
-                data: json!({
-                    "delivery_id": delivery.id,
-                    "channel": delivery.channel,
-                    "to": delivery.recipient,
-                    "subject": delivery.subject,
-                    "provider_id": provider_id,
-                    "attempt": delivery.attempts + 1,
-                }),
-            };
-            crate::db::entities::action_events::Entity::insert(
-                event.into_row().into_active_model(),
+    let update = deliveries::ActiveModel {
+        state: Set(DeliveryState::Sent),
+        attempts: Set(delivery.attempts + 1),
+        provider_id: Set(provider_id.clone()),
+        lease_until: Set(None),
+        last_error: Set(None),
+        sent_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    if let Some(action) = finish_attempt(&txn, delivery, update).await? {
+        if delivery.channel == DeliveryChannel::Internal {
+            customer_history::Entity::insert(
+                customer_history::Model {
+                    id: Uuid::now_v7(),
+                    location_id: action.location_id,
+                    customer_id: action.customer_id,
+                    kind: HistoryKind::Activity,
+                    occurred_at: now,
+                    summary: format!("{}: {}", action.action_type.label(), action.headline),
+                    data: json!({ "action_id": action.id, "text": delivery.body_text }),
+                }
+                .into_active_model(),
             )
             .exec(&txn)
             .await?;
         }
+        let data = json!({
+            "delivery_id": delivery.id,
+            "channel": delivery.channel,
+            "to": delivery.recipient,
+            "subject": delivery.subject,
+            "provider_id": provider_id,
+            "attempt": delivery.attempts + 1,
+        });
+        add_history(&txn, &action, EventKind::Sent, now, data).await?;
     }
     txn.commit().await
 }
@@ -192,40 +214,24 @@ pub async fn record_failure(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    deliveries::Entity::update_many()
-        .set(deliveries::ActiveModel {
-            state: Set(state),
-            attempts: Set(delivery.attempts + 1),
-            deliver_at: Set(retry_at),
-            lease_until: Set(None),
-            last_error: Set(Some(error.to_owned())),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .filter(deliveries::Column::Id.eq(delivery.id))
-        .filter(deliveries::Column::State.eq(DeliveryState::Sending))
-        .exec(&txn)
-        .await?;
+    let update = deliveries::ActiveModel {
+        state: Set(state),
+        attempts: Set(delivery.attempts + 1),
+        deliver_at: Set(retry_at),
+        lease_until: Set(None),
+        last_error: Set(Some(error.to_owned())),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let action = finish_attempt(&txn, delivery, update).await?;
     if state == DeliveryState::Failed {
-        if let Some(action) = actions::Entity::find_by_id(delivery.action_id)
-            .one(&txn)
-            .await?
-        {
-            let event = NewEvent {
-                action: &action,
-                kind: EventKind::DeliveryFailed,
-                from: None,
-                to: None,
-                version: action.version,
-                actor: "system",
-                at: now,
-                data: json!({ "delivery_id": delivery.id, "error": error, "attempts": delivery.attempts + 1 }),
-            };
-            crate::db::entities::action_events::Entity::insert(
-                event.into_row().into_active_model(),
-            )
-            .exec(&txn)
-            .await?;
+        if let Some(action) = action {
+            let data = json!({
+                "delivery_id": delivery.id,
+                "error": error,
+                "attempts": delivery.attempts + 1,
+            });
+            add_history(&txn, &action, EventKind::DeliveryFailed, now, data).await?;
         }
     }
     txn.commit().await

@@ -15,8 +15,8 @@ use rstest_reuse::apply;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    app_with_proposal, backends, event_kinds, proposal, spawn_app, Backend, Fixture, TestApp,
-    UNDO_WINDOW,
+    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, proposal,
+    spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
 };
 
 /// One delivery pass at the test's clock.
@@ -31,6 +31,13 @@ async fn deliveries(app: &TestApp) -> Vec<Value> {
     let (status, page) = app.get_json("/api/v1/deliveries").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page["items"].as_array().expect("items").clone()
+}
+
+/// One delivery pass that must send exactly one message (the failure says why not).
+async fn deliver_one(app: &TestApp, outbound: &Outbound) {
+    let report = deliver(app, outbound).await;
+    let why = deliveries(app).await[0]["last_error"].clone();
+    assert_eq!(report, sent(1), "{why}");
 }
 
 fn sent(count: usize) -> DeliveryReport {
@@ -325,13 +332,7 @@ async fn an_smtp_server_receives_the_rendered_email_once(#[case] backend: Backen
     assert_eq!(deliver(&app, &outbound).await, sent(0));
     assert!(smtp.messages().is_empty(), "nothing inside the undo window");
     app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
-    let report = deliver(&app, &outbound).await;
-    assert_eq!(
-        report,
-        sent(1),
-        "{:?}",
-        deliveries(&app).await[0]["last_error"]
-    );
+    deliver_one(&app, &outbound).await;
     assert_eq!(deliver(&app, &outbound).await, sent(0));
 
     let messages = smtp.messages();
@@ -491,21 +492,7 @@ async fn an_approved_call_reaches_the_voice_webhook_signed(#[case] backend: Back
     let outbound = Outbound::default()
         .with_voice_webhook(&receiver.url, &secret)
         .expect("a webhook");
-    let mut call = proposal(&fixture);
-    for (field, value) in [
-        ("action_type", json!("voice_outreach")),
-        ("channel", json!("voice")),
-        ("subject", json!(null)),
-        ("body", json!(null)),
-        (
-            "script",
-            json!("Hi {{first_name}}, about invoice {{invoice_number}}."),
-        ),
-        ("tone", json!("friendly")),
-        ("estimated_duration_seconds", json!(90)),
-    ] {
-        call[field] = value;
-    }
+    let call = call_proposal(&fixture);
     let (status, action) = app.propose(&call).await;
     assert_eq!(status, StatusCode::CREATED, "{action}");
     let id = action["id"].as_str().expect("id").to_owned();
@@ -514,13 +501,7 @@ async fn an_approved_call_reaches_the_voice_webhook_signed(#[case] backend: Back
     assert_eq!(approved["status"], "approved");
 
     app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
-    let report = deliver(&app, &outbound).await;
-    assert_eq!(
-        report,
-        sent(1),
-        "{:?}",
-        deliveries(&app).await[0]["last_error"]
-    );
+    deliver_one(&app, &outbound).await;
 
     let accepted = receiver.accepted.lock().expect("accepted").clone();
     assert_eq!(
@@ -711,46 +692,18 @@ async fn a_trusted_agents_draft_with_an_unfilled_placeholder_waits_for_review(
     assert!(deliveries(&app).await.is_empty());
 }
 
-/// Location hours Monday to Friday, 09:00 to 18:00 London time; 2026-11-28 is a Saturday.
 #[apply(backends)]
 async fn a_trusted_agents_call_leaves_when_the_location_opens(#[case] backend: Backend) {
-    use inbox_api::db::entities::locations;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut location = fixture.location.clone().into_active_model();
-    location.business_hours = Set(json!({
-        "mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"], "wed": ["09:00", "18:00"],
-        "thu": ["09:00", "18:00"], "fri": ["09:00", "18:00"]
-    }));
-    let _: locations::Model = location.update(&app.db).await.expect("hours set");
-    app.clock.set(
-        chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
-            .expect("time")
-            .to_utc(),
-    );
+    let monday_nine = closed_for_the_weekend(&app, &fixture).await;
     trust(&app, &fixture, "voice_outreach").await;
-    let mut call = proposal(&fixture);
-    for (field, value) in [
-        ("action_type", json!("voice_outreach")),
-        ("channel", json!("voice")),
-        ("subject", json!(null)),
-        ("body", json!(null)),
-        (
-            "script",
-            json!("Hi {{first_name}}, about invoice {{invoice_number}}."),
-        ),
-    ] {
-        call[field] = value;
-    }
+    let call = call_proposal(&fixture);
 
     let (status, action) = app.propose(&call).await;
 
     assert_eq!(status, StatusCode::CREATED, "{action}");
     assert_eq!(action["status"], "auto_executed");
-    let monday_nine = chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z")
-        .expect("time")
-        .to_utc();
     assert_eq!(deliveries(&app).await[0]["deliver_at"], json!(monday_nine));
     assert_eq!(deliver(&app, &Outbound::default()).await, sent(0), "closed");
     app.clock.set(monday_nine);

@@ -561,6 +561,42 @@ pub fn assert_field_error(answer: (StatusCode, Value), status: StatusCode, field
     problem
 }
 
+/// Opens the fixture's location Monday to Friday, 09:00 to 18:00 London time, and sets the
+/// clock to Saturday 2026-11-28 at noon; returns when it next opens, Monday at nine.
+pub async fn closed_for_the_weekend(app: &TestApp, fixture: &Fixture) -> DateTime<Utc> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let mut location = fixture.location.clone().into_active_model();
+    location.business_hours = Set(json!({
+        "mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"], "wed": ["09:00", "18:00"],
+        "thu": ["09:00", "18:00"], "fri": ["09:00", "18:00"]
+    }));
+    let _: locations::Model = location.update(&app.db).await.expect("hours set");
+    let at = |text: &str| DateTime::parse_from_rfc3339(text).expect("a time").to_utc();
+    app.clock.set(at("2026-11-28T12:00:00Z"));
+    at("2026-11-30T09:00:00Z")
+}
+
+/// A valid call proposal for the fixture's customer and agent: a script with variables, a
+/// friendly tone, a minute and a half.
+pub fn call_proposal(fixture: &Fixture) -> Value {
+    let mut call = proposal(fixture);
+    for (field, value) in [
+        ("action_type", json!("voice_outreach")),
+        ("channel", json!("voice")),
+        ("subject", json!(null)),
+        ("body", json!(null)),
+        (
+            "script",
+            json!("Hi {{first_name}}, about invoice {{invoice_number}}."),
+        ),
+        ("tone", json!("friendly")),
+        ("estimated_duration_seconds", json!(90)),
+    ] {
+        call[field] = value;
+    }
+    call
+}
+
 /// A valid proposal body for the fixture's customer and agent.
 pub fn proposal(fixture: &Fixture) -> Value {
     json!({

@@ -6,7 +6,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::helpers::{
-    app_with_proposal, backends, event_kinds, id_of, proposal, spawn_app, Backend, Fixture,
+    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, id_of,
+    proposal, spawn_app, Backend, Fixture,
 };
 
 #[apply(backends)]
@@ -131,39 +132,13 @@ async fn concurrent_sweeps_transition_each_action_once(#[case] backend: Backend)
     assert_eq!(events, 40);
 }
 
-/// Location hours Monday to Friday, 09:00 to 18:00 London time; 2026-11-28 is a Saturday.
 #[apply(backends)]
 async fn a_call_approved_while_closed_waits_for_opening_time(#[case] backend: Backend) {
-    use inbox_api::db::entities::locations;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
-
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut location = fixture.location.clone().into_active_model();
-    location.business_hours = Set(json!({
-        "mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"], "wed": ["09:00", "18:00"],
-        "thu": ["09:00", "18:00"], "fri": ["09:00", "18:00"]
-    }));
-    let _: locations::Model = location.update(&app.db).await.expect("hours set");
-    let saturday = chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
-        .expect("time")
-        .to_utc();
-    app.clock.set(saturday);
-    let mut call = proposal(&fixture);
-    for (key, value) in [
-        ("action_type", json!("voice_outreach")),
-        ("channel", json!("voice")),
-        ("subject", json!(null)),
-        ("body", json!(null)),
-        (
-            "script",
-            json!("Hi {{first_name}}, a quick call about invoice {{invoice_number}}."),
-        ),
-        ("tone", json!("friendly")),
-        ("estimated_duration_seconds", json!(90)),
-    ] {
-        call[key] = value;
-    }
+    let monday_nine = closed_for_the_weekend(&app, &fixture).await;
+    let saturday = app.now();
+    let call = call_proposal(&fixture);
     let (_, call) = app.propose(&call).await;
     let (_, email) = app.propose(&proposal(&fixture)).await;
 
@@ -172,9 +147,6 @@ async fn a_call_approved_while_closed_waits_for_opening_time(#[case] backend: Ba
 
     assert_eq!(sent["status"], "approved", "emails go out at any hour");
     assert_eq!(held["status"], "deferred");
-    let monday_nine = chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z")
-        .expect("time")
-        .to_utc();
     assert_eq!(held["decisions"]["deferred_until"], json!(monday_nine));
     assert_eq!(
         held["decisions"]["approved_at"],
