@@ -110,22 +110,27 @@ pub async fn claim_due(
         .await
 }
 
-/// Records how an attempt ended, unless another worker took the delivery over meanwhile; the
-/// delivery's action when it was recorded.
+/// Records how an attempt ended, unless another worker took the delivery over meanwhile;
+/// whether it was recorded.
 async fn finish_attempt<C: ConnectionTrait>(
     db: &C,
     delivery: &deliveries::Model,
     update: deliveries::ActiveModel,
-) -> Result<Option<actions::Model>, DbErr> {
+) -> Result<bool, DbErr> {
     let result = deliveries::Entity::update_many()
         .set(update)
         .filter(deliveries::Column::Id.eq(delivery.id))
         .filter(deliveries::Column::State.eq(DeliveryState::Sending))
         .exec(db)
         .await?;
-    if result.rows_affected != 1 {
-        return Ok(None);
-    }
+    Ok(result.rows_affected == 1)
+}
+
+/// The action a delivery belongs to.
+async fn action_of<C: ConnectionTrait>(
+    db: &C,
+    delivery: &deliveries::Model,
+) -> Result<Option<actions::Model>, DbErr> {
     actions::Entity::find_by_id(delivery.action_id)
         .one(db)
         .await
@@ -174,7 +179,12 @@ pub async fn record_sent(
         updated_at: Set(now),
         ..Default::default()
     };
-    if let Some(action) = finish_attempt(&txn, delivery, update).await? {
+    let action = if finish_attempt(&txn, delivery, update).await? {
+        action_of(&txn, delivery).await?
+    } else {
+        None
+    };
+    if let Some(action) = action {
         if delivery.channel == DeliveryChannel::Internal {
             customer_history::Entity::insert(
                 customer_history::Model {
@@ -223,9 +233,10 @@ pub async fn record_failure(
         updated_at: Set(now),
         ..Default::default()
     };
-    let action = finish_attempt(&txn, delivery, update).await?;
-    if state == DeliveryState::Failed {
-        if let Some(action) = action {
+    // Only a delivery that failed for good adds to the history; a retry is counted on it.
+    let recorded = finish_attempt(&txn, delivery, update).await?;
+    if recorded && state == DeliveryState::Failed {
+        if let Some(action) = action_of(&txn, delivery).await? {
             let data = json!({
                 "delivery_id": delivery.id,
                 "error": error,

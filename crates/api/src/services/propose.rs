@@ -95,7 +95,8 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     let policy = db::agents::auto_execute_policy(&agent)?;
     // An agent acts alone only where a person's approval would go through: a placeholder with
     // no value keeps the action for review.
-    let unknown = if policy.applies(valid.action_type, valid.confidence) {
+    let trusted = policy.applies(valid.action_type, valid.confidence);
+    let unknown = if trusted {
         let values = values_for(&valid.variables, &customer, location);
         unknown_variables(
             valid.subject.as_deref(),
@@ -106,7 +107,7 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     } else {
         Vec::new()
     };
-    let auto_execute = policy.applies(valid.action_type, valid.confidence) && unknown.is_empty();
+    let auto_execute = trusted && unknown.is_empty();
     let lifecycle = initial_lifecycle(now, expires_at, not_before, auto_execute)
         .map_err(|error| ServiceError::Invalid(vec![error]))?;
 
