@@ -9,6 +9,7 @@ mod m20261124_000003_create_actions;
 mod m20261124_000004_create_idempotency_outcomes_responses;
 mod m20261124_000005_create_users_sessions_api_keys;
 mod m20261202_000006_create_deliveries;
+mod m20261202_000007_create_webhooks;
 mod tables;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_create_idempotency_outcomes_responses::Migration),
             Box::new(m20261124_000005_create_users_sessions_api_keys::Migration),
             Box::new(m20261202_000006_create_deliveries::Migration),
+            Box::new(m20261202_000007_create_webhooks::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ impl Caller {
             actor: self.actor(),
             now: state.clock.now(),
             undo_window: state.undo_window,
+            claim: None,
         }
     }
 

@@ -29,6 +29,7 @@ back as `cursor` with the same filters and sort.",
         (name = "agents", description = "The proactive agents (criteria types) and their auto-execute settings."),
         (name = "customers", description = "Customers and their history."),
         (name = "deliveries", description = "What approved and auto-executed actions sent: the delivery outbox."),
+        (name = "webhooks", description = "Outbound webhooks for integrations: endpoints, signed messages and their delivery logs."),
         (name = "metrics", description = "The metrics bar, overall and per agent."),
         (name = "events", description = "Live updates as Server-Sent Events."),
         (name = "auth", description = "Signing in, and the API keys of integrations and agents."),
@@ -38,7 +39,8 @@ back as `cursor` with the same filters and sort.",
         inbox_domain::Problem,
         inbox_domain::FieldError,
         inbox_domain::dto::ActionChanged,
-        inbox_domain::metrics::Metrics
+        inbox_domain::metrics::Metrics,
+        inbox_domain::webhook::WebhookMessage
     ))
 )]
 pub struct ApiDoc;

@@ -71,18 +71,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let bus = EventBus::for_database(&db).await?;
         if let Some(interval) = settings.sweep_interval {
-            tokio::spawn(jobs::run_schedule(
-                db.clone(),
-                bus.clone(),
-                clock.clone(),
-                interval,
-            ));
-            tokio::spawn(jobs::deliveries::run_schedule(
-                db.clone(),
-                settings.outbound.clone(),
-                clock.clone(),
-                std::time::Duration::from_secs(1),
-            ));
+            jobs::spawn_all(&db, &bus, &settings.outbound, &clock, interval);
         }
         let state = web::Data::new(AppState {
             db,

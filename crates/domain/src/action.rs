@@ -86,6 +86,18 @@ wire_enum! {
     }
 }
 
+impl ActionType {
+    /// The channel this type goes out on: email drafts, voice calls, and nothing for notes and
+    /// tasks, which stay inside the business.
+    pub const fn channel(self) -> Option<Channel> {
+        match self {
+            ActionType::DraftMessage => Some(Channel::Email),
+            ActionType::VoiceOutreach => Some(Channel::Voice),
+            ActionType::InternalNote | ActionType::TaskReminder => None,
+        }
+    }
+}
+
 wire_enum! {
     /// Urgency, from least to most urgent: the derived `Ord` follows this order.
     pub enum Priority {

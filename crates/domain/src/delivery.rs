@@ -42,7 +42,7 @@ const LONGEST_RETRY_SECONDS: i64 = 3600;
 impl DeliveryChannel {
     /// The channel an action of this type is delivered on.
     pub fn for_action(action_type: ActionType) -> DeliveryChannel {
-        match crate::review::channel_for(action_type) {
+        match action_type.channel() {
             Some(Channel::Email) => DeliveryChannel::Email,
             Some(Channel::Voice) => DeliveryChannel::Voice,
             None => DeliveryChannel::Internal,

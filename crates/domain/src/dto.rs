@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    delivery::{Delivery, DeliveryState},
     ActionStatus, ActionType, Channel, Confidence, ConfidenceFactor, CustomerType, EventKind,
     Priority, RejectionReason, Tone,
 };
@@ -73,6 +74,9 @@ pub struct ActionListItem {
     /// Pass back as `expected_version` when reviewing.
     #[cfg_attr(feature = "openapi", schema(example = 1))]
     pub version: i32,
+    /// Where the message of an approved or auto-executed action stands; `null` until one is
+    /// approved (and after an undo).
+    pub delivery_state: Option<DeliveryState>,
 }
 
 /// What made the agent propose an action.
@@ -248,6 +252,9 @@ pub struct ActionDetail {
     pub outcomes: Vec<Outcome>,
     /// Customer responses linked to this action.
     pub responses: Vec<CustomerResponse>,
+    /// The message an approval (or auto-execute) sends, exactly as it goes out, with its state
+    /// and attempts; `null` until one is approved (and after an undo).
+    pub delivery: Option<Delivery>,
 }
 
 mod requests;

@@ -16,6 +16,7 @@ pub mod problem;
 pub mod review;
 pub mod sort;
 pub mod variables;
+pub mod webhook;
 
 pub use action::{
     ActionType, Channel, Confidence, ConfidenceError, ConfidenceFactor, CustomerType, Priority,

@@ -82,10 +82,14 @@ crate::action::wire_enum! {
         ResponseLinked => ("response_linked", "Response linked"),
         /// Its delivery went out: the email, the call, or the note on the customer's history.
         Sent => ("sent", "Sent"),
+        /// An attempt to deliver it failed; it is tried again later.
+        DeliveryAttemptFailed => ("delivery_attempt_failed", "Delivery attempt failed"),
         /// Its delivery failed for good after every attempt.
         DeliveryFailed => ("delivery_failed", "Delivery failed"),
         /// A reviewer took the approval back before it was sent.
         Undone => ("undone", "Undone"),
+        /// Its agent, trusted for it, sent it without review when it was released.
+        AutoExecuted => ("auto_executed", "Auto-executed"),
     }
 }
 
@@ -110,6 +114,9 @@ pub enum LifecycleEvent {
     /// A reviewer takes an approval back while its message still waits to leave (the undo
     /// window; the delivery decides whether it has left).
     Undo,
+    /// A trusted agent's proposal that was held until `not_before` is sent without review as it
+    /// is released (the agent acts, not a person).
+    AutoExecute,
 }
 
 impl LifecycleEvent {
@@ -124,6 +131,7 @@ impl LifecycleEvent {
             LifecycleEvent::DeferralElapsed => EventKind::DeferralElapsed,
             LifecycleEvent::Expire => EventKind::Expired,
             LifecycleEvent::Undo => EventKind::Undone,
+            LifecycleEvent::AutoExecute => EventKind::AutoExecuted,
         }
     }
 
@@ -289,14 +297,16 @@ impl Lifecycle {
         self.settled_at(now).status
     }
 
-    /// Applies `event` at `now`. Review events are judged against the status a reader sees at
-    /// `now` (so an action past its expiry cannot be approved even before the sweep ran).
+    /// Applies `event` at `now`. Review events and auto-execution are judged against the status
+    /// a reader sees at `now` (so an action past its expiry cannot be approved even before the
+    /// sweep ran).
     pub fn apply(
         &self,
         event: LifecycleEvent,
         now: DateTime<Utc>,
     ) -> Result<Transition, TransitionError> {
-        if event.is_review() {
+        // Decisions (a person's, or a trusted agent's) act on what a reader sees at `now`.
+        if event.is_review() || event == LifecycleEvent::AutoExecute {
             self.settled_at(now).apply_at(event, now)
         } else {
             self.apply_at(event, now)
@@ -396,10 +406,16 @@ impl Lifecycle {
                 approved_awaiting_send: false,
                 ..cleared
             },
+            // A proposal nobody decided (the server does this only as a held one is released).
+            (S::Pending, E::AutoExecute) => Lifecycle {
+                status: S::AutoExecuted,
+                ..cleared
+            },
             // A snoozed action is snoozed again only after it woke; a deferred one is not
             // reviewable until it is released; only an approval can be undone.
             (S::Snoozed, E::Snooze { .. })
             | (S::Pending | S::Snoozed, E::Undo)
+            | (S::Snoozed | S::Deferred, E::AutoExecute)
             | (S::Deferred, E::Undo)
             | (S::Pending, E::SnoozeElapsed | E::DeferralElapsed)
             | (S::Snoozed, E::DeferralElapsed)

@@ -60,16 +60,6 @@ pub fn headline(subject: Option<&str>, script: Option<&str>) -> String {
     }
 }
 
-/// The channel an action type goes out on: email drafts, voice calls, and nothing for notes
-/// and tasks, which stay inside the business.
-pub fn channel_for(action_type: ActionType) -> Option<Channel> {
-    match action_type {
-        ActionType::DraftMessage => Some(Channel::Email),
-        ActionType::VoiceOutreach => Some(Channel::Voice),
-        ActionType::InternalNote | ActionType::TaskReminder => None,
-    }
-}
-
 /// Checks a proposal's own fields.
 pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<FieldError>> {
     let mut issues = FieldErrors::default();
@@ -80,7 +70,7 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
             Confidence::MAX
         }
     };
-    let expected_channel = channel_for(request.action_type);
+    let expected_channel = request.action_type.channel();
     if request.channel != expected_channel {
         let message = match expected_channel {
             Some(channel) => format!("a {} goes out by `{channel}`", request.action_type.label()),

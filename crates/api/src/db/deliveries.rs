@@ -1,6 +1,8 @@
 //! The delivery outbox: rows written in the decision's transaction, claimed by one worker at a
 //! time, and the record of each attempt.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
     delivery::{Delivery, DeliveryChannel, DeliveryState},
@@ -8,18 +10,16 @@ use inbox_domain::{
     EventKind,
 };
 use sea_orm::{
-    sea_query::{Expr, LockBehavior, LockType, Query},
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    actions::NewEvent,
-    entities::{action_events, actions, customer_history, deliveries},
+    actions::{insert_history, NewEvent},
+    entities::{actions, customer_history, deliveries},
+    outbox,
 };
 
 /// The message a delivery carries, rendered when the action was approved.
@@ -63,51 +63,17 @@ pub fn new_row(
     }
 }
 
-/// Claims up to `limit` deliveries that are due at `now` (or whose worker's lease ran out) for
-/// `lease`, in one statement, so two workers never hold the same one: PostgreSQL skips rows
-/// another worker has locked; SQLite runs one writer at a time.
+/// Claims up to `limit` deliveries due at `now` for `lease` (see [`outbox::claim_due`]).
 pub async fn claim_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     lease: Duration,
     limit: u64,
 ) -> Result<Vec<deliveries::Model>, DbErr> {
-    use deliveries::Column as D;
-    let due = Condition::any()
-        .add(
-            Condition::all()
-                .add(D::State.eq(DeliveryState::Scheduled))
-                .add(D::DeliverAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(D::State.eq(DeliveryState::Sending))
-                .add(D::LeaseUntil.lt(now)),
-        );
-    let mut pick = Query::select();
-    pick.column(D::Id)
-        .from(deliveries::Entity)
-        .cond_where(due)
-        .order_by(D::DeliverAt, Order::Asc)
-        .limit(limit);
-    let backend = db.get_database_backend();
-    if backend == DatabaseBackend::Postgres {
-        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    let claim = Query::update()
-        .table(deliveries::Entity)
-        .values([
-            (D::State, DeliveryState::Sending.into()),
-            (D::LeaseUntil, (now + lease).into()),
-            (D::UpdatedAt, now.into()),
-        ])
-        .and_where(Expr::col(D::Id).in_subquery(pick))
-        .returning_all()
-        .to_owned();
-    deliveries::Entity::find()
-        .from_raw_sql(backend.build(&claim))
-        .all(db)
-        .await
+    let mut claimed = outbox::claim_due::<deliveries::Entity>(db, now, lease, limit).await?;
+    // Oldest first: ids grow with time, so events leave in the order they happened.
+    claimed.sort_by_key(|row| (row.deliver_at, row.id));
+    Ok(claimed)
 }
 
 /// Records how an attempt ended, unless another worker took the delivery over meanwhile;
@@ -154,10 +120,7 @@ async fn add_history<C: ConnectionTrait>(
         at: now,
         data,
     };
-    action_events::Entity::insert(event.into_row().into_active_model())
-        .exec(db)
-        .await
-        .map(drop)
+    insert_history(db, vec![event.into_row()]).await
 }
 
 /// Records a delivery that went out, with the history entry (and, for a note or task, the
@@ -214,8 +177,8 @@ pub async fn record_sent(
     txn.commit().await
 }
 
-/// Records a failed attempt: scheduled again at `retry_at`, or `failed` for good (with a
-/// history entry saying why).
+/// Records a failed attempt: scheduled again at `retry_at`, or `failed` for good, with the
+/// history entry that says which and why.
 pub async fn record_failure(
     db: &DatabaseConnection,
     delivery: &deliveries::Model,
@@ -233,16 +196,24 @@ pub async fn record_failure(
         updated_at: Set(now),
         ..Default::default()
     };
-    // Only a delivery that failed for good adds to the history; a retry is counted on it.
-    let recorded = finish_attempt(&txn, delivery, update).await?;
-    if recorded && state == DeliveryState::Failed {
+    // Every attempt shows in the history: each retry, and the failure for good.
+    if finish_attempt(&txn, delivery, update).await? {
         if let Some(action) = action_of(&txn, delivery).await? {
-            let data = json!({
-                "delivery_id": delivery.id,
-                "error": error,
-                "attempts": delivery.attempts + 1,
-            });
-            add_history(&txn, &action, EventKind::DeliveryFailed, now, data).await?;
+            let attempt = delivery.attempts + 1;
+            let (kind, data) = if state == DeliveryState::Failed {
+                let data =
+                    json!({ "delivery_id": delivery.id, "error": error, "attempts": attempt });
+                (EventKind::DeliveryFailed, data)
+            } else {
+                let data = json!({
+                    "delivery_id": delivery.id,
+                    "error": error,
+                    "attempt": attempt,
+                    "retry_at": retry_at,
+                });
+                (EventKind::DeliveryAttemptFailed, data)
+            };
+            add_history(&txn, &action, kind, now, data).await?;
         }
     }
     txn.commit().await
@@ -275,18 +246,36 @@ pub async fn retry(
     find(db, location_id, id).await
 }
 
-/// The delivery of an action that still waits to leave at `now` (inside the undo window).
+/// The deliveries of `action_ids` that still wait to leave at `now` (inside the undo window),
+/// by action.
 pub async fn waiting_for(
     db: &DatabaseConnection,
     location_id: Uuid,
-    action_id: Uuid,
+    action_ids: &[Uuid],
     now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, deliveries::Model>, DbErr> {
+    Ok(deliveries::Entity::find()
+        .filter(deliveries::Column::LocationId.eq(location_id))
+        .filter(deliveries::Column::ActionId.is_in(action_ids.iter().copied()))
+        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        .filter(deliveries::Column::DeliverAt.gt(now))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|delivery| (delivery.action_id, delivery))
+        .collect())
+}
+
+/// The action's delivery that was not taken back, if there is one.
+pub async fn live_of(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    action_id: Uuid,
 ) -> Result<Option<deliveries::Model>, DbErr> {
     deliveries::Entity::find()
         .filter(deliveries::Column::LocationId.eq(location_id))
         .filter(deliveries::Column::ActionId.eq(action_id))
-        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
-        .filter(deliveries::Column::DeliverAt.gt(now))
+        .filter(deliveries::Column::State.ne(DeliveryState::Cancelled))
         .order_by_desc(deliveries::Column::Id)
         .one(db)
         .await

@@ -5,13 +5,18 @@ use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, TransactionTrait,
 };
 
-use super::entities::{action_events, action_outcomes, action_responses};
+use super::{
+    actions::insert_history,
+    entities::{action_events, action_outcomes, action_responses},
+    idempotency::ClaimMark,
+};
 
 /// Writes a follow-up row and its history entry in one transaction.
 async fn insert_with_event<E>(
     db: &DatabaseConnection,
     row: E::Model,
     event: action_events::Model,
+    claim: Option<ClaimMark>,
 ) -> Result<(), DbErr>
 where
     E: EntityTrait,
@@ -20,9 +25,10 @@ where
 {
     let txn = db.begin().await?;
     E::insert(row.into_active_model()).exec(&txn).await?;
-    action_events::Entity::insert(event.into_active_model())
-        .exec(&txn)
-        .await?;
+    if let Some(claim) = claim {
+        claim.write(&txn, Some(event.action_id)).await?;
+    }
+    insert_history(&txn, vec![event]).await?;
     txn.commit().await
 }
 
@@ -31,8 +37,9 @@ pub async fn insert_outcome(
     db: &DatabaseConnection,
     outcome: action_outcomes::Model,
     event: action_events::Model,
+    claim: Option<ClaimMark>,
 ) -> Result<(), DbErr> {
-    insert_with_event::<action_outcomes::Entity>(db, outcome, event).await
+    insert_with_event::<action_outcomes::Entity>(db, outcome, event, claim).await
 }
 
 /// Writes a linked reply and its history entry.
@@ -40,6 +47,7 @@ pub async fn insert_response(
     db: &DatabaseConnection,
     response: action_responses::Model,
     event: action_events::Model,
+    claim: Option<ClaimMark>,
 ) -> Result<(), DbErr> {
-    insert_with_event::<action_responses::Entity>(db, response, event).await
+    insert_with_event::<action_responses::Entity>(db, response, event, claim).await
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, SqlErr,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -40,6 +40,9 @@ pub enum Claim {
     New(Uuid),
     /// A replay of a finished request: answer with its response.
     Replay(StoredResponse),
+    /// The first request committed its change but its response was lost (the server failed
+    /// after the commit): answer with where its action stands now, never run it again.
+    Committed { action_id: Option<Uuid> },
     /// The key was used for a different request.
     Mismatch,
     /// The first request with this key is still being handled.
@@ -78,6 +81,8 @@ pub async fn claim(
         response_status: None,
         response_body: None,
         created_at: now,
+        committed_at: None,
+        action_id: None,
     };
     match idempotency_keys::Entity::insert(row.clone().into_active_model())
         .exec(db)
@@ -102,6 +107,11 @@ pub async fn claim(
             status: u16::try_from(status).unwrap_or(500),
             body,
         }),
+        Some(idempotency_keys::Model {
+            committed_at: Some(_),
+            action_id,
+            ..
+        }) => Claim::Committed { action_id },
         Some(abandoned) if abandoned.created_at <= now - ABANDONED_AFTER => {
             // Take the claim over, unless another retry just did.
             let taken = idempotency_keys::Entity::update_many()
@@ -112,6 +122,7 @@ pub async fn claim(
                 .filter(idempotency_keys::Column::Id.eq(abandoned.id))
                 .filter(idempotency_keys::Column::CreatedAt.eq(abandoned.created_at))
                 .filter(idempotency_keys::Column::ResponseStatus.is_null())
+                .filter(idempotency_keys::Column::CommittedAt.is_null())
                 .exec(db)
                 .await?;
             if taken.rows_affected == 1 {
@@ -123,6 +134,35 @@ pub async fn claim(
         // Still running, or released between our insert and our read: the client may retry.
         _ => Claim::InProgress,
     })
+}
+
+/// The `Idempotency-Key` claim a request holds, marked committed in the transaction that
+/// commits the request's change: from then on a retry never runs the request again, even when
+/// the server fails before it can store the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimMark {
+    pub claim_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+impl ClaimMark {
+    /// Writes the mark, with the action the request created or changed when it was one.
+    pub async fn write<C: ConnectionTrait>(
+        self,
+        db: &C,
+        action_id: Option<Uuid>,
+    ) -> Result<(), sea_orm::DbErr> {
+        idempotency_keys::Entity::update_many()
+            .set(idempotency_keys::ActiveModel {
+                committed_at: Set(Some(self.at)),
+                action_id: Set(action_id),
+                ..Default::default()
+            })
+            .filter(idempotency_keys::Column::Id.eq(self.claim_id))
+            .exec(db)
+            .await
+            .map(drop)
+    }
 }
 
 /// Stores the response of a claimed request for its replays.
@@ -143,9 +183,12 @@ pub async fn complete(
     Ok(())
 }
 
-/// Frees a claimed key whose request failed on our side, so a retry can run again.
+/// Frees a claimed key whose request failed on our side before it committed anything, so a
+/// retry can run again. A request that committed keeps its key.
 pub async fn release(db: &DatabaseConnection, claim_id: Uuid) -> Result<(), sea_orm::DbErr> {
-    idempotency_keys::Entity::delete_by_id(claim_id)
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::Id.eq(claim_id))
+        .filter(idempotency_keys::Column::CommittedAt.is_null())
         .exec(db)
         .await?;
     Ok(())

@@ -11,6 +11,8 @@ pub mod follow_up;
 pub mod idempotency;
 pub mod locations;
 pub mod metrics;
+pub mod outbox;
+pub mod webhooks;
 
 use std::{path::Path, time::Duration};
 

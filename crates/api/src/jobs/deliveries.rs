@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use super::webhook::SignedEndpoint;
 use crate::{
-    clock::Clock,
     db::{
         self, deliveries,
         entities::{actions, deliveries::Model as Delivery},
@@ -165,28 +164,13 @@ async fn call(
     .map_err(|error| SendError::permanent(error.to_string()))?;
     // The delivery's id names the message: a retry carries the same one.
     let id = format!("msg_{}", delivery.id.simple());
-    let mut request = outbound
-        .http
-        .post(&endpoint.url)
-        .header("content-type", "application/json");
-    for (name, value) in endpoint.headers(&id, now.timestamp(), &body) {
-        request = request.header(name, value);
-    }
-    let response = request.body(body).send().await.map_err(|error| SendError {
-        message: format!("voice webhook: {error}"),
-        permanent: false,
-    })?;
-    let status = response.status();
-    if !status.is_success() {
-        // Client errors other than a timeout or a rate limit will not change on retry.
-        let permanent = status.is_client_error()
-            && status != reqwest::StatusCode::REQUEST_TIMEOUT
-            && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
-        return Err(SendError {
-            message: format!("voice webhook answered {status}"),
-            permanent,
-        });
-    }
+    let response = endpoint
+        .post(&outbound.http, &id, now.timestamp(), body)
+        .await
+        .map_err(|failure| SendError {
+            message: format!("voice webhook: {}", failure.message),
+            permanent: failure.permanent,
+        })?;
     let answer: VoiceAnswer = response.json().await.unwrap_or_default();
     Ok(answer.call_id)
 }
@@ -270,27 +254,6 @@ pub async fn run_once(
         }
         if (claimed.len() as u64) < BATCH {
             return Ok(report);
-        }
-    }
-}
-
-/// Delivers every `interval` until the server stops.
-pub async fn run_schedule(
-    db: DatabaseConnection,
-    outbound: Outbound,
-    clock: std::sync::Arc<dyn Clock>,
-    interval: StdDuration,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match run_once(&db, &outbound, clock.now()).await {
-            Ok(report) if report != DeliveryReport::default() => {
-                tracing::info!(?report, "deliveries")
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(?error, "delivery pass failed; retrying on the next tick"),
         }
     }
 }

@@ -6,18 +6,19 @@
 
 pub mod deliveries;
 pub mod webhook;
+pub mod webhooks;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use inbox_domain::LifecycleEvent;
+use inbox_domain::{ActionStatus, LifecycleEvent};
 use sea_orm::DatabaseConnection;
 
 use crate::{
     bus::EventBus,
     clock::Clock,
     db::actions::{lifecycle_of, with_timer_due, write_changes},
-    services::{change::transition_change, Actor, ServiceError},
+    services::{auto_execute, change::transition_change, Actor, ServiceError},
 };
 
 /// How many due actions one pass handles; a sweep repeats passes until none are left.
@@ -29,6 +30,8 @@ pub struct SweepReport {
     pub expired: usize,
     pub woke: usize,
     pub released: usize,
+    /// Held proposals of trusted agents, sent as they were released.
+    pub auto_executed: usize,
 }
 
 /// Fires every timer due at `now`.
@@ -47,7 +50,14 @@ pub async fn run_once(
             let Some(event) = lifecycle.due_event(now) else {
                 continue;
             };
-            if let Ok(transition) = lifecycle.apply(event, now) {
+            if let Some(change) = auto_execute::on_release(db, row, now).await? {
+                let event = if change.change.status == ActionStatus::AutoExecuted {
+                    LifecycleEvent::AutoExecute
+                } else {
+                    event
+                };
+                prepared.push((event, change));
+            } else if let Ok(transition) = lifecycle.apply(event, now) {
                 prepared.push((
                     event,
                     transition_change(row, &transition, None, None, &Actor::system(), now),
@@ -55,12 +65,13 @@ pub async fn run_once(
             }
         }
         let changes: Vec<_> = prepared.iter().map(|(_, change)| change).collect();
-        let applied = write_changes(db, bus, &changes).await?;
+        let applied = write_changes(db, bus, &changes, None).await?;
         for ((event, _), done) in prepared.iter().zip(&applied) {
             if *done {
                 match event {
                     LifecycleEvent::Expire => report.expired += 1,
                     LifecycleEvent::SnoozeElapsed => report.woke += 1,
+                    LifecycleEvent::AutoExecute => report.auto_executed += 1,
                     _ => report.released += 1,
                 }
             }
@@ -72,21 +83,48 @@ pub async fn run_once(
     }
 }
 
-/// Sweeps every `interval` until the server stops.
-pub async fn run_schedule(
-    db: DatabaseConnection,
-    bus: EventBus,
-    clock: std::sync::Arc<dyn Clock>,
-    interval: Duration,
-) {
+/// Runs `pass` every `interval` until the server stops, logging what each pass did (when it did
+/// anything) and its failures: the next tick simply tries again.
+pub async fn repeat<F, Fut, R>(what: &'static str, interval: Duration, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<R, ServiceError>>,
+    R: std::fmt::Debug + Default + PartialEq,
+{
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match run_once(&db, &bus, clock.now()).await {
-            Ok(report) if report != SweepReport::default() => tracing::info!(?report, "sweep"),
+        match pass().await {
+            Ok(report) if report != R::default() => tracing::info!(?report, "{what}"),
             Ok(_) => {}
-            Err(error) => tracing::warn!(?error, "sweep failed; retrying on the next tick"),
+            Err(error) => tracing::warn!(?error, "{what} failed; retrying on the next tick"),
         }
     }
+}
+
+/// Starts the background work of a server: the timer sweep, the delivery worker and the webhook
+/// worker, each on its own task so that none holds up another.
+pub fn spawn_all(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    outbound: &deliveries::Outbound,
+    clock: &std::sync::Arc<dyn Clock>,
+    sweep_interval: Duration,
+) {
+    let (db2, bus2, clock2) = (db.clone(), bus.clone(), clock.clone());
+    tokio::spawn(repeat("sweep", sweep_interval, move || {
+        let (db, bus, now) = (db2.clone(), bus2.clone(), clock2.now());
+        async move { run_once(&db, &bus, now).await }
+    }));
+    let (db2, outbound, clock2) = (db.clone(), outbound.clone(), clock.clone());
+    tokio::spawn(repeat("deliveries", Duration::from_secs(1), move || {
+        let (db, outbound, now) = (db2.clone(), outbound.clone(), clock2.now());
+        async move { deliveries::run_once(&db, &outbound, now).await }
+    }));
+    let (db2, clock2, http) = (db.clone(), clock.clone(), webhooks::client());
+    tokio::spawn(repeat("webhooks", Duration::from_secs(1), move || {
+        let (db, http, now) = (db2.clone(), http.clone(), clock2.now());
+        async move { webhooks::run_once(&db, &http, now).await }
+    }));
 }

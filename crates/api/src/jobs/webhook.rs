@@ -6,6 +6,16 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// Why a signed POST did not succeed.
+#[derive(Debug)]
+pub struct PostFailure {
+    pub message: String,
+    /// Whether trying again cannot help (the endpoint refused the message itself).
+    pub permanent: bool,
+    /// The HTTP status, when the endpoint answered.
+    pub status: Option<u16>,
+}
+
 /// A webhook endpoint and the key its payloads are signed with.
 #[derive(Clone)]
 pub struct SignedEndpoint {
@@ -44,6 +54,44 @@ impl SignedEndpoint {
         mac.update(format!("{id}.{timestamp}.").as_bytes());
         mac.update(body);
         format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// POSTs `body` as message `id`, signed at `timestamp`; a 2xx answer, or why not.
+    pub async fn post(
+        &self,
+        http: &reqwest::Client,
+        id: &str,
+        timestamp: i64,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, PostFailure> {
+        let mut request = http
+            .post(&self.url)
+            .header("content-type", "application/json");
+        for (name, value) in self.headers(id, timestamp, &body) {
+            request = request.header(name, value);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| PostFailure {
+                message: error.to_string(),
+                permanent: false,
+                status: None,
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        // Client errors other than a timeout or a rate limit will not change on retry.
+        let permanent = status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+        Err(PostFailure {
+            message: format!("answered {status}"),
+            permanent,
+            status: Some(status.as_u16()),
+        })
     }
 
     /// The three headers of a signed message.

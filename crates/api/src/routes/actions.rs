@@ -78,15 +78,18 @@ pub async fn propose_action(
         (Some(own), _) => proposal.agent_id = Some(own),
         (None, _) => {}
     }
-    idempotent(&state, &caller, &request, &body.raw, || async {
-        let Proposed { action, created } =
-            propose::propose(&caller.context(&state), &proposal).await?;
-        let status = if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        Reply::new(status, &action)
+    let proposal = &proposal;
+    idempotent(&state, &caller, &request, &body.raw, |claim| {
+        let ctx = caller.context(&state).with_claim(claim);
+        async move {
+            let Proposed { action, created } = propose::propose(&ctx, proposal).await?;
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Reply::new(status, &action)
+        }
     })
     .await
 }

@@ -38,6 +38,44 @@ pub struct DeliveryListParams {
     limit: Option<String>,
 }
 
+/// Which page of a log: the `next_cursor` of the previous one, and how many items.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200. Default 50.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+}
+
+/// The cursor (an id: these logs page by id) and page size of a request, noting in `errors`
+/// what is wrong with them.
+pub fn page_of(
+    cursor: Option<&str>,
+    limit: Option<&str>,
+    errors: &mut FieldErrors,
+) -> (Option<Uuid>, u64) {
+    let cursor = cursor.and_then(|c| {
+        c.parse::<Uuid>()
+            .map_err(|_| errors.add("cursor", "not a cursor returned by this API"))
+            .ok()
+    });
+    let limit = match limit.map(str::parse::<u64>).transpose() {
+        Ok(None) => DEFAULT_PAGE_SIZE,
+        Ok(Some(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
+        _ => {
+            errors.add(
+                "limit",
+                format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+            );
+            DEFAULT_PAGE_SIZE
+        }
+    };
+    (cursor, limit)
+}
+
 /// The location's deliveries, newest first: the rendered message, its channel and recipient,
 /// its state (`scheduled`, `sending`, `sent`, `failed`, `cancelled`) and attempts. With no SMTP
 /// server configured this is the built-in outbox, where every message the app sent is kept.
@@ -61,22 +99,11 @@ pub async fn list_deliveries(
             .map_err(|e| errors.add("state", e))
             .ok()
     });
-    let cursor = params.cursor.as_deref().and_then(|c| {
-        c.parse::<Uuid>()
-            .map_err(|_| errors.add("cursor", "not a cursor returned by this API"))
-            .ok()
-    });
-    let limit = match params.limit.as_deref().map(str::parse::<u64>).transpose() {
-        Ok(None) => DEFAULT_PAGE_SIZE,
-        Ok(Some(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
-        _ => {
-            errors.add(
-                "limit",
-                format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-            );
-            DEFAULT_PAGE_SIZE
-        }
-    };
+    let (cursor, limit) = page_of(
+        params.cursor.as_deref(),
+        params.limit.as_deref(),
+        &mut errors,
+    );
     errors
         .finish(())
         .map_err(|errors| ApiError::invalid("One or more query parameters are invalid.", errors))?;

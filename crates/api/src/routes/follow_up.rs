@@ -28,11 +28,14 @@ pub async fn report_outcome(
     change: ActionChange<Propose>,
     body: Json<ReportOutcome>,
 ) -> Result<HttpResponse, ApiError> {
+    let (id, report) = (change.id, &body.value);
     change
-        .once(&body.raw, || async {
-            let outcome =
-                follow_up::report_outcome(&change.context(), change.id, &body.value).await?;
-            Reply::new(StatusCode::CREATED, &outcome)
+        .once(&body.raw, |claim| {
+            let ctx = change.context().with_claim(claim);
+            async move {
+                let outcome = follow_up::report_outcome(&ctx, id, report).await?;
+                Reply::new(StatusCode::CREATED, &outcome)
+            }
         })
         .await
 }
@@ -58,11 +61,14 @@ pub async fn link_response(
     change: ActionChange<Propose>,
     body: Json<LinkResponse>,
 ) -> Result<HttpResponse, ApiError> {
+    let (id, report) = (change.id, &body.value);
     change
-        .once(&body.raw, || async {
-            let response =
-                follow_up::link_response(&change.context(), change.id, &body.value).await?;
-            Reply::new(StatusCode::CREATED, &response)
+        .once(&body.raw, |claim| {
+            let ctx = change.context().with_claim(claim);
+            async move {
+                let response = follow_up::link_response(&ctx, id, report).await?;
+                Reply::new(StatusCode::CREATED, &response)
+            }
         })
         .await
 }

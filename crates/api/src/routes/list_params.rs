@@ -49,6 +49,11 @@ pub struct ActionListParams {
     #[param(value_type = Option<Vec<ActionType>>)]
     #[serde(default)]
     action_type: Vec<String>,
+    /// Only approved or auto-executed actions whose message is in one of these delivery states
+    /// (`scheduled`, `sending`, `sent`, `failed`); repeat for several.
+    #[param(value_type = Option<Vec<inbox_domain::delivery::DeliveryState>>, example = json!(["failed"]))]
+    #[serde(default)]
+    delivery_state: Vec<String>,
     /// Created at or after: an RFC 3339 time, or a date (from its start, UTC).
     #[param(example = "2026-11-20")]
     created_from: Option<String>,
@@ -172,6 +177,7 @@ impl TryFrom<ActionListParams> for ListQuery {
             priorities: check.many("priority", &params.priority),
             channels: check.many("channel", &params.channel),
             action_types: check.many("action_type", &params.action_type),
+            delivery_states: check.many("delivery_state", &params.delivery_state),
             created_from: check.bound("created_from", params.created_from.as_deref(), false),
             created_to: check.bound("created_to", params.created_to.as_deref(), true),
             expires_from: check.bound("expires_from", params.expires_from.as_deref(), false),

@@ -11,6 +11,7 @@ pub mod health;
 pub mod list_params;
 pub mod metrics;
 pub mod review;
+pub mod webhooks;
 
 use std::{future::Future, pin::Pin};
 
@@ -25,7 +26,7 @@ use inbox_domain::FieldError;
 
 use crate::{
     auth::{Authorized, Caller, NeedsScope},
-    db::idempotency::{self, Claim, StoredResponse, MAX_KEY_CHARS},
+    db::idempotency::{self, Claim, ClaimMark, StoredResponse, MAX_KEY_CHARS},
     error::ApiError,
     state::AppState,
 };
@@ -51,6 +52,10 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(customers::get_customer)
         .service(deliveries::list_deliveries)
         .service(deliveries::retry_delivery)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries)
         .service(metrics::get_metrics)
         .service(events::stream_events)
         .service(auth::sign_in)
@@ -112,7 +117,7 @@ impl<S> ActionChange<S> {
     /// Runs `handle` once per `Idempotency-Key` (see [`idempotent`]).
     pub async fn once<F, Fut>(&self, body: &[u8], handle: F) -> Result<HttpResponse, ApiError>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Option<ClaimMark>) -> Fut,
         Fut: Future<Output = Result<Reply, ApiError>>,
     {
         idempotent(&self.state, &self.caller, &self.request, body, handle).await
@@ -139,6 +144,8 @@ impl Reply {
 
 /// Runs `handle` once per `Idempotency-Key`: a retry with the same key and request gets the first
 /// response again, the same key with another request is a 422. Without the header it just runs.
+/// `handle` gets the claim to mark committed in its use case's transaction (see
+/// [`crate::services::Context::with_claim`]).
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     caller: &Caller,
@@ -147,11 +154,11 @@ pub async fn idempotent<F, Fut>(
     handle: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Option<ClaimMark>) -> Fut,
     Fut: Future<Output = Result<Reply, ApiError>>,
 {
     let Some(key) = request.headers().get("Idempotency-Key") else {
-        let reply = handle().await?;
+        let reply = handle(None).await?;
         return Ok(HttpResponse::build(reply.status).json(reply.body));
     };
     let key = key
@@ -177,6 +184,22 @@ where
         .map_err(|error| ApiError::Internal(error.into()))?
     {
         Claim::Replay(stored) => Ok(stored_response(&stored)),
+        // The first request's change committed but its response was lost: say where its action
+        // stands now rather than run it again.
+        Claim::Committed {
+            action_id: Some(action_id),
+        } => {
+            let detail = crate::db::actions::detail::get(&state.db, caller.location(), action_id, now)
+                .await?;
+            Ok(HttpResponse::Ok()
+                .insert_header(("Idempotent-Replayed", "true"))
+                .json(detail))
+        }
+        Claim::Committed { action_id: None } => Err(ApiError::Conflict {
+            detail: "The request with this Idempotency-Key was applied, but its response was lost; read the resources it changed to see where they stand.".into(),
+            current_status: None,
+            current_version: None,
+        }),
         Claim::Mismatch => Err(ApiError::Unprocessable {
             detail: "This Idempotency-Key was already used for a different request.".into(),
             errors: vec![FieldError::new(
@@ -191,7 +214,7 @@ where
             current_version: None,
         }),
         Claim::New(claim_id) => {
-            let result = handle().await;
+            let result = handle(Some(ClaimMark { claim_id, at: now })).await;
             let stored = match &result {
                 Ok(reply) => StoredResponse {
                     status: reply.status.as_u16(),

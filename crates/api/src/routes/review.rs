@@ -23,9 +23,13 @@ impl ActionChange<Review> {
     /// One reviewer decision, with the version from `If-Match` when the body gave none.
     async fn decide(self, raw: &[u8], review: ReviewRequest) -> Result<HttpResponse, ApiError> {
         let review = review.with_version(if_match(&self.request)?);
-        self.once(raw, || async {
-            let detail = review::review(&self.context(), self.id, review).await?;
-            Reply::new(StatusCode::OK, &detail)
+        let id = self.id;
+        self.once(raw, |claim| {
+            let ctx = self.context().with_claim(claim);
+            async move {
+                let detail = review::review(&ctx, id, review).await?;
+                Reply::new(StatusCode::OK, &detail)
+            }
         })
         .await
     }
@@ -129,10 +133,14 @@ pub async fn snooze_action(
 )]
 #[post("/actions/{id}/undo")]
 pub async fn undo_action(change: ActionChange<Review>) -> Result<HttpResponse, ApiError> {
+    let id = change.id;
     change
-        .once(b"", || async {
-            let detail = undo::undo(&change.context(), change.id).await?;
-            Reply::new(StatusCode::OK, &detail)
+        .once(b"", |claim| {
+            let ctx = change.context().with_claim(claim);
+            async move {
+                let detail = undo::undo(&ctx, id).await?;
+                Reply::new(StatusCode::OK, &detail)
+            }
         })
         .await
 }
@@ -156,10 +164,14 @@ pub async fn bulk_review(
     request: HttpRequest,
     body: Json<BulkRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    idempotent(&state, &caller, &request, &body.raw, || async {
-        let outcomes = bulk::bulk(&caller.context(&state), &body.value).await?;
-        let results = outcomes.into_iter().map(bulk_result).collect();
-        Reply::new(StatusCode::OK, &BulkResponse { results })
+    let bulk_request = &body.value;
+    idempotent(&state, &caller, &request, &body.raw, |claim| {
+        let ctx = caller.context(&state).with_claim(claim);
+        async move {
+            let outcomes = bulk::bulk(&ctx, bulk_request).await?;
+            let results = outcomes.into_iter().map(bulk_result).collect();
+            Reply::new(StatusCode::OK, &BulkResponse { results })
+        }
     })
     .await
 }

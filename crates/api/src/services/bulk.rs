@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{
     change::{conflict, not_found},
     review::{prepare_review, ReviewRequest},
+    undo::{lost_race, prepare_undo},
     Context, ServiceError,
 };
 use crate::db::{
@@ -33,8 +34,15 @@ pub struct BulkOutcome {
     pub current: Option<ActionStatus>,
 }
 
+/// What a bulk request does to each id.
+#[derive(Debug)]
+enum Verb {
+    Review(ReviewRequest),
+    Undo,
+}
+
 /// Checks the fields a bulk request shares by every id, once.
-fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<ReviewRequest, ServiceError> {
+fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<Verb, ServiceError> {
     let mut errors = FieldErrors::default();
     if request.ids.is_empty() || request.ids.len() > MAX_BULK_IDS {
         errors.add("ids", format!("give 1 to {MAX_BULK_IDS} ids"));
@@ -57,18 +65,27 @@ fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<ReviewRequ
             stray("until", request.until.is_some());
         }
         BulkOp::Snooze => stray("reason", request.reason.is_some()),
+        BulkOp::Undo => {
+            stray("reason", request.reason.is_some());
+            stray("note", request.note.is_some());
+            stray("duration", request.duration.is_some());
+            stray("until", request.until.is_some());
+        }
     }
     let review = match request.op {
-        BulkOp::Approve => Some(ReviewRequest::Approve(ApproveAction::default())),
+        BulkOp::Undo => Some(Verb::Undo),
+        BulkOp::Approve => Some(Verb::Review(ReviewRequest::Approve(
+            ApproveAction::default(),
+        ))),
         BulkOp::Reject => match request.reason {
             Some(reason) => errors
                 .check(reject_decision(reason, &request.note))
                 .map(|_| {
-                    ReviewRequest::Reject(RejectAction {
+                    Verb::Review(ReviewRequest::Reject(RejectAction {
                         expected_version: None,
                         reason,
                         note: request.note.clone(),
-                    })
+                    }))
                 }),
             None => {
                 errors.add("reason", "a rejection needs a reason");
@@ -82,12 +99,14 @@ fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<ReviewRequ
             &request.note,
             now,
         )) {
-            Some(Decision::Snooze { until, .. }) => Some(ReviewRequest::Snooze(SnoozeAction {
-                expected_version: None,
-                duration: None,
-                until: Some(until),
-                note: request.note.clone(),
-            })),
+            Some(Decision::Snooze { until, .. }) => {
+                Some(Verb::Review(ReviewRequest::Snooze(SnoozeAction {
+                    expected_version: None,
+                    duration: None,
+                    until: Some(until),
+                    note: request.note.clone(),
+                })))
+            }
             _ => None,
         },
     };
@@ -106,12 +125,16 @@ pub async fn bulk(
     request: &BulkRequest,
 ) -> Result<Vec<BulkOutcome>, ServiceError> {
     let (db, location, now) = (ctx.db, ctx.location, ctx.now);
-    let review = shared_review(request, now)?;
+    let verb = shared_review(request, now)?;
     let mut ids = request.ids.clone();
     ids.sort();
     ids.dedup();
     let rows = db::actions::find_many(db, location.id, &ids).await?;
     let customers = db::actions::customers_of(db, location.id, rows.values()).await?;
+    let waiting = match verb {
+        Verb::Undo => db::deliveries::waiting_for(db, location.id, &ids, now).await?,
+        Verb::Review(_) => HashMap::new(),
+    };
 
     // Prepared in id order, so concurrent bulk requests lock rows in the same order.
     let mut results: HashMap<Uuid, Result<ActionStatus, ServiceError>> = HashMap::new();
@@ -121,13 +144,16 @@ pub async fn bulk(
             results.insert(*id, Err(not_found(*id)));
             continue;
         };
-        let change = customers
-            .get(&row.customer_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
-            .and_then(|customer| {
-                let (actor, undo) = (&ctx.actor, ctx.undo_window);
-                prepare_review(row, customer, location, &review, actor, now, undo)
-            });
+        let change = match &verb {
+            Verb::Undo => prepare_undo(row, waiting.get(id), &ctx.actor, now),
+            Verb::Review(review) => customers
+                .get(&row.customer_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
+                .and_then(|customer| {
+                    let (actor, undo) = (&ctx.actor, ctx.undo_window);
+                    prepare_review(row, customer, location, review, actor, now, undo)
+                }),
+        };
         match change {
             Ok(change) => prepared.push(change),
             Err(error) => {
@@ -136,7 +162,7 @@ pub async fn bulk(
         }
     }
     let changes: Vec<&PreparedChange> = prepared.iter().collect();
-    let applied = db::actions::write_changes(db, ctx.bus, &changes).await?;
+    let applied = db::actions::write_changes(db, ctx.bus, &changes, ctx.claim).await?;
     let lost: Vec<Uuid> = prepared
         .iter()
         .zip(&applied)
@@ -154,11 +180,15 @@ pub async fn bulk(
             Ok(change.change.status)
         } else {
             let row = current.get(&change.id).unwrap_or(&rows[&change.id]);
-            Err(conflict(
+            let error = conflict(
                 row,
                 now,
                 "Someone else decided this action first.".to_owned(),
-            ))
+            );
+            Err(match verb {
+                Verb::Undo => lost_race(error),
+                Verb::Review(_) => error,
+            })
         };
         results.insert(change.id, result);
     }
@@ -213,6 +243,11 @@ mod tests {
             ..request(BulkOp::Approve)
         };
         assert_eq!(refused_fields(&approve), ["note", "duration"]);
+        let undo = BulkRequest {
+            reason: Some(inbox_domain::RejectionReason::Other),
+            ..request(BulkOp::Undo)
+        };
+        assert_eq!(refused_fields(&undo), ["reason"]);
     }
 
     #[test]
@@ -230,7 +265,8 @@ mod tests {
             duration: Some(SnoozeDuration::OneDay),
             ..request(BulkOp::Snooze)
         };
-        let Ok(ReviewRequest::Snooze(snooze)) = shared_review(&snooze, DateTime::<Utc>::UNIX_EPOCH)
+        let Ok(Verb::Review(ReviewRequest::Snooze(snooze))) =
+            shared_review(&snooze, DateTime::<Utc>::UNIX_EPOCH)
         else {
             panic!("expected a snooze");
         };

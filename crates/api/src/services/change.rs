@@ -104,6 +104,7 @@ pub fn transition_change(
             update.approved_at = Set(None);
             update.approved_by = Set(None);
         }
+        (LifecycleEvent::AutoExecute, _) => update.auto_executed_at = Set(Some(now)),
         // When its window closed, even if the sweep came later.
         (LifecycleEvent::Expire, _) => update.expired_at = Set(Some(row.expires_at.min(now))),
         _ => {}
@@ -259,7 +260,7 @@ pub async fn write_one(
     change: &PreparedChange,
 ) -> Result<ActionDetail, ServiceError> {
     let (db, now) = (ctx.db, ctx.now);
-    if actions::write_changes(db, ctx.bus, &[change]).await? != [true] {
+    if actions::write_changes(db, ctx.bus, &[change], ctx.claim).await? != [true] {
         let current = load(db, ctx.location.id, change.id).await?;
         return Err(conflict(
             &current,

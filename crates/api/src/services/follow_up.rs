@@ -93,7 +93,7 @@ pub async fn report_outcome(
         now,
         json!({ "kind": request.kind, "occurred_at": outcome.occurred_at, "data": data }),
     );
-    db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row()).await?;
+    db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row(), ctx.claim).await?;
     Ok(outcome_view(outcome))
 }
 
@@ -131,6 +131,6 @@ pub async fn link_response(
         now,
         json!({ "conversation_id": response.conversation_id, "excerpt": response.excerpt, "received_at": response.received_at }),
     );
-    db::follow_up::insert_response(ctx.db, response.clone(), event.into_row()).await?;
+    db::follow_up::insert_response(ctx.db, response.clone(), event.into_row(), ctx.claim).await?;
     Ok(response_view(response))
 }

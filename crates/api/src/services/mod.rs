@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod auto_execute;
 pub mod bulk;
 pub mod change;
 pub mod deliveries;
@@ -13,6 +14,7 @@ pub mod propose;
 pub mod render;
 pub mod review;
 pub mod undo;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, FieldError};
@@ -20,7 +22,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
     bus::EventBus,
-    db::{entities::locations, StoreError},
+    db::{entities::locations, idempotency::ClaimMark, StoreError},
 };
 
 /// One request's use case: where it happens, who acts and when, and what it writes through.
@@ -34,6 +36,16 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// How long an approved message waits before it leaves, so it can be taken back.
     pub undo_window: chrono::Duration,
+    /// The request's `Idempotency-Key` claim, if it sent one: marked committed in the use
+    /// case's transaction.
+    pub claim: Option<ClaimMark>,
+}
+
+impl Context<'_> {
+    /// The same context for a request that holds `claim`.
+    pub fn with_claim(self, claim: Option<ClaimMark>) -> Self {
+        Context { claim, ..self }
+    }
 }
 
 /// What a use case can fail with.

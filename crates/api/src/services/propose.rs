@@ -153,7 +153,7 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         None
     };
     let id = row.id;
-    match db::actions::insert(db, ctx.bus, row, event, delivery).await? {
+    match db::actions::insert(db, ctx.bus, row, event, delivery, ctx.claim).await? {
         Inserted::Created => Ok(Proposed {
             action: db::actions::detail::get(db, location, id, now).await?,
             created: true,

@@ -100,7 +100,7 @@ pub(super) fn next_opening(
 }
 
 /// What cannot be delivered is refused before the decision, not approved and then failed.
-fn deliverable(
+pub(super) fn deliverable(
     row: &actions::Model,
     customer: &customers::Model,
     location: &locations::Model,

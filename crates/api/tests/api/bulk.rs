@@ -204,3 +204,86 @@ async fn concurrent_reviewers_never_both_decide_an_action(#[case] backend: Backe
         50
     );
 }
+
+#[apply(backends)]
+async fn a_bulk_approval_is_undone_as_a_whole_inside_the_window(#[case] backend: Backend) {
+    use inbox_api::jobs::deliveries::{run_once, Outbound};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let now = app.now();
+    let ids: Vec<uuid::Uuid> = fixture
+        .actions_minutes_ago(&app, [30, 20, 10])
+        .await
+        .iter()
+        .map(|action| action.id)
+        .collect();
+    let rejected = fixture.action(&app, now - Duration::hours(1), |_| {}).await;
+    app.review(rejected.id, "reject", json!({"reason": "poor_timing"}))
+        .await;
+    let (status, approved) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+
+    let mut undo_ids = ids.clone();
+    undo_ids.push(rejected.id);
+    let (status, undone) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "undo", "ids": undo_ids}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    let outcomes: Vec<(bool, Value)> = undone["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            (
+                result["ok"].as_bool().expect("ok"),
+                result["status"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (true, json!("pending")),
+            (true, json!("pending")),
+            (true, json!("pending")),
+            (false, json!("rejected")),
+        ],
+        "{undone}"
+    );
+    assert_eq!(undone["results"][3]["error"]["status"], 409);
+    app.clock.advance(Duration::minutes(5));
+    let report = run_once(&app.db, &Outbound::default(), app.now())
+        .await
+        .expect("delivery pass");
+    assert_eq!(report.sent, 0, "nothing leaves");
+    let (_, pending) = app.list("status=pending").await;
+    assert_eq!(pending["total"], 3);
+
+    // Once the window has passed, it is too late for all of them.
+    app.post_json(
+        "/api/v1/actions/bulk",
+        &json!({"op": "approve", "ids": ids}),
+    )
+    .await;
+    app.clock.advance(Duration::minutes(1));
+    let (_, late) = app
+        .post_json("/api/v1/actions/bulk", &json!({"op": "undo", "ids": ids}))
+        .await;
+    assert!(
+        late["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|result| result["ok"] == false && result["error"]["status"] == 409),
+        "{late}"
+    );
+}

@@ -1,16 +1,9 @@
 //! Approve & Send really sends: the delivery outbox, the worker, SMTP and the built-in outbox.
 
-use std::{
-    collections::HashSet,
-    path::Path,
-    sync::{Arc, Mutex},
-    time::Duration as StdDuration,
-};
-
 use chrono::Duration;
 use inbox_api::jobs::deliveries::{run_once, DeliveryReport, Outbound};
 use inbox_domain::auth::Scope;
-use reqwest::{header::HeaderMap, StatusCode};
+use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{json, Value};
 
@@ -18,6 +11,7 @@ use crate::helpers::{
     app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, proposal,
     spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
 };
+use crate::outside::{SignedReceiver, SmtpServer};
 
 /// One delivery pass at the test's clock.
 async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
@@ -180,10 +174,26 @@ async fn an_unreachable_smtp_server_is_retried_then_the_delivery_fails_until_tri
     assert!(page["items"][0]["last_error"]
         .as_str()
         .is_some_and(|error| error.starts_with("SMTP")));
+    // Each attempt shows in the history: four retries, then the failure for good.
+    let kinds = event_kinds(&app, &id).await;
+    let attempts: Vec<&str> = kinds[2..].iter().map(String::as_str).collect();
     assert_eq!(
-        event_kinds(&app, &id).await.last().map(String::as_str),
-        Some("delivery_failed")
+        attempts,
+        [
+            "delivery_attempt_failed",
+            "delivery_attempt_failed",
+            "delivery_attempt_failed",
+            "delivery_attempt_failed",
+            "delivery_failed"
+        ]
     );
+    let (_, detail) = app.get_action(&id).await;
+    assert_eq!(detail["history"][2]["data"]["attempt"], 1);
+    assert!(detail["history"][2]["data"]["retry_at"].is_string());
+    assert_eq!(detail["delivery"]["state"], "failed", "the panel shows it");
+    let (_, listed) = app.list("status=approved&delivery_state=failed").await;
+    assert_eq!(listed["total"], 1, "a filterable delivery state: {listed}");
+    assert_eq!(listed["items"][0]["delivery_state"], "failed");
 
     let delivery_id = page["items"][0]["id"].as_str().expect("id").to_owned();
     let retry = format!("/api/v1/deliveries/{delivery_id}/retry");
@@ -251,68 +261,6 @@ async fn a_bad_delivery_filter_is_refused(#[case] backend: Backend) {
     }
 }
 
-/// A real SMTP server (Python's aiosmtpd) that keeps every message in a maildir.
-struct SmtpServer {
-    process: tokio::process::Child,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    async fn start() -> SmtpServer {
-        let maildir = tempfile::tempdir().expect("a maildir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = tokio::process::Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            // aiosmtpd creates the maildir only where nothing exists yet.
-            .arg(maildir.path().join("mail"))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 with aiosmtpd (`just test` installs it)");
-        // Ready once it accepts a connection; it takes well under the limit.
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return SmtpServer {
-                    process,
-                    port,
-                    maildir,
-                };
-            }
-            tokio::time::sleep(StdDuration::from_millis(50)).await;
-        }
-        panic!("aiosmtpd did not start on port {port}");
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let new = self.maildir.path().join("mail").join("new");
-        read_dir_texts(&new)
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.process.start_kill();
-    }
-}
-
-fn read_dir_texts(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[apply(backends)]
 async fn an_smtp_server_receives_the_rendered_email_once(#[case] backend: Backend) {
     let smtp = SmtpServer::start().await;
@@ -373,121 +321,13 @@ async fn an_smtp_server_receives_the_rendered_email_once(#[case] backend: Backen
     );
 }
 
-/// A voice provider's webhook receiver that checks every request the way Standard Webhooks
-/// says a receiver should: the signature over `id.timestamp.body`, a timestamp within five
-/// minutes, and an id it has not seen before.
-struct VoiceReceiver {
-    url: String,
-    accepted: Accepted,
-}
-
-/// The requests a receiver accepted: their headers and body.
-type Accepted = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
-
-#[derive(Clone)]
-struct Verifier {
-    key: Vec<u8>,
-    clock: inbox_api::clock::ManualClock,
-    seen: Arc<Mutex<HashSet<String>>>,
-    accepted: Accepted,
-}
-
-impl Verifier {
-    fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
-        use base64::{engine::general_purpose::STANDARD, Engine};
-        use hmac::{Hmac, Mac};
-        use inbox_api::clock::Clock;
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .ok_or("a webhook header is missing")
-        };
-        let (id, timestamp, signatures) = (
-            header("webhook-id")?,
-            header("webhook-timestamp")?,
-            header("webhook-signature")?,
-        );
-        let sent_at: i64 = timestamp.parse().map_err(|_| "a bad timestamp")?;
-        if (self.clock.now().timestamp() - sent_at).abs() > 300 {
-            return Err("too old or from the future");
-        }
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key");
-        mac.update(format!("{id}.{timestamp}.").as_bytes());
-        mac.update(body);
-        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-        if !signatures.split(' ').any(|signature| signature == expected) {
-            return Err("forged");
-        }
-        if !self.seen.lock().expect("seen").insert(id.to_owned()) {
-            return Err("replayed");
-        }
-        Ok(())
-    }
-}
-
-async fn receive(
-    verifier: actix_web::web::Data<Verifier>,
-    request: actix_web::HttpRequest,
-    body: actix_web::web::Bytes,
-) -> actix_web::HttpResponse {
-    let mut headers = HeaderMap::new();
-    for (name, value) in request.headers() {
-        if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
-            reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            headers.insert(name, value);
-        }
-    }
-    match verifier.check(&headers, &body) {
-        Ok(()) => {
-            verifier
-                .accepted
-                .lock()
-                .expect("accepted")
-                .push((headers, body.to_vec()));
-            actix_web::HttpResponse::Ok().json(json!({"call_id": "call-42"}))
-        }
-        Err(why) => actix_web::HttpResponse::Unauthorized().body(why),
-    }
-}
-
-impl VoiceReceiver {
-    async fn start(key: &[u8], clock: inbox_api::clock::ManualClock) -> VoiceReceiver {
-        let accepted = Arc::new(Mutex::new(Vec::new()));
-        let verifier = actix_web::web::Data::new(Verifier {
-            key: key.to_vec(),
-            clock,
-            seen: Arc::default(),
-            accepted: accepted.clone(),
-        });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let port = listener.local_addr().expect("bound").port();
-        let server = actix_web::HttpServer::new(move || {
-            actix_web::App::new()
-                .app_data(verifier.clone())
-                .route("/voice", actix_web::web::post().to(receive))
-        })
-        .workers(1)
-        .listen(listener)
-        .expect("listening")
-        .run();
-        tokio::spawn(server);
-        VoiceReceiver {
-            url: format!("http://127.0.0.1:{port}/voice"),
-            accepted,
-        }
-    }
-}
-
 #[apply(backends)]
 async fn an_approved_call_reaches_the_voice_webhook_signed(#[case] backend: Backend) {
     use base64::{engine::general_purpose::STANDARD, Engine};
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let key = b"a key only the provider and the inbox know";
-    let receiver = VoiceReceiver::start(key, app.clock.clone()).await;
+    let receiver = SignedReceiver::start(key, app.clock.clone()).await;
     let secret = format!("whsec_{}", STANDARD.encode(key));
     let outbound = Outbound::default()
         .with_voice_webhook(&receiver.url, &secret)
@@ -708,4 +548,49 @@ async fn a_trusted_agents_call_leaves_when_the_location_opens(#[case] backend: B
     assert_eq!(deliver(&app, &Outbound::default()).await, sent(0), "closed");
     app.clock.set(monday_nine);
     assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+}
+
+#[apply(backends)]
+async fn a_trusted_agents_held_proposal_is_auto_executed_when_released(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    trust(&app, &fixture, "draft_message").await;
+    let mut held = proposal(&fixture);
+    held["not_before"] = json!(app.now() + Duration::hours(1));
+    let mut unfilled = held.clone();
+    unfilled["body"] = json!("<p>Please pay {{amount_due}}.</p>");
+
+    let (status, action) = app.propose(&held).await;
+    let (_, placeholder) = app.propose(&unfilled).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["status"], "deferred", "held until not_before");
+    assert!(deliveries(&app).await.is_empty());
+    app.clock.advance(Duration::hours(1));
+    let swept = app.sweep().await;
+    assert_eq!((swept.auto_executed, swept.released), (1, 1), "{swept:?}");
+    let id = action["id"].as_str().expect("id");
+    let (_, executed) = app.get_action(id).await;
+    assert_eq!(
+        executed["status"], "auto_executed",
+        "not dropped to pending"
+    );
+    assert_eq!(
+        event_kinds(&app, id).await,
+        ["proposed", "deferral_elapsed", "auto_executed"]
+    );
+    assert_eq!(
+        executed["history"][2]["actor"],
+        format!("agent:{}", fixture.agent.id)
+    );
+    assert!(executed["decisions"]["auto_executed_at"].is_string());
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+    // The same gates as a person's approval: an unfilled placeholder keeps it for review.
+    let id = placeholder["id"].as_str().expect("id");
+    let (_, pending) = app.get_action(id).await;
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(
+        pending["history"][1]["data"]["held_for_review"],
+        "no value for amount_due"
+    );
 }

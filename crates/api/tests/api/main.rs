@@ -2,10 +2,12 @@
 //! database, on SQLite and on PostgreSQL.
 
 mod helpers;
+mod outside;
 
 mod actions;
 mod agents;
 mod bulk;
+mod crash;
 mod deliveries;
 mod events;
 mod filters;
@@ -17,3 +19,4 @@ mod review;
 mod security;
 mod seed;
 mod time;
+mod webhooks;

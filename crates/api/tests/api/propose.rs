@@ -140,6 +140,54 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_response(#[case] back
 }
 
 #[apply(backends)]
+async fn a_response_lost_after_the_commit_never_leads_to_a_second_action(#[case] backend: Backend) {
+    use inbox_api::db::entities::idempotency_keys;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let send = || {
+        app.request(reqwest::Method::POST, "/api/v1/actions")
+            .header("Idempotency-Key", "lost-response-1")
+            .json(&proposal(&fixture))
+            .send()
+    };
+    let first = send().await.expect("sent");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: serde_json::Value = first.json().await.expect("json");
+    let record = idempotency_keys::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("the key is recorded");
+    assert!(
+        record.committed_at.is_some(),
+        "marked in the action's transaction"
+    );
+    assert_eq!(
+        record.action_id.map(|id| id.to_string()).as_deref(),
+        first["id"].as_str()
+    );
+    // The server failed between the commit and storing the response: only the mark is left.
+    idempotency_keys::Entity::update_many()
+        .set(idempotency_keys::ActiveModel {
+            response_status: Set(None),
+            response_body: Set(None),
+            ..Default::default()
+        })
+        .exec(&app.db)
+        .await
+        .expect("response lost");
+
+    let retry = send().await.expect("sent");
+
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let retry: serde_json::Value = retry.json().await.expect("json");
+    assert_eq!(retry["id"], first["id"], "the first action, as it is now");
+    assert_eq!(action_count(&app).await, 1, "never a second action");
+}
+
+#[apply(backends)]
 async fn two_callers_using_one_idempotency_key_never_collide(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;

@@ -187,6 +187,8 @@ pub enum BulkOp {
     Approve,
     Reject,
     Snooze,
+    /// Take approvals back whose messages have not left yet (undo send for a whole batch).
+    Undo,
 }
 
 /// Decide many actions at once; each is decided on its own.

@@ -218,6 +218,7 @@ fn final_statuses_allow_nothing() {
         LifecycleEvent::SnoozeElapsed,
         LifecycleEvent::DeferralElapsed,
         LifecycleEvent::Expire,
+        LifecycleEvent::AutoExecute,
     ];
     for status in ActionStatus::ALL.iter().copied().filter(|s| s.is_final()) {
         let action = Lifecycle {
@@ -235,6 +236,44 @@ fn final_statuses_allow_nothing() {
     }
 }
 
+#[test]
+fn a_held_proposal_is_auto_executed_only_once_released() {
+    let held = Lifecycle::proposed(at(0), at(10), Some(at(2)), true).expect("valid");
+    assert_eq!(
+        held.status,
+        ActionStatus::Deferred,
+        "held first, even when trusted"
+    );
+    assert_eq!(
+        held.apply(LifecycleEvent::AutoExecute, at(11)),
+        Err(TransitionError::NotAllowed {
+            status: ActionStatus::Expired,
+            event: LifecycleEvent::AutoExecute
+        }),
+        "never once its window has closed"
+    );
+    assert_eq!(
+        held.apply(LifecycleEvent::AutoExecute, at(1)),
+        Err(TransitionError::NotAllowed {
+            status: ActionStatus::Deferred,
+            event: LifecycleEvent::AutoExecute
+        })
+    );
+    let released = held
+        .apply(LifecycleEvent::DeferralElapsed, at(2))
+        .expect("due")
+        .next;
+    let sent = released
+        .apply(LifecycleEvent::AutoExecute, at(2))
+        .expect("a released proposal may be sent");
+    assert_eq!(sent.to, ActionStatus::AutoExecuted);
+    assert_eq!(sent.event.kind(), EventKind::AutoExecuted);
+    assert!(
+        !LifecycleEvent::AutoExecute.is_review(),
+        "the agent acts, not a person"
+    );
+}
+
 /// What a test sequence does next: a reviewer's verb or the passing of time (with a sweep).
 #[derive(Debug, Clone)]
 enum Step {
@@ -247,6 +286,7 @@ fn step() -> impl Strategy<Value = Step> {
         Just(Step::Review(LifecycleEvent::Approve)),
         Just(Step::Review(LifecycleEvent::Undo)),
         Just(Step::Review(LifecycleEvent::Reject)),
+        Just(Step::Review(LifecycleEvent::AutoExecute)),
         (-2i64..30).prop_map(|h| Step::Review(LifecycleEvent::ApproveForLater { send_at: at(h) })),
         (-2i64..30).prop_map(|h| Step::Review(LifecycleEvent::Snooze { until: at(h) })),
         (0i64..8, any::<bool>()).prop_map(|(hours, sweep)| Step::Tick { hours, sweep }),
@@ -260,7 +300,7 @@ fn allowed_edge(from: ActionStatus, to: ActionStatus) -> bool {
         (from, to),
         (
             S::Pending,
-            S::Approved | S::Rejected | S::Snoozed | S::Expired | S::Deferred
+            S::Approved | S::Rejected | S::Snoozed | S::Expired | S::Deferred | S::AutoExecuted
         ) | (
             S::Snoozed,
             S::Pending | S::Approved | S::Rejected | S::Expired | S::Deferred
@@ -305,7 +345,10 @@ proptest! {
                 if transition.event == LifecycleEvent::SnoozeElapsed {
                     prop_assert_eq!(transition.to, ActionStatus::Pending);
                 }
-                if matches!(transition.event, LifecycleEvent::Approve | LifecycleEvent::ApproveForLater { .. } | LifecycleEvent::Reject) {
+                if transition.event == LifecycleEvent::AutoExecute {
+                    prop_assert_eq!(transition.from, ActionStatus::Pending, "only a proposal nobody decided");
+                }
+                if matches!(transition.event, LifecycleEvent::Approve | LifecycleEvent::ApproveForLater { .. } | LifecycleEvent::Reject | LifecycleEvent::AutoExecute) {
                     decided = true;
                 }
                 action = transition.next;

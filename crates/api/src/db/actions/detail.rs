@@ -5,10 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    dto::{
-        ActionDetail, ActionEvent, AgentSummary, CustomerResponse, Decisions, Draft, Outcome,
-        Trigger,
-    },
+    dto::{ActionDetail, AgentSummary, CustomerResponse, Decisions, Draft, Outcome, Trigger},
     Channel,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -16,7 +13,7 @@ use uuid::Uuid;
 
 use super::{customer_of, lifecycle_of, list};
 use crate::db::{
-    customers,
+    customers, deliveries,
     entities::{action_events, action_outcomes, action_responses, agents, locations},
     parse_json, StoreError,
 };
@@ -130,11 +127,14 @@ pub async fn get(
             expired_at: action.expired_at,
             auto_executed_at: action.auto_executed_at,
         },
-        history: events.into_iter().map(event_view).collect(),
+        history: events.into_iter().map(action_events::Model::view).collect(),
         customer_history,
         earlier_actions,
         outcomes: outcomes.into_iter().map(outcome_view).collect(),
         responses: responses.into_iter().map(response_view).collect(),
+        delivery: deliveries::live_of(db, location_id, id)
+            .await?
+            .map(deliveries::view),
     })
 }
 
@@ -155,18 +155,5 @@ pub fn response_view(row: action_responses::Model) -> CustomerResponse {
         excerpt: row.excerpt,
         received_at: row.received_at,
         recorded_at: row.recorded_at,
-    }
-}
-
-fn event_view(event: action_events::Model) -> ActionEvent {
-    ActionEvent {
-        id: event.id,
-        kind: event.kind,
-        from_status: event.from_status,
-        to_status: event.to_status,
-        actor: event.actor,
-        occurred_at: event.occurred_at,
-        version: event.version,
-        data: event.data,
     }
 }

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use inbox_domain::{
+    delivery::DeliveryState,
     dto::{ActionListItem, AgentSummary, CustomerSummary, Page},
     sort::{Sort, SortField},
     variables::{self, Escape, StandardFields},
     ActionStatus, ActionType, Channel, Confidence, CustomerType, Lifecycle, Priority,
 };
 use sea_orm::{
-    sea_query::{CaseStatement, Expr, Func, LikeExpr, SimpleExpr},
+    sea_query::{CaseStatement, Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr},
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::db::{
-    entities::{actions, agents, customers, locations},
+    entities::{actions, agents, customers, deliveries, locations},
     parse_json, search_key, StoreError,
 };
 
@@ -176,6 +177,8 @@ pub struct ListFilter {
     pub priorities: Vec<Priority>,
     pub channels: Vec<Channel>,
     pub action_types: Vec<ActionType>,
+    /// The state of the action's message (its latest delivery that was not taken back).
+    pub delivery_states: Vec<DeliveryState>,
     pub created_from: Option<DateTime<Utc>>,
     /// Exclusive.
     pub created_to: Option<DateTime<Utc>>,
@@ -223,6 +226,16 @@ impl ListFilter {
         if !self.action_types.is_empty() {
             all = all.add(A::ActionType.is_in(self.action_types.iter().copied()));
         }
+        if !self.delivery_states.is_empty() {
+            all = all.add(Expr::exists(
+                live_delivery()
+                    .and_where(
+                        Expr::col((deliveries::Entity, deliveries::Column::State))
+                            .is_in(self.delivery_states.iter().map(|state| state.as_str())),
+                    )
+                    .to_owned(),
+            ));
+        }
         for (bound, column, lower) in [
             (self.created_from, A::CreatedAt, true),
             (self.created_to, A::CreatedAt, false),
@@ -235,6 +248,34 @@ impl ListFilter {
         }
         all
     }
+}
+
+/// The action's deliveries that were not taken back (there is at most one: an undo cancels
+/// the delivery before a new approval makes another), for a subquery per listed row.
+fn live_delivery() -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(deliveries::Entity)
+        .and_where(
+            Expr::col((deliveries::Entity, deliveries::Column::ActionId))
+                .equals((actions::Entity, actions::Column::Id)),
+        )
+        .and_where(
+            Expr::col((deliveries::Entity, deliveries::Column::State))
+                .ne(DeliveryState::Cancelled.as_str()),
+        )
+        .to_owned()
+}
+
+/// The state of the action's live delivery, as a column of the list.
+fn delivery_state_column() -> SimpleExpr {
+    let mut select = live_delivery();
+    select
+        .clear_selects()
+        .column((deliveries::Entity, deliveries::Column::State))
+        .order_by((deliveries::Entity, deliveries::Column::Id), Order::Desc)
+        .limit(1);
+    SimpleExpr::SubQuery(None, Box::new(select.into_sub_query_statement()))
 }
 
 /// A request for one page of the list.
@@ -332,6 +373,7 @@ struct ListRow {
     agent_name: String,
     agent_id: Uuid,
     variables: serde_json::Value,
+    delivery_state: Option<DeliveryState>,
 }
 
 impl ListRow {
@@ -382,6 +424,7 @@ impl ListRow {
             created_at: self.created_at,
             expires_at: self.expires_at,
             version: self.version,
+            delivery_state: self.delivery_state,
         })
     }
 }
@@ -469,6 +512,7 @@ pub async fn list(
     }
     // One extra row tells whether there is a next page.
     let mut rows = page
+        .expr_as(delivery_state_column(), "delivery_state")
         .limit(query.limit + 1)
         .into_model::<ListRow>()
         .all(db)
@@ -513,7 +557,8 @@ pub async fn for_customer(
             .filter(actions::Column::Id.ne(id))
             .filter(actions::Column::CreatedAt.lte(created_at));
     }
-    rows.order_by_desc(actions::Column::CreatedAt)
+    rows.expr_as(delivery_state_column(), "delivery_state")
+        .order_by_desc(actions::Column::CreatedAt)
         .order_by_desc(actions::Column::Id)
         .limit(limit)
         .into_model::<ListRow>()

@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use super::{
     entities::{action_events, actions, customers, deliveries},
-    StoreError,
+    idempotency::ClaimMark,
+    webhooks, StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
 
@@ -221,6 +222,7 @@ pub async fn insert(
     row: actions::Model,
     event: action_events::Model,
     delivery: Option<deliveries::Model>,
+    claim: Option<ClaimMark>,
 ) -> Result<Inserted, DbErr> {
     let announcement = LocationChange {
         location_id: row.location_id,
@@ -242,18 +244,35 @@ pub async fn insert(
             _ => Err(error),
         };
     }
-    action_events::Entity::insert(event.into_active_model())
-        .exec(&txn)
-        .await?;
+    insert_history(&txn, vec![event]).await?;
     if let Some(delivery) = delivery {
         deliveries::Entity::insert(delivery.into_active_model())
             .exec(&txn)
             .await?;
     }
+    if let Some(claim) = claim {
+        claim.write(&txn, Some(announcement.change.id)).await?;
+    }
     bus.stage(&txn, &announcement).await?;
     txn.commit().await?;
     bus.committed(announcement);
     Ok(Inserted::Created)
+}
+
+/// Adds entries to actions' histories, with the webhook messages that announce them to the
+/// integrations that subscribed: the one way history is written outside the seed.
+pub async fn insert_history<C: ConnectionTrait>(
+    db: &C,
+    entries: Vec<action_events::Model>,
+) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    webhooks::enqueue(db, &entries).await?;
+    action_events::Entity::insert_many(entries.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(db)
+        .await
+        .map(drop)
 }
 
 /// A change ready to be written: the conditional update and the history entries it adds.
@@ -275,11 +294,13 @@ pub struct PreparedChange {
 
 /// Writes prepared changes in one transaction and announces those applied. Returns, per change,
 /// whether it was applied: a change whose row moved on in the meantime (its version no longer
-/// matches) is skipped.
+/// matches) is skipped. When any was applied, the request's `claim` is marked committed with
+/// them.
 pub async fn write_changes(
     db: &DatabaseConnection,
     bus: &EventBus,
     changes: &[&PreparedChange],
+    claim: Option<ClaimMark>,
 ) -> Result<Vec<bool>, DbErr> {
     let txn = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
@@ -303,13 +324,7 @@ pub async fn write_changes(
             }
         };
         if done {
-            events.extend(
-                change
-                    .events
-                    .iter()
-                    .cloned()
-                    .map(IntoActiveModel::into_active_model),
-            );
+            events.extend(change.events.iter().cloned());
             outbox.extend(
                 change
                     .delivery
@@ -325,10 +340,13 @@ pub async fn write_changes(
         }
         applied.push(done);
     }
-    if !events.is_empty() {
-        action_events::Entity::insert_many(events)
-            .exec_without_returning(&txn)
-            .await?;
+    insert_history(&txn, events).await?;
+    if let Some(claim) = claim.filter(|_| applied.contains(&true)) {
+        let only = match changes {
+            [one] => Some(one.id),
+            _ => None,
+        };
+        claim.write(&txn, only).await?;
     }
     if !outbox.is_empty() {
         deliveries::Entity::insert_many(outbox)

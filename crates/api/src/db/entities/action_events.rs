@@ -1,4 +1,4 @@
-use inbox_domain::{ActionStatus, EventKind};
+use inbox_domain::{dto::ActionEvent, ActionStatus, EventKind};
 use sea_orm::entity::prelude::*;
 
 /// One entry of an action's append-only history.
@@ -22,3 +22,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The entry as the API shows it.
+    pub fn view(self) -> ActionEvent {
+        ActionEvent {
+            id: self.id,
+            kind: self.kind,
+            from_status: self.from_status,
+            to_status: self.to_status,
+            actor: self.actor,
+            occurred_at: self.occurred_at,
+            version: self.version,
+            data: self.data,
+        }
+    }
+}

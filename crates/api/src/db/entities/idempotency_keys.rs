@@ -13,6 +13,11 @@ pub struct Model {
     pub response_status: Option<i16>,
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Set in the use case's transaction: the request's change is committed, whatever happens
+    /// to its response.
+    pub committed_at: Option<DateTimeUtc>,
+    /// The action the committed request created or changed, when it was one action.
+    pub action_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,3 +14,5 @@ pub mod idempotency_keys;
 pub mod locations;
 pub mod sessions;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;

@@ -1,0 +1,100 @@
+//! A trusted agent's proposal that was held until its `not_before` is sent without review as it
+//! is released: through the same gates as a person's approval (every placeholder filled, the
+//! customer reachable, a call only once the location is open), or else it waits for review, and
+//! its history says why.
+
+use chrono::{DateTime, Utc};
+use inbox_domain::{
+    dto::PreviewDraft, review::unknown_variables, Channel, Confidence, LifecycleEvent,
+};
+use serde_json::json;
+
+use super::{
+    change::{after_due_transitions, transition_change},
+    render::{fill_values, message},
+    review::{deliverable, next_opening},
+    Actor, ServiceError,
+};
+use crate::db::{
+    self,
+    actions::{lifecycle_of, PreparedChange},
+    entities::actions,
+    StoreError,
+};
+
+/// The change that releases `row` at `now` when its agent may send it alone: auto-executed, or
+/// released to review with the reason it was not. `None` when that is not the row's case (it is
+/// not a held proposal due now, or its agent is not trusted for it): the plain release applies.
+pub async fn on_release(
+    db: &sea_orm::DatabaseConnection,
+    row: &actions::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<PreparedChange>, ServiceError> {
+    let lifecycle = lifecycle_of(row);
+    if row.approved_awaiting_send
+        || lifecycle.due_event(now) != Some(LifecycleEvent::DeferralElapsed)
+    {
+        return Ok(None);
+    }
+    let Some(agent) = db::agents::find(db, row.location_id, row.agent_id).await? else {
+        return Ok(None);
+    };
+    let confidence = Confidence::try_from(i64::from(row.confidence))
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    if !agent.enabled
+        || !db::agents::auto_execute_policy(&agent)?.applies(row.action_type, confidence)
+    {
+        return Ok(None);
+    }
+    let location = db::locations::find(db, row.location_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("action {} has no location", row.id)))?;
+    let customer = db::actions::customer_of(db, row).await?;
+    let values = fill_values(row, &customer, &location)?;
+    let unknown = unknown_variables(
+        row.subject.as_deref(),
+        row.body.as_deref(),
+        row.script.as_deref(),
+        &values,
+    );
+    let held = if !unknown.is_empty() {
+        Some(format!("no value for {}", unknown.join(", ")))
+    } else {
+        deliverable(row, &customer, &location)
+            .err()
+            .map(|error| match error {
+                ServiceError::Invalid(errors) => errors
+                    .iter()
+                    .map(|error| format!("{}: {}", error.field, error.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            })
+    };
+    let released = lifecycle.settled_at(now);
+    let transition = match (held, released.apply(LifecycleEvent::AutoExecute, now)) {
+        (None, Ok(transition)) => transition,
+        (reason, _) => {
+            // Released to review like any held proposal, saying why its agent did not send it.
+            let Some(step) = lifecycle.due_transitions(now).into_iter().next() else {
+                return Ok(None);
+            };
+            let mut change = transition_change(row, &step, None, None, &Actor::system(), now);
+            let reason = reason.unwrap_or_else(|| "it can no longer be sent".to_owned());
+            for event in &mut change.events {
+                event.data = json!({ "held_for_review": reason });
+            }
+            return Ok(Some(change));
+        }
+    };
+    let actor = Actor(format!("agent:{}", agent.id));
+    let mut change = transition_change(row, &transition, None, None, &actor, now);
+    let message = message(row, &customer, &location, &PreviewDraft::default())?;
+    // Nobody is there to take it back: it leaves now, a call when the location opens.
+    let deliver_at = match row.channel {
+        Some(Channel::Voice) => next_opening(&location, now)?.unwrap_or(now),
+        _ => now,
+    };
+    change.delivery = Some(db::deliveries::new_row(row, message, deliver_at, now));
+    Ok(Some(after_due_transitions(change, row, &lifecycle, now)))
+}

@@ -1,0 +1,203 @@
+//! Real servers outside the inbox that the tests talk to: an SMTP server, and a webhook receiver
+//! that verifies signatures the way Standard Webhooks says a receiver should.
+
+use std::{
+    collections::HashSet,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration as StdDuration,
+};
+
+use reqwest::header::HeaderMap;
+use serde_json::json;
+
+/// A real SMTP server (Python's aiosmtpd) that keeps every message in a maildir.
+pub struct SmtpServer {
+    process: tokio::process::Child,
+    pub port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    pub async fn start() -> SmtpServer {
+        let maildir = tempfile::tempdir().expect("a maildir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let process = tokio::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            // aiosmtpd creates the maildir only where nothing exists yet.
+            .arg(maildir.path().join("mail"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 with aiosmtpd (`just test` installs it)");
+        // Ready once it accepts a connection; it takes well under the limit.
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpServer {
+                    process,
+                    port,
+                    maildir,
+                };
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// Every message received so far, as received.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail").join("new");
+        read_dir_texts(&new)
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+    }
+}
+
+fn read_dir_texts(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A webhook receiver (a voice provider's, an integration's) that checks every request the way Standard Webhooks
+/// says a receiver should: the signature over `id.timestamp.body`, a timestamp within five
+/// minutes, and an id it has not seen before.
+pub struct SignedReceiver {
+    pub url: String,
+    pub accepted: Accepted,
+    key: Arc<Mutex<Vec<u8>>>,
+}
+
+/// The requests a receiver accepted: their headers and body.
+pub type Accepted = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+#[derive(Clone)]
+struct Verifier {
+    key: Arc<Mutex<Vec<u8>>>,
+    clock: inbox_api::clock::ManualClock,
+    seen: Arc<Mutex<HashSet<String>>>,
+    accepted: Accepted,
+}
+
+impl Verifier {
+    fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), &'static str> {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        use hmac::{Hmac, Mac};
+        use inbox_api::clock::Clock;
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .ok_or("a webhook header is missing")
+        };
+        let (id, timestamp, signatures) = (
+            header("webhook-id")?,
+            header("webhook-timestamp")?,
+            header("webhook-signature")?,
+        );
+        let sent_at: i64 = timestamp.parse().map_err(|_| "a bad timestamp")?;
+        if (self.clock.now().timestamp() - sent_at).abs() > 300 {
+            return Err("too old or from the future");
+        }
+        let key = self.key.lock().expect("key").clone();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key");
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+        if !signatures.split(' ').any(|signature| signature == expected) {
+            return Err("forged");
+        }
+        if !self.seen.lock().expect("seen").insert(id.to_owned()) {
+            return Err("replayed");
+        }
+        Ok(())
+    }
+}
+
+async fn receive(
+    verifier: actix_web::web::Data<Verifier>,
+    request: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+) -> actix_web::HttpResponse {
+    let mut headers = HeaderMap::new();
+    for (name, value) in request.headers() {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    match verifier.check(&headers, &body) {
+        Ok(()) => {
+            verifier
+                .accepted
+                .lock()
+                .expect("accepted")
+                .push((headers, body.to_vec()));
+            actix_web::HttpResponse::Ok().json(json!({"call_id": "call-42"}))
+        }
+        Err(why) => actix_web::HttpResponse::Unauthorized().body(why),
+    }
+}
+
+impl SignedReceiver {
+    /// A receiver at `/hook` that verifies with `key` and answers a verified request with 200
+    /// and `{"call_id": "call-42"}`.
+    pub async fn start(key: &[u8], clock: inbox_api::clock::ManualClock) -> SignedReceiver {
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let key = Arc::new(Mutex::new(key.to_vec()));
+        let verifier = actix_web::web::Data::new(Verifier {
+            key: key.clone(),
+            clock,
+            seen: Arc::default(),
+            accepted: accepted.clone(),
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(verifier.clone())
+                .route("/hook", actix_web::web::post().to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listening")
+        .run();
+        tokio::spawn(server);
+        SignedReceiver {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            accepted,
+            key,
+        }
+    }
+
+    /// From now on, verifies with the key of `secret`, as Standard Webhooks writes it (`whsec_`
+    /// and base64): the secret an endpoint is given when it is registered.
+    pub fn use_secret(&self, secret: &str) {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        let key = STANDARD
+            .decode(
+                secret
+                    .strip_prefix("whsec_")
+                    .expect("a Standard Webhooks secret"),
+            )
+            .expect("base64");
+        *self.key.lock().expect("key") = key;
+    }
+}
