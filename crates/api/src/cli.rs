@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -146,6 +146,10 @@ struct ServeArgs {
     /// delivery stays in the built-in outbox (`GET /api/v1/deliveries`).
     #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// A CA certificate (PEM file) to trust for the SMTP server besides the public ones: a relay
+    /// whose certificate a private CA signed.
+    #[arg(long, env = "INBOX_SMTP_CA_FILE")]
+    smtp_ca_file: Option<std::path::PathBuf>,
     /// The voice provider's webhook: approved calls are POSTed there as JSON, signed the
     /// Standard Webhooks way. Unset, calls stay in the built-in outbox.
     #[arg(
@@ -274,11 +278,18 @@ pub async fn run() -> anyhow::Result<()> {
                 keepalive: std::time::Duration::from_secs(15),
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
-                outbound: match (&args.voice_webhook_url, &args.voice_webhook_secret) {
-                    (Some(url), Some(secret)) => {
-                        Outbound::new(args.smtp_url.as_deref())?.with_voice_webhook(url, secret)?
+                outbound: {
+                    let trusted_ca = args
+                        .smtp_ca_file
+                        .as_deref()
+                        .map(std::fs::read)
+                        .transpose()
+                        .context("INBOX_SMTP_CA_FILE cannot be read")?;
+                    let outbound = Outbound::new(args.smtp_url.as_deref(), trusted_ca.as_deref())?;
+                    match (&args.voice_webhook_url, &args.voice_webhook_secret) {
+                        (Some(url), Some(secret)) => outbound.with_voice_webhook(url, secret)?,
+                        _ => outbound,
                     }
-                    _ => Outbound::new(args.smtp_url.as_deref())?,
                 },
                 undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
             };

@@ -11,7 +11,7 @@ use inbox_domain::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -306,27 +306,19 @@ pub async fn page(
     if let Some(state) = state {
         filtered = filtered.filter(deliveries::Column::State.eq(state));
     }
-    let total = filtered.clone().count(db).await?;
-    let mut query = filtered;
-    if let Some(cursor) = cursor {
-        query = query.filter(deliveries::Column::Id.lt(cursor));
-    }
-    // One extra row tells whether there is a next page.
-    let mut rows = query
-        .order_by_desc(deliveries::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| last.id.to_string())
-    } else {
-        None
-    };
+    let page = outbox::log_page(
+        db,
+        filtered,
+        deliveries::Column::Id,
+        |row| row.id,
+        cursor,
+        limit,
+    )
+    .await?;
     Ok(Page {
-        items: rows.into_iter().map(view).collect(),
-        next_cursor,
-        total,
+        items: page.items.into_iter().map(view).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
     })
 }
 

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::delivery::DeliveryState;
+use inbox_domain::dto::Page;
 use sea_orm::{
     sea_query::{Alias, Expr, LockBehavior, LockType, Query},
-    Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Order,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
+use uuid::Uuid;
 
 /// Claims up to `limit` rows of `E` that are due at `now` (or whose worker's lease ran out) for
 /// `lease`, in one statement, so two workers never hold the same one: PostgreSQL skips rows
@@ -54,4 +57,38 @@ pub async fn claim_due<E: EntityTrait + Default>(
         .returning_all()
         .to_owned();
     E::find().from_raw_sql(backend.build(&claim)).all(db).await
+}
+
+/// A page of an outbox's log: the `filtered` rows newest first (ids grow with time), after
+/// `cursor`, with how many there are in all.
+pub async fn log_page<E>(
+    db: &DatabaseConnection,
+    filtered: Select<E>,
+    id: E::Column,
+    id_of: impl Fn(&E::Model) -> Uuid,
+    cursor: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = filtered.clone().count(db).await?;
+    let mut query = filtered;
+    if let Some(cursor) = cursor {
+        query = query.filter(id.lt(cursor));
+    }
+    // One extra row tells whether there is a next page.
+    let mut rows = query.order_by_desc(id).limit(limit + 1).all(db).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| id_of(last).to_string())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows,
+        next_cursor,
+        total,
+    })
 }

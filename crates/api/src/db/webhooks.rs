@@ -11,7 +11,7 @@ use inbox_domain::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -254,27 +254,23 @@ pub async fn log_page(
     let filtered = webhook_deliveries::Entity::find()
         .filter(webhook_deliveries::Column::LocationId.eq(location_id))
         .filter(webhook_deliveries::Column::EndpointId.eq(endpoint_id));
-    let total = filtered.clone().count(db).await?;
-    let mut query = filtered;
-    if let Some(cursor) = cursor {
-        query = query.filter(webhook_deliveries::Column::Id.lt(cursor));
-    }
-    // One extra row tells whether there is a next page.
-    let mut rows = query
-        .order_by_desc(webhook_deliveries::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| last.id.to_string())
-    } else {
-        None
-    };
+    let page = outbox::log_page(
+        db,
+        filtered,
+        webhook_deliveries::Column::Id,
+        |row| row.id,
+        cursor,
+        limit,
+    )
+    .await?;
     Ok(Page {
-        items: rows.into_iter().map(log_entry).collect::<Result<_, _>>()?,
-        next_cursor,
-        total,
+        items: page
+            .items
+            .into_iter()
+            .map(log_entry)
+            .collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+        total: page.total,
     })
 }
 

@@ -4,11 +4,13 @@
 
 use std::time::Duration as StdDuration;
 
+use anyhow::{anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::delivery::{after_failure, DeliveryChannel, MAX_ATTEMPTS};
 use inbox_domain::Tone;
 use lettre::{
     message::{Mailbox, MultiPart},
+    transport::smtp::client::{Certificate, Tls, TlsParameters},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use sea_orm::DatabaseConnection;
@@ -58,21 +60,17 @@ impl std::fmt::Debug for Outbound {
 }
 
 impl Outbound {
-    /// From `INBOX_SMTP_URL`: `smtp://user:pass@host:port?tls=required`, `smtps://…`, or none.
-    pub fn new(smtp_url: Option<&str>) -> anyhow::Result<Outbound> {
-        Outbound::default().with_smtp(smtp_url)
-    }
-
-    /// Email goes to `smtp_url`, when there is one.
-    pub fn with_smtp(self, smtp_url: Option<&str>) -> anyhow::Result<Outbound> {
+    /// From `INBOX_SMTP_URL` (`smtp://user:pass@host:port`, `?tls=required` for STARTTLS,
+    /// `smtps://…` for TLS from the start, or none for the built-in outbox) and the PEM of
+    /// `INBOX_SMTP_CA_FILE`, a CA trusted besides the public ones (a relay with a private CA).
+    pub fn new(smtp_url: Option<&str>, trusted_ca_pem: Option<&[u8]>) -> anyhow::Result<Outbound> {
         let smtp = smtp_url
-            .map(|url| {
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map(|builder| builder.timeout(Some(StdDuration::from_secs(30))).build())
-                    .map_err(|error| anyhow::anyhow!("INBOX_SMTP_URL is not usable: {error}"))
-            })
+            .map(|url| smtp_transport(url, trusted_ca_pem))
             .transpose()?;
-        Ok(Outbound { smtp, ..self })
+        Ok(Outbound {
+            smtp,
+            ..Outbound::default()
+        })
     }
 
     /// Calls go to the voice provider's webhook at `url`, signed with `secret`.
@@ -86,6 +84,39 @@ impl Outbound {
             ..self
         })
     }
+}
+
+/// The SMTP transport `url` describes, trusting `trusted_ca_pem` as well when it is given.
+fn smtp_transport(
+    url: &str,
+    trusted_ca_pem: Option<&[u8]>,
+) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let unusable = |error: &dyn std::fmt::Display| anyhow!("INBOX_SMTP_URL is not usable: {error}");
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|error| unusable(&error))?;
+    if let Some(pem) = trusted_ca_pem {
+        let parsed = reqwest::Url::parse(url).map_err(|error| unusable(&error))?;
+        let host = parsed.host_str().unwrap_or_default().to_owned();
+        let tls_query = parsed
+            .query_pairs()
+            .find(|(name, _)| name == "tls")
+            .map(|(_, value)| value.into_owned());
+        let ca = Certificate::from_pem(pem)
+            .map_err(|error| anyhow!("INBOX_SMTP_CA_FILE is not a PEM certificate: {error}"))?;
+        let parameters = TlsParameters::builder(host)
+            .add_root_certificate(ca)
+            .build_rustls()
+            .map_err(|error| unusable(&error))?;
+        builder = builder.tls(match (parsed.scheme(), tls_query.as_deref()) {
+            ("smtps", _) => Tls::Wrapper(parameters),
+            ("smtp", Some("required")) => Tls::Required(parameters),
+            ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
+            _ => bail!(
+                "INBOX_SMTP_CA_FILE needs a TLS INBOX_SMTP_URL: smtps://… or smtp://…?tls=required"
+            ),
+        });
+    }
+    Ok(builder.timeout(Some(StdDuration::from_secs(30))).build())
 }
 
 /// Why a send failed, and whether trying again can help.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use inbox_domain::delivery::{after_failure, DeliveryState, MAX_ATTEMPTS};
 use sea_orm::DatabaseConnection;
 
-use super::webhook::SignedEndpoint;
+use super::{deliveries::DeliveryReport, webhook::SignedEndpoint};
 use crate::{
     db::webhooks::{self, Attempt},
     services::ServiceError,
@@ -21,22 +21,14 @@ const LEASE: Duration = Duration::minutes(10);
 /// How long an endpoint has to answer.
 pub const TIMEOUT: StdDuration = StdDuration::from_secs(10);
 
-/// What one pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct WebhookReport {
-    pub sent: usize,
-    pub retrying: usize,
-    pub failed: usize,
-}
-
 /// Sends every message due at `now`.
 #[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(
     db: &DatabaseConnection,
     http: &reqwest::Client,
     now: DateTime<Utc>,
-) -> Result<WebhookReport, ServiceError> {
-    let mut report = WebhookReport::default();
+) -> Result<DeliveryReport, ServiceError> {
+    let mut report = DeliveryReport::default();
     loop {
         let claimed = webhooks::claim_due(db, now, LEASE, BATCH).await?;
         let endpoints: HashMap<_, _> =

@@ -145,7 +145,8 @@ pub async fn undo_action(change: ActionChange<Review>) -> Result<HttpResponse, A
         .await
 }
 
-/// Approve, reject or snooze up to 500 actions in one request. Each id is decided on its own:
+/// Approve, reject, snooze or undo (take back approvals whose messages have not left) up to 500
+/// actions in one request. Each id is decided on its own:
 /// one failure does not undo the others.
 #[utoipa::path(
     tag = "actions",

@@ -11,7 +11,7 @@ use crate::helpers::{
     app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, proposal,
     spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
 };
-use crate::outside::{SignedReceiver, SmtpServer};
+use crate::outside::{SignedReceiver, SmtpServer, TestCa};
 
 /// One delivery pass at the test's clock.
 async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
@@ -143,7 +143,7 @@ async fn an_unreachable_smtp_server_is_retried_then_the_delivery_fails_until_tri
         .expect("a free port")
         .port();
     let outbound =
-        Outbound::new(Some(&format!("smtp://127.0.0.1:{closed_port}"))).expect("a valid URL");
+        Outbound::new(Some(&format!("smtp://127.0.0.1:{closed_port}")), None).expect("a valid URL");
 
     let mut reports = Vec::new();
     for _ in 0..inbox_domain::delivery::MAX_ATTEMPTS {
@@ -275,7 +275,8 @@ async fn an_smtp_server_receives_the_rendered_email_once(#[case] backend: Backen
     let id = action["id"].as_str().expect("id").to_owned();
     let (status, _) = app.review(&id, "approve", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let outbound = Outbound::new(Some(&format!("smtp://127.0.0.1:{}", smtp.port))).expect("URL");
+    let outbound =
+        Outbound::new(Some(&format!("smtp://127.0.0.1:{}", smtp.port)), None).expect("URL");
 
     assert_eq!(deliver(&app, &outbound).await, sent(0));
     assert!(smtp.messages().is_empty(), "nothing inside the undo window");
@@ -592,5 +593,47 @@ async fn a_trusted_agents_held_proposal_is_auto_executed_when_released(#[case] b
     assert_eq!(
         pending["history"][1]["data"]["held_for_review"],
         "no value for amount_due"
+    );
+}
+
+#[apply(backends)]
+async fn email_goes_over_tls_from_the_start_or_after_starttls_to_a_trusted_server(
+    #[case] backend: Backend,
+) {
+    let ca = TestCa::new();
+    let (cert, key) = (ca.file("server.pem"), ca.file("server.key"));
+    let smtps = SmtpServer::start_with(&["--smtpscert", &cert, "--smtpskey", &key]).await;
+    // With a certificate, aiosmtpd refuses mail until the client has said STARTTLS.
+    let starttls = SmtpServer::start_with(&["--tlscert", &cert, "--tlskey", &key]).await;
+    for (server, url) in [
+        (&smtps, format!("smtps://127.0.0.1:{}", smtps.port)),
+        (
+            &starttls,
+            format!("smtp://127.0.0.1:{}?tls=required", starttls.port),
+        ),
+    ] {
+        let (app, _, _) = app_with_proposal(backend).await;
+        let (_, page) = app.list("").await;
+        let id = page["items"][0]["id"].as_str().expect("id").to_owned();
+        app.review(&id, "approve", json!({})).await;
+        app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+
+        // A certificate nobody vouches for is not trusted: the message waits to be retried.
+        let untrusting = Outbound::new(Some(&url), None).expect("a TLS URL");
+        let report = deliver(&app, &untrusting).await;
+        assert_eq!(report.retrying, 1, "{url}: {report:?}");
+        assert!(server.messages().is_empty());
+
+        // Trusting the CA that signed it, the retry goes through.
+        let trusting = Outbound::new(Some(&url), Some(&ca.ca_pem())).expect("a TLS URL");
+        app.clock.advance(Duration::minutes(5));
+        deliver_one(&app, &trusting).await;
+        assert_eq!(server.messages().len(), 1, "{url}");
+        let kinds = event_kinds(&app, &id).await;
+        assert_eq!(kinds[2..], ["delivery_attempt_failed", "sent"], "{url}");
+    }
+    assert!(
+        Outbound::new(Some("smtp://127.0.0.1:25"), Some(&ca.ca_pem())).is_err(),
+        "a CA is only for a TLS connection"
     );
 }

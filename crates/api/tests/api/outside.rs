@@ -20,6 +20,12 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
+        SmtpServer::start_with(&[]).await
+    }
+
+    /// With more of aiosmtpd's options: `--smtpscert`/`--smtpskey` for TLS from the start,
+    /// `--tlscert`/`--tlskey` to require STARTTLS.
+    pub async fn start_with(options: &[&str]) -> SmtpServer {
         let maildir = tempfile::tempdir().expect("a maildir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -27,9 +33,12 @@ impl SmtpServer {
             .port();
         let process = tokio::process::Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(options)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             // aiosmtpd creates the maildir only where nothing exists yet.
             .arg(maildir.path().join("mail"))
+            // Refused handshakes are expected in some tests; their tracebacks are noise.
+            .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("python3 with aiosmtpd (`just test` installs it)");
@@ -199,5 +208,89 @@ impl SignedReceiver {
             )
             .expect("base64");
         *self.key.lock().expect("key") = key;
+    }
+}
+
+/// A certificate authority of the test's own and a server certificate it signed for
+/// 127.0.0.1, made with the `openssl` command.
+pub struct TestCa {
+    dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        std::fs::write(
+            path("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("extensions written");
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Inbox Test CA",
+                "-keyout",
+                &path("ca.key"),
+                "-out",
+                &path("ca.pem"),
+            ],
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                &path("server.key"),
+                "-out",
+                &path("server.csr"),
+            ],
+            &[
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &path("server.csr"),
+                "-CA",
+                &path("ca.pem"),
+                "-CAkey",
+                &path("ca.key"),
+                "-CAcreateserial",
+                "-extfile",
+                &path("server.ext"),
+                "-out",
+                &path("server.pem"),
+            ],
+        ];
+        for step in steps {
+            let status = std::process::Command::new("openssl")
+                .args(step)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("the openssl command");
+            assert!(status.success(), "openssl {step:?}");
+        }
+        TestCa { dir }
+    }
+
+    /// The CA's certificate, PEM.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.file("ca.pem")).expect("the CA certificate")
+    }
+
+    /// The path of one of its files: `server.pem`, `server.key`.
+    pub fn file(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
     }
 }

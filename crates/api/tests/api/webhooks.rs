@@ -3,7 +3,10 @@
 //! it.
 
 use chrono::Duration;
-use inbox_api::jobs::{deliveries::Outbound, webhooks::run_once, webhooks::WebhookReport};
+use inbox_api::jobs::{
+    deliveries::{DeliveryReport as WebhookReport, Outbound},
+    webhooks::run_once,
+};
 use inbox_domain::auth::Scope;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
