@@ -50,6 +50,10 @@ enum Command {
         /// Create the `demo` location with customers, agents and actions (idempotent).
         #[arg(long)]
         demo: bool,
+        /// With `--demo`: add a year of history until the location holds this many actions in
+        /// all (benchmarks use 1000000); again, it adds nothing.
+        #[arg(long, requires = "demo")]
+        actions: Option<u64>,
     },
     /// Print the OpenAPI document (the same bytes as openapi/openapi.json).
     Openapi,
@@ -179,7 +183,7 @@ pub async fn run() -> anyhow::Result<()> {
             db::migrate(&db).await?;
             println!("Migrations applied to {}.", db::redact(&cli.database_url));
         }
-        Command::Seed { demo } => {
+        Command::Seed { demo, actions } => {
             if !demo {
                 bail!("nothing to seed: pass --demo");
             }
@@ -187,6 +191,10 @@ pub async fn run() -> anyhow::Result<()> {
             db::migrate(&db).await?;
             let report = seed::demo(&db, SystemClock.now()).await?;
             println!("{report}");
+            if let Some(total) = actions {
+                let report = seed::history::top_up(&db, SystemClock.now(), total).await?;
+                println!("{report}");
+            }
         }
         Command::Location {
             command: LocationCommand::Create(new),

@@ -3,6 +3,7 @@
 //! running it again changes nothing.
 
 mod content;
+pub mod history;
 mod random;
 
 use anyhow::Context;

@@ -68,3 +68,70 @@ async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
             .all(|item| item["status"] == status));
     }
 }
+
+#[apply(backends)]
+async fn a_year_of_history_is_added_up_to_the_total_once(#[case] backend: Backend) {
+    use inbox_api::db::entities::deliveries;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app(backend).await;
+    let SeedReport::Created { agent_key, .. } =
+        seed::demo(&app.db, app.now()).await.expect("seeded")
+    else {
+        panic!("a fresh database is seeded");
+    };
+    app.use_token(&agent_key);
+
+    let report = seed::history::top_up(&app.db, app.now(), 3_000)
+        .await
+        .expect("topped up");
+
+    assert_eq!(report.before + report.added, 3_000);
+    let again = seed::history::top_up(&app.db, app.now(), 3_000)
+        .await
+        .expect("ran");
+    assert_eq!(again.added, 0, "idempotent");
+    let total = |status: &'static str| {
+        let app = &app;
+        async move {
+            let (_, page) = app
+                .get_json(&format!("/api/v1/actions?status={status}&limit=1"))
+                .await;
+            page["total"].as_u64().expect("total")
+        }
+    };
+    // The mix of a year: mostly decided, a few still waiting (the demo's 200 add to each).
+    let approved = total("approved").await;
+    assert!((800..1_300).contains(&approved), "{approved} approved");
+    let pending = total("pending").await;
+    assert!((150..350).contains(&pending), "{pending} pending");
+    assert!(total("expired").await > 300);
+    let auto_executed = total("auto_executed").await;
+    // Every approved or auto-executed action of the history was sent, exactly once.
+    let sent = deliveries::Entity::find()
+        .filter(deliveries::Column::State.eq(inbox_domain::delivery::DeliveryState::Sent))
+        .count(&app.db)
+        .await
+        .expect("counted");
+    let demo_decided = 200; // at most: the demo's own approvals were never delivered
+    assert!(
+        sent <= approved + auto_executed && sent + demo_decided >= approved + auto_executed,
+        "{sent} sent for {approved} approved and {auto_executed} auto-executed"
+    );
+    // Each action's history ends at its version, as it would through the API (the demo's own
+    // actions are of the last days).
+    let before_the_demo = (app.now() - chrono::Duration::days(10)).date_naive();
+    let (_, page) = app
+        .get_json(&format!(
+            "/api/v1/actions?status=approved&limit=5&created_to={before_the_demo}"
+        ))
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(5), "{page}");
+    for item in page["items"].as_array().expect("items") {
+        let (_, detail) = app.get_action(item["id"].as_str().expect("id")).await;
+        let history = detail["history"].as_array().expect("history");
+        let kinds: Vec<&str> = history.iter().filter_map(|e| e["kind"].as_str()).collect();
+        assert_eq!(kinds, ["proposed", "approved", "sent"], "{}", item["id"]);
+        assert_eq!(detail["delivery"]["state"], "sent");
+        assert_eq!(history[1]["version"], detail["version"]);
+    }
+}

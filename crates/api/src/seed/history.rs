@@ -1,0 +1,443 @@
+//! `inbox seed --demo --actions N`: a year of history in the demo location, up to N actions in
+//! all, for benchmarks. Every action is proposed, decided and delivered the way the API would
+//! have done it (the same row and event constructors, the domain's transitions), and written in
+//! large batches, one transaction each, so a run that is stopped can simply be run again.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use inbox_domain::{
+    delivery::DeliveryState,
+    dto::{PreviewDraft, ProposeAction, Trigger},
+    review::{initial_lifecycle, validate_proposal, Decision, DraftChanges},
+    ActionStatus, EventKind, LifecycleEvent, Priority, RejectionReason,
+};
+use rand::{rngs::SmallRng, seq::SliceRandom, Rng, SeedableRng};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable,
+    PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+use super::{
+    applied, changed,
+    content::{draft_for, AGENTS},
+    decide,
+    random::{id_at, minutes, pick_weighted},
+    DEMO_LOCATION,
+};
+use crate::{
+    db::{
+        actions::{NewAction, NewEvent},
+        deliveries::new_row,
+        entities::{action_events, actions, agents, customers, deliveries, locations},
+    },
+    services::render,
+};
+
+/// The statuses of a year of history, in proportion (percent).
+const HISTORY_MIX: &[(ActionStatus, u32)] = &[
+    (ActionStatus::Pending, 5),
+    (ActionStatus::Approved, 35),
+    (ActionStatus::Rejected, 15),
+    (ActionStatus::Expired, 15),
+    (ActionStatus::AutoExecuted, 25),
+    (ActionStatus::Snoozed, 3),
+    (ActionStatus::Deferred, 2),
+];
+
+/// Actions written per transaction.
+const BATCH: usize = 5_000;
+
+/// What a top-up did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryReport {
+    pub before: u64,
+    pub added: u64,
+}
+
+impl std::fmt::Display for HistoryReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.added == 0 {
+            write!(
+                f,
+                "Location `{DEMO_LOCATION}` already holds {} actions; nothing changed.",
+                self.before
+            )
+        } else {
+            write!(
+                f,
+                "Location `{DEMO_LOCATION}` now holds {} actions ({} added).",
+                self.before + self.added,
+                self.added
+            )
+        }
+    }
+}
+
+/// Adds actions to the demo location (which must exist) until it holds `total`.
+pub async fn top_up(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    total: u64,
+) -> anyhow::Result<HistoryReport> {
+    let location = locations::Entity::find()
+        .filter(locations::Column::Slug.eq(DEMO_LOCATION))
+        .one(db)
+        .await?
+        .context("the demo location is missing: run `inbox seed --demo` first")?;
+    let count = || {
+        actions::Entity::find()
+            .filter(actions::Column::LocationId.eq(location.id))
+            .count(db)
+    };
+    let before = count().await?;
+    let wanted = total.saturating_sub(before);
+    if wanted == 0 {
+        return Ok(HistoryReport { before, added: 0 });
+    }
+    let customers = customers::Entity::find()
+        .filter(customers::Column::LocationId.eq(location.id))
+        .all(db)
+        .await?;
+    let agents = agents::Entity::find()
+        .filter(agents::Column::LocationId.eq(location.id))
+        .all(db)
+        .await?;
+    let maker = Maker {
+        now,
+        location: &location,
+        customers: &customers,
+        agents: &agents,
+    };
+    let mut progress = Progress::new(wanted);
+    let mut added = 0u64;
+    while added < wanted {
+        let size = usize::try_from((wanted - added).min(BATCH as u64)).unwrap_or(BATCH);
+        // Seeded by position: the same run makes the same rows.
+        let mut rng = SmallRng::seed_from_u64(before + added);
+        let mut batch = Batch::default();
+        for _ in 0..size {
+            let status = *pick_weighted(&mut rng, HISTORY_MIX);
+            maker.action(status, &mut rng, &mut batch)?;
+        }
+        let made = batch.actions.len() as u64;
+        batch.write(db).await?;
+        added += made;
+        progress.show(added);
+    }
+    progress.finish();
+    Ok(HistoryReport {
+        before,
+        added: count().await? - before,
+    })
+}
+
+/// Rows to write in one transaction.
+#[derive(Default)]
+struct Batch {
+    actions: Vec<actions::Model>,
+    events: Vec<action_events::Model>,
+    deliveries: Vec<deliveries::Model>,
+}
+
+impl Batch {
+    async fn write(self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        let txn = db.begin().await?;
+        insert_all::<actions::Entity, _>(&txn, self.actions).await?;
+        insert_all::<action_events::Entity, _>(&txn, self.events).await?;
+        insert_all::<deliveries::Entity, _>(&txn, self.deliveries).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Inserts `models` in statements as large as the database's limit on bound parameters allows
+/// (SQLite's 32,766 is the lower).
+async fn insert_all<E, C>(db: &C, models: Vec<E::Model>) -> anyhow::Result<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    C: ConnectionTrait,
+{
+    let per_statement = (30_000 / E::Column::iter().count()).max(1);
+    let mut models = models
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<_> = models.by_ref().take(per_statement).collect();
+        E::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// Makes actions of the location as its agents would have proposed them.
+struct Maker<'a> {
+    now: DateTime<Utc>,
+    location: &'a locations::Model,
+    customers: &'a [customers::Model],
+    agents: &'a [agents::Model],
+}
+
+impl Maker<'_> {
+    /// One action in `status` at `now`, with its history (and delivery, once it was sent).
+    fn action(
+        &self,
+        status: ActionStatus,
+        rng: &mut SmallRng,
+        batch: &mut Batch,
+    ) -> anyhow::Result<()> {
+        let now = self.now;
+        // A trusted agent sent its auto-executed actions; anyone may have proposed the rest.
+        let specs: Vec<usize> = (0..AGENTS.len())
+            .filter(|i| status != ActionStatus::AutoExecuted || !AGENTS[*i].auto_execute.is_empty())
+            .collect();
+        let index = *specs.choose(rng).context("no agent")?;
+        let (spec, Some(agent)) = (
+            &AGENTS[index],
+            self.agents.iter().find(|a| a.slug == AGENTS[index].slug),
+        ) else {
+            return Ok(());
+        };
+        let audience: Vec<&customers::Model> = self
+            .customers
+            .iter()
+            .filter(|c| spec.audience.contains(&c.customer_type))
+            .collect();
+        let Some(customer) = audience.choose(rng).copied() else {
+            return Ok(());
+        };
+        let kinds: Vec<_> = spec
+            .kinds
+            .iter()
+            .filter(|(kind, _)| {
+                status != ActionStatus::AutoExecuted || spec.auto_execute.contains(kind)
+            })
+            .copied()
+            .collect();
+        let (action_type, channel) = *kinds.choose(rng).context("no kind")?;
+        let window = Duration::hours(spec.expiry_hours);
+        let year = 60 * 24 * 365;
+        let created_at = match status {
+            ActionStatus::Pending | ActionStatus::Snoozed => {
+                now - minutes(rng, 5..window.num_minutes().min(60 * 40))
+            }
+            ActionStatus::Deferred => now - minutes(rng, 1..120),
+            ActionStatus::Expired => now - window - minutes(rng, 30..year),
+            _ => now - minutes(rng, 20..year),
+        };
+        let expires_at = created_at + window;
+        let not_before =
+            (status == ActionStatus::Deferred).then(|| now + minutes(rng, 30..60 * 12));
+        let confidence: i16 = if status == ActionStatus::AutoExecuted {
+            rng.gen_range(spec.auto_execute_min_confidence..=99)
+        } else {
+            rng.gen_range(48..spec.auto_execute_min_confidence.min(97))
+        };
+        let priority = *[
+            Priority::Low,
+            Priority::Medium,
+            Priority::Medium,
+            Priority::High,
+            Priority::Critical,
+        ]
+        .choose(rng)
+        .unwrap_or(&Priority::Medium);
+        let draft = draft_for(spec, action_type, customer, rng);
+        let proposal = validate_proposal(&ProposeAction {
+            customer_id: customer.id,
+            agent_id: Some(agent.id),
+            action_type,
+            channel,
+            subject: draft.subject,
+            body: draft.body,
+            script: draft.script,
+            tone: draft.tone,
+            estimated_duration_seconds: draft.duration,
+            confidence: i64::from(confidence),
+            confidence_factors: draft.factors,
+            priority,
+            trigger: Trigger {
+                summary: draft.trigger,
+                data: draft.data,
+            },
+            variables: draft.variables,
+            expires_at: Some(expires_at),
+            not_before,
+            external_id: None,
+        })
+        .map_err(|errors| anyhow::anyhow!("a history draft breaks a rule: {errors:?}"))?;
+        let lifecycle = initial_lifecycle(
+            created_at,
+            expires_at,
+            not_before,
+            status == ActionStatus::AutoExecuted,
+        )
+        .map_err(|error| anyhow::anyhow!("a history action's timing: {}", error.message))?;
+        let action = NewAction {
+            id: id_at(created_at, rng),
+            location_id: self.location.id,
+            agent_id: agent.id,
+            customer_id: customer.id,
+            proposal: &proposal,
+            lifecycle,
+            not_before,
+            proposed_at: created_at,
+        }
+        .into_row();
+        batch.events.push(
+            NewEvent {
+                action: &action,
+                kind: EventKind::Proposed,
+                from: None,
+                to: Some(lifecycle.status),
+                version: 1,
+                actor: &format!("agent:{}", agent.id),
+                at: created_at,
+                data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
+            }
+            .into_row(),
+        );
+        let latest_review = (expires_at.min(now) - created_at)
+            .num_minutes()
+            .clamp(2, 8 * 60);
+        let reviewed_at = created_at + minutes(rng, 1..latest_review);
+        let action = match status {
+            ActionStatus::Approved => decide(
+                action,
+                Decision::Approve {
+                    changes: DraftChanges::default(),
+                },
+                reviewed_at,
+                &mut batch.events,
+            )?,
+            ActionStatus::Rejected => {
+                let reason = *RejectionReason::ALL
+                    .iter()
+                    .filter(|reason| **reason != RejectionReason::Other)
+                    .collect::<Vec<_>>()
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or(&RejectionReason::PoorTiming);
+                decide(
+                    action,
+                    Decision::Reject { reason, note: None },
+                    reviewed_at,
+                    &mut batch.events,
+                )?
+            }
+            ActionStatus::Snoozed => {
+                let at = now - minutes(rng, 1..(now - created_at).num_minutes().max(2));
+                let until =
+                    (now + minutes(rng, 30..60 * 30)).min(expires_at - Duration::minutes(1));
+                decide(
+                    action,
+                    Decision::Snooze { until, note: None },
+                    at,
+                    &mut batch.events,
+                )?
+            }
+            ActionStatus::Expired => {
+                let change = changed(&action, LifecycleEvent::Expire, None, expires_at)?;
+                applied(action, change, &mut batch.events)?
+            }
+            ActionStatus::Pending | ActionStatus::Deferred | ActionStatus::AutoExecuted => action,
+        };
+        if matches!(status, ActionStatus::Approved | ActionStatus::AutoExecuted) {
+            self.sent(&action, customer, &mut batch.events, &mut batch.deliveries)?;
+        }
+        batch.actions.push(action);
+        Ok(())
+    }
+
+    /// The message an approved or auto-executed action sent, and the history entry saying so.
+    fn sent(
+        &self,
+        action: &actions::Model,
+        customer: &customers::Model,
+        events: &mut Vec<action_events::Model>,
+        deliveries: &mut Vec<deliveries::Model>,
+    ) -> anyhow::Result<()> {
+        let decided_at = action
+            .approved_at
+            .or(action.auto_executed_at)
+            .unwrap_or(action.created_at);
+        let sent_at = (decided_at + Duration::seconds(10)).min(self.now);
+        // Rendered as an approval renders it: the customer got exactly this.
+        let message = render::message(action, customer, self.location, &PreviewDraft::default())?;
+        let mut delivery = new_row(action, message, sent_at, decided_at);
+        delivery.state = DeliveryState::Sent;
+        delivery.attempts = 1;
+        delivery.sent_at = Some(sent_at);
+        delivery.updated_at = sent_at;
+        events.push(
+            NewEvent {
+                action,
+                kind: EventKind::Sent,
+                from: None,
+                to: None,
+                version: action.version,
+                actor: "system",
+                at: sent_at,
+                data: json!({
+                    "delivery_id": delivery.id,
+                    "channel": delivery.channel,
+                    "to": delivery.recipient,
+                    "subject": delivery.subject,
+                    "attempt": 1,
+                }),
+            }
+            .into_row(),
+        );
+        deliveries.push(delivery);
+        Ok(())
+    }
+}
+
+/// How far a long seed has come: a bar on a terminal, a line per tenth otherwise.
+struct Progress {
+    wanted: u64,
+    started: std::time::Instant,
+    terminal: bool,
+    last_tenth: u64,
+}
+
+impl Progress {
+    fn new(wanted: u64) -> Progress {
+        Progress {
+            wanted,
+            started: std::time::Instant::now(),
+            terminal: std::io::stderr().is_terminal(),
+            last_tenth: 0,
+        }
+    }
+
+    fn show(&mut self, done: u64) {
+        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        let mut stderr = std::io::stderr();
+        if self.terminal {
+            let filled = usize::try_from(done * 30 / self.wanted.max(1)).unwrap_or(30);
+            let _ = write!(
+                stderr,
+                "\r[{}{}] {done}/{} actions · {rate:.0}/s",
+                "#".repeat(filled),
+                " ".repeat(30 - filled.min(30)),
+                self.wanted
+            );
+        } else {
+            let tenth = done * 10 / self.wanted.max(1);
+            if tenth > self.last_tenth {
+                self.last_tenth = tenth;
+                let _ = writeln!(stderr, "{done}/{} actions · {rate:.0}/s", self.wanted);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
