@@ -19,7 +19,8 @@ use std::{path::Path, time::Duration};
 use anyhow::Context;
 use inbox_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DbErr,
 };
 
 /// What the store can fail with.
@@ -52,6 +53,10 @@ pub fn search_key(parts: &[Option<&str>]) -> String {
         .join(" \u{1f} ")
 }
 
+/// Connections of a SQLite file's pool: readers in parallel (two cores, and requests that wait
+/// on the one writer).
+const SQLITE_CONNECTIONS: u32 = 8;
+
 /// Connects to `url` (`sqlite://…` or `postgres://…`). For a SQLite file it first creates the
 /// file's folder, which SQLite itself will not do.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -68,15 +73,22 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    let db = Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to {}", redact(url)))?;
-    if db.get_database_backend() == DatabaseBackend::Sqlite {
-        // WAL lets readers go on while one writer writes; the mode is kept in the file, so
-        // setting it on one connection of the pool sets it for all.
-        db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+    if sqlite_file(url).is_some() {
+        // SeaORM's default is one connection, so every request would queue behind the last.
+        // Several connections read side by side under WAL while one writes; a writer waits
+        // for another (busy_timeout) rather than failing; NORMAL sync is safe under WAL.
+        options
+            .max_connections(SQLITE_CONNECTIONS)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+            });
     }
-    Ok(db)
+    Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))
 }
 
 /// Applies every pending migration.
