@@ -22,8 +22,9 @@ run: spa
         && echo "Try the API: curl -H 'Authorization: Bearer $token' 'http://127.0.0.1:8080/api/v1/actions?limit=5'"
     ./target/debug/inbox serve --spa-dir {{spa_dir}}
 
-# Every check CI runs: formatting, lints, unit, property, integration and browser tests.
-test: spa browser smtp
+# Every check CI runs: formatting, lints, unit, property, integration and browser tests, and a
+# smoke run of the benchmark.
+test: spa browser smtp wrk
     cargo fmt --all -- --check
     python3 scripts/module_cycles.py
     cargo clippy --all-targets -- -D warnings
@@ -33,6 +34,7 @@ test: spa browser smtp
     cargo test -p inbox-frontend
     cargo build -p inbox-api
     npm --prefix frontend test
+    python3 scripts/bench.py --smoke --binary target/debug/inbox
 
 # Build the web app into target/spa (release, size-optimised).
 spa: tools
@@ -48,8 +50,14 @@ spa: tools
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
     @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM gzipped"
 
-# Measure proposing, listing and bulk vs one-by-one review over HTTP, on SQLite and PostgreSQL.
-bench:
+# Load the release server holding 1,000,000 actions, on PostgreSQL and SQLite, with wrk; prints
+# the table and writes docs/benchmarks.md. Takes about half an hour.
+bench: wrk
+    cargo build --release -p inbox-api
+    python3 scripts/bench.py --out docs/benchmarks.md
+
+# Proposing, listing and bulk vs one-by-one review over HTTP on the demo data (cargo bench).
+bench-review:
     RUST_LOG=warn cargo bench -p inbox-api --bench review_throughput
 
 # Regenerate openapi/openapi.json from the code (a test fails while it is stale).
@@ -67,6 +75,10 @@ tools:
 # Install the SMTP server the delivery tests send to: Python's aiosmtpd.
 smtp:
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+
+# Install the HTTP load generator the benchmark drives the server with: Debian's wrk.
+wrk:
+    command -v wrk >/dev/null || { {{sudo}} apt-get update && {{sudo}} apt-get install -y wrk; }
 
 # Install what the browser tests need: Debian's Chromium and playwright-core.
 browser:

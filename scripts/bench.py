@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""`just bench`: the `inbox` server under load, on SQLite and PostgreSQL.
+
+For each database: a fresh store, `inbox seed --demo --actions N`, then `inbox serve`, driven by
+`wrk` (closed loop: 2 threads, 16 connections) for every request the issue measures. Prints one
+table and, with --out, writes it to a Markdown file with the machine, the command and the date.
+`--smoke` runs the same harness small and short, so that CI keeps it working; its numbers mean
+nothing. It measures and reports: it never fails on a slow number.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "inbox_bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, env=None, quiet=False):
+    result = subprocess.run(
+        args, env=env, check=True, text=True, capture_output=True
+    )
+    if not quiet and result.stderr.strip():
+        print(result.stderr.strip().splitlines()[-1], file=sys.stderr)
+    return result.stdout
+
+
+class Server:
+    def __init__(self, binary, database_url):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATABASE_URL=database_url, RUST_LOG="warn",
+                   INBOX_BIND=f"127.0.0.1:{self.port}", INBOX_PROPOSE_PER_MINUTE="1000000")
+        self.process = subprocess.Popen([binary, "serve"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("inbox serve did not start")
+
+    def rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def request(base, token, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{base}{path}", data=data, method="POST" if data else "GET",
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def wrk(url, token, seconds):
+    """Requests per second, p50 and p99 in ms, and non-2xx answers, from wrk's report."""
+    out = run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency",
+               "-H", f"Authorization: Bearer {token}", url], quiet=True)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def percentile(p):
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    completed = int(re.search(r"(\d+) requests in", out).group(1))
+    return rate, percentile(50), percentile(99), int(errors.group(1)) if errors else 0, completed
+
+
+def prepare(backend, binary, actions):
+    """A fresh, seeded store: its URL, and how long the seed took."""
+    if backend == "sqlite":
+        directory = tempfile.mkdtemp(prefix="inbox-bench-")
+        url = f"sqlite://{directory}/bench.db?mode=rwc"
+    else:
+        for statement in (f"DROP DATABASE IF EXISTS {PG_BENCH_DB}", f"CREATE DATABASE {PG_BENCH_DB}"):
+            run(["psql", PG_ADMIN, "-q", "-c", statement], quiet=True)
+        url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+    started = time.monotonic()
+    run([binary, "seed", "--demo", "--actions", str(actions)],
+        env=dict(os.environ, DATABASE_URL=url, RUST_LOG="warn"), quiet=True)
+    return url, time.monotonic() - started
+
+
+def measure(backend, binary, actions, seconds):
+    url, seed_seconds = prepare(backend, binary, actions)
+    token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
+                 "--scope", "actions:review"], env=dict(os.environ, DATABASE_URL=url),
+                quiet=True).strip().splitlines()[-1]
+    server = Server(binary, url)
+    rows = [("seed", f"{actions:,} actions in {seed_seconds:.0f} s "
+                     f"({actions / max(seed_seconds, 0.001):,.0f}/s)")]
+    try:
+        base = server.base + "/api/v1"
+        first = request(server.base, token, "/api/v1/actions?limit=1")
+        action_id = first["items"][0]["id"]
+        customer = first["items"][0]["customer"]["full_name"].split()[0]
+        # A cursor 10,000 rows deep into the Pending list (or as deep as it goes).
+        cursor, depth = None, 0
+        while depth < 10_000:
+            page = request(server.base, token, "/api/v1/actions?limit=200" +
+                           (f"&cursor={cursor}" if cursor else ""))
+            depth += len(page["items"])
+            if not page["next_cursor"]:
+                break
+            cursor = page["next_cursor"]
+        scenarios = [
+            ("Pending list, first page", "/actions?limit=50"),
+            (f"Pending list, {depth:,} rows deep", f"/actions?limit=50&cursor={cursor}"),
+            ("Approved segment", "/actions?status=approved&limit=50"),
+            ("worst filters (approved, high, email, ≥60, by confidence)",
+             "/actions?status=approved&priority=high&channel=email&confidence_min=60&sort=-confidence&limit=50"),
+            ("customer search", f"/actions?status=approved&q={customer}&limit=50"),
+            ("GET /actions/{id}", f"/actions/{action_id}"),
+            ("GET /metrics", "/metrics"),
+        ]
+        for name, path in scenarios:
+            rate, p50, p99, errors, completed = wrk(base + path, token, seconds)
+            if errors:
+                raise SystemExit(f"{name}: {errors} requests failed")
+            rows.append((name, f"{rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+                         if completed else f"none answered within {seconds} s"))
+        pending = request(server.base, token, "/api/v1/actions?limit=200")["items"]
+        ids = [item["id"] for item in pending]
+        started = time.monotonic()
+        result = request(server.base, token, "/api/v1/actions/bulk", {"op": "approve", "ids": ids})
+        elapsed = (time.monotonic() - started) * 1000
+        approved = sum(1 for item in result["results"] if item["ok"])
+        rows.append((f"bulk approve of {len(ids)}", f"{elapsed:.0f} ms ({approved} approved)"))
+        rows.append(("server RSS after the load", f"{server.rss_mb():.0f} MB"))
+    finally:
+        server.stop()
+    return rows
+
+
+def machine():
+    cores = os.cpu_count()
+    with open("/proc/meminfo") as meminfo:
+        memory = int(meminfo.readline().split()[1]) / 1024 / 1024
+    return f"{platform.machine()}, {cores} cores, {memory:.0f} GiB, {platform.platform()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", default="target/release/inbox")
+    parser.add_argument("--actions", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--backends", default="postgres,sqlite")
+    parser.add_argument("--out", help="write the report to this Markdown file")
+    parser.add_argument("--smoke", action="store_true",
+                        help="10,000 actions, one second a request: the harness, not the numbers")
+    args = parser.parse_args()
+    if args.smoke:
+        args.actions, args.seconds = 10_000, 1
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (`just bench` installs it)")
+    results = {backend: measure(backend, args.binary, args.actions, args.seconds)
+               for backend in args.backends.split(",")}
+    backends = list(results)
+    lines = ["| what | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    for index, (name, _) in enumerate(results[backends[0]]):
+        cells = [results[b][index][1] if index < len(results[b]) else "" for b in backends]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        command = " ".join(["python3", "scripts/bench.py"] + sys.argv[1:])
+        report = (
+            "# Benchmarks\n\n"
+            f"- Date: {datetime.date.today().isoformat()}\n"
+            f"- Machine: {machine()}\n"
+            f"- Command: `{command}` (the release build; `wrk -t2 -c16`, "
+            f"{args.seconds} s a request, load generator on the same machine)\n"
+            f"- Store: {args.actions:,} actions in one location\n\n"
+            f"{table}\n"
+        )
+        with open(args.out, "w") as out:
+            out.write(report)
+        print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
