@@ -140,14 +140,23 @@ impl FromRequest for Caller {
                     ))
                 }
             };
-            let authenticated = services::auth::authenticate(&state.db, &token, state.clock.now())
-                .await
-                .map_err(|error| match error {
-                    AuthError::BadToken | AuthError::BadCredentials => {
-                        unauthorized("The token is unknown, revoked or expired; sign in again.")
-                    }
-                    AuthError::Service(error) => error.into(),
-                })?;
+            let now = state.clock.now();
+            let hash = services::auth::token_hash(&token);
+            let authenticated = match state.auth_cache.get(&hash, now) {
+                Some(authenticated) => authenticated,
+                None => {
+                    let authenticated = services::auth::authenticate(&state.db, &token, now)
+                        .await
+                        .map_err(|error| match error {
+                            AuthError::BadToken | AuthError::BadCredentials => unauthorized(
+                                "The token is unknown, revoked or expired; sign in again.",
+                            ),
+                            AuthError::Service(error) => error.into(),
+                        })?;
+                    state.auth_cache.put(hash, &authenticated);
+                    authenticated
+                }
+            };
             // A cookie rides along with any request the browser makes, even one another site
             // triggers; only the SPA knows the CSRF token to repeat.
             if from_cookie && changes_state {

@@ -168,6 +168,10 @@ struct ServeArgs {
     /// Seconds an approved message waits before it leaves, so that it can be taken back.
     #[arg(long, env = "INBOX_UNDO_SECONDS", default_value_t = 10)]
     undo_seconds: u32,
+    /// Milliseconds a token's owner is remembered, so a burst of requests costs one lookup; a key
+    /// revoked on another replica stops working within this (0 looks up every request).
+    #[arg(long, env = "INBOX_AUTH_CACHE_MS", default_value_t = 1000)]
+    auth_cache_ms: u64,
 }
 
 /// Parses the command line and runs the command.
@@ -300,6 +304,7 @@ pub async fn run() -> anyhow::Result<()> {
                     }
                 },
                 undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
+                auth_cache_ttl: Some(std::time::Duration::from_millis(args.auth_cache_ms)),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;

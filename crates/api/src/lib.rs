@@ -1,6 +1,7 @@
 //! The AI Inbox server: REST API, Swagger UI and the SPA, over SQLite or PostgreSQL.
 
 pub mod auth;
+pub mod auth_cache;
 pub mod bus;
 pub mod cli;
 pub mod clock;

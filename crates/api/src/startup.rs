@@ -16,6 +16,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    auth_cache::AuthCache,
     bus::EventBus,
     clock::Clock,
     jobs::{self, deliveries::Outbound},
@@ -52,6 +53,8 @@ pub struct ServeSettings {
     pub outbound: Outbound,
     /// How long an approved message waits before it leaves, so that it can be taken back.
     pub undo_window: chrono::Duration,
+    /// How long who a token belongs to is remembered; `None` looks it up on every request.
+    pub auth_cache_ttl: Option<std::time::Duration>,
 }
 
 /// A bound, not yet running, server.
@@ -82,6 +85,7 @@ impl Application {
             sign_in_limiter: RateLimiter::new(settings.sign_in_per_minute),
             keepalive: settings.keepalive,
             undo_window: settings.undo_window,
+            auth_cache: AuthCache::new(settings.auth_cache_ttl),
         });
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();

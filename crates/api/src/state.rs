@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{bus::EventBus, clock::Clock, rate_limit::RateLimiter};
+use crate::{auth_cache::AuthCache, bus::EventBus, clock::Clock, rate_limit::RateLimiter};
 
 /// The server's shared state, built once by [`crate::startup::Application::build`].
 pub struct AppState {
@@ -22,4 +22,6 @@ pub struct AppState {
     pub keepalive: std::time::Duration,
     /// How long an approved message waits before it leaves, so that it can be taken back.
     pub undo_window: chrono::Duration,
+    /// Who each token belongs to, for a moment.
+    pub auth_cache: AuthCache,
 }

@@ -97,6 +97,7 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, ApiError> {
     if let Principal::User { session, .. } = &caller.0.principal {
         services::auth::sign_out(&state.db, session.id, state.clock.now()).await?;
+        state.auth_cache.forget_all();
     }
     Ok(HttpResponse::NoContent()
         .cookie(session_cookie(
@@ -194,5 +195,6 @@ pub async fn revoke_api_key(
         state.clock.now(),
     )
     .await?;
+    state.auth_cache.forget_all();
     Ok(web::Json(key))
 }

@@ -264,6 +264,8 @@ fn test_settings() -> ServeSettings {
         keepalive: std::time::Duration::from_millis(100),
         outbound: Outbound::default(),
         undo_window: UNDO_WINDOW,
+        // Off: tests change the store under the server and expect every request to see it.
+        auth_cache_ttl: None,
     }
 }
 

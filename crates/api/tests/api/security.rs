@@ -325,7 +325,11 @@ fn session_cookie(response: &reqwest::Response) -> String {
 async fn reviewers_sign_in_with_a_cookie_that_needs_its_csrf_token_to_change_anything(
     #[case] backend: Backend,
 ) {
-    let app = spawn_app(backend).await;
+    // With the server remembering sessions for a minute: signing out and expiry still win.
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth_cache_ttl = Some(std::time::Duration::from_secs(60));
+    })
+    .await;
     let fixture = Fixture::new(&app).await;
     let password = "correct horse battery staple";
     create_user(
@@ -454,7 +458,11 @@ async fn reviewers_sign_in_with_a_cookie_that_needs_its_csrf_token_to_change_any
 
 #[apply(backends)]
 async fn a_revoked_key_stops_working_at_once(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Even where the server remembers who a token is for a whole minute.
+    let app = spawn_app_with(backend, |settings| {
+        settings.auth_cache_ttl = Some(std::time::Duration::from_secs(60));
+    })
+    .await;
     let fixture = Fixture::new(&app).await;
     let (status, created) = app
         .post_json(
