@@ -5,7 +5,11 @@
 //! rolled-back change) to every replica, this one included, whose listener feeds its streams.
 //! SQLite is one process: changes are handed to the streams directly after commit.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use inbox_domain::dto::ActionChanged;
 use sea_orm::{
@@ -40,6 +44,40 @@ pub struct EventBus {
     sender: broadcast::Sender<BusMessage>,
     /// Changes arrive through PostgreSQL notifications rather than from this process.
     through_database: bool,
+    generations: Generations,
+}
+
+/// How many changes of each location this process has announced (and how many times it had to
+/// tell everyone to resync): what was computed from a location's data at one generation is
+/// still true while the generation stays.
+#[derive(Debug, Clone, Default)]
+struct Generations(Arc<Mutex<(u64, HashMap<Uuid, u64>)>>);
+
+impl Generations {
+    fn bump(&self, message: &BusMessage) {
+        let mut generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match message {
+            BusMessage::Change(change) => {
+                *generations.1.entry(change.location_id).or_default() += 1
+            }
+            BusMessage::Resync => generations.0 += 1,
+        }
+    }
+
+    fn of(&self, location_id: Uuid) -> (u64, u64) {
+        let generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        (
+            generations.0,
+            generations.1.get(&location_id).copied().unwrap_or_default(),
+        )
+    }
+
+    /// Counts `message`, then hands it to the streams.
+    fn send(&self, sender: &broadcast::Sender<BusMessage>, message: BusMessage) {
+        self.bump(&message);
+        // No listener is not an error.
+        let _ = sender.send(message);
+    }
 }
 
 impl EventBus {
@@ -49,14 +87,16 @@ impl EventBus {
         // A slow listener skips ahead rather than holding writers back; it is told to resync.
         let (sender, _) = broadcast::channel::<BusMessage>(1024);
         let through_database = db.get_database_backend() == DatabaseBackend::Postgres;
+        let generations = Generations::default();
         if through_database {
             let pool = db.get_postgres_connection_pool().clone();
             let listener = listener(&pool).await?;
-            tokio::spawn(forward(listener, pool, sender.clone()));
+            tokio::spawn(forward(listener, pool, sender.clone(), generations.clone()));
         }
         Ok(EventBus {
             sender,
             through_database,
+            generations,
         })
     }
 
@@ -83,9 +123,14 @@ impl EventBus {
     /// Announces `change` once its transaction committed (when the database does not).
     pub fn committed(&self, change: LocationChange) {
         if !self.through_database {
-            // No listener is not an error.
-            let _ = self.sender.send(BusMessage::Change(change));
+            self.generations
+                .send(&self.sender, BusMessage::Change(change));
         }
+    }
+
+    /// Where the location stands in the changes announced so far (see [`Generations`]).
+    pub fn generation(&self, location_id: Uuid) -> (u64, u64) {
+        self.generations.of(location_id)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
@@ -106,25 +151,24 @@ async fn forward(
     mut listener: PgListener,
     pool: sea_orm::sqlx::PgPool,
     sender: broadcast::Sender<BusMessage>,
+    generations: Generations,
 ) {
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
                 match serde_json::from_str::<LocationChange>(notification.payload()) {
-                    Ok(change) => {
-                        let _ = sender.send(BusMessage::Change(change));
-                    }
+                    Ok(change) => generations.send(&sender, BusMessage::Change(change)),
                     Err(error) => tracing::warn!(?error, "unreadable change notification"),
                 }
             }
             // The connection dropped; the next call reconnects and listens again.
             Ok(None) => {
                 tracing::warn!("change notifications interrupted; streams will resync");
-                let _ = sender.send(BusMessage::Resync);
+                generations.send(&sender, BusMessage::Resync);
             }
             Err(error) => {
                 tracing::warn!(?error, "change notifications interrupted; reconnecting");
-                let _ = sender.send(BusMessage::Resync);
+                generations.send(&sender, BusMessage::Resync);
                 listener = loop {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     match self::listener(&pool).await {

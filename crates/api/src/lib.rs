@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod json;
+pub mod live_metrics;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;

@@ -21,6 +21,7 @@ use crate::{
     clock::Clock,
     jobs::{self, deliveries::Outbound},
     json::MAX_BODY_BYTES,
+    live_metrics::LiveMetrics,
     openapi::with_documented_routes,
     query,
     rate_limit::RateLimiter,
@@ -86,6 +87,7 @@ impl Application {
             keepalive: settings.keepalive,
             undo_window: settings.undo_window,
             auth_cache: AuthCache::new(settings.auth_cache_ttl),
+            live_metrics: LiveMetrics::default(),
         });
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();

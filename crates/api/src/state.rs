@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth_cache::AuthCache, bus::EventBus, clock::Clock, rate_limit::RateLimiter};
+use crate::{
+    auth_cache::AuthCache, bus::EventBus, clock::Clock, live_metrics::LiveMetrics,
+    rate_limit::RateLimiter,
+};
 
 /// The server's shared state, built once by [`crate::startup::Application::build`].
 pub struct AppState {
@@ -24,4 +27,6 @@ pub struct AppState {
     pub undo_window: chrono::Duration,
     /// Who each token belongs to, for a moment.
     pub auth_cache: AuthCache,
+    /// The metrics the event streams send, once per location and change.
+    pub live_metrics: LiveMetrics,
 }

@@ -8,7 +8,6 @@ use uuid::Uuid;
 use crate::{
     auth::{Authorized, Read},
     bus::BusMessage,
-    db,
     services::{self, auth::Principal},
     state::AppState,
 };
@@ -33,7 +32,13 @@ struct Stream {
 
 impl Stream {
     async fn metrics_frame(&self) -> String {
-        match db::metrics::compute(&self.state.db, self.location_id, self.state.clock.now()).await {
+        let state = &self.state;
+        let now = state.clock.now();
+        match state
+            .live_metrics
+            .of(&state.db, &state.bus, self.location_id, now)
+            .await
+        {
             Ok(metrics) => frame("metrics", &metrics),
             Err(error) => {
                 tracing::warn!(?error, "metrics for the event stream failed");

@@ -202,3 +202,30 @@ async fn a_lost_database_listener_makes_streams_resync() {
 
     stream.next("resync").await;
 }
+
+#[apply(backends)]
+async fn many_streams_share_one_computation_of_the_metrics_per_change(#[case] backend: Backend) {
+    use inbox_api::live_metrics::LiveMetrics;
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let live = LiveMetrics::default();
+    let location = fixture.location.id;
+    let of = || live.of(&app.db, &app.bus, location, app.now());
+    let mut changes = app.bus.subscribe();
+
+    let watching = futures_util::future::join_all((0..20).map(|_| of())).await;
+    assert!(watching.iter().all(Result::is_ok));
+    assert_eq!(live.computed(), 1, "twenty streams, one query");
+
+    app.propose(&proposal(&fixture)).await;
+    tokio::time::timeout(Duration::from_secs(10), changes.recv())
+        .await
+        .expect("announced")
+        .expect("a change");
+    let after = futures_util::future::join_all((0..20).map(|_| of())).await;
+
+    assert_eq!(live.computed(), 2, "once more for the change");
+    assert!(after
+        .iter()
+        .all(|metrics| metrics.as_ref().expect("computed").pending_review == 1));
+}
