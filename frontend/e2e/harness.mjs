@@ -24,12 +24,14 @@ const chromiumFlags = [
   "--disable-sync",
 ];
 
-/** A seeded server and a browser page; `close()` stops both and removes their files. */
-export async function start() {
+/** A seeded server and a browser page; `close()` stops both and removes their files.
+ * `serverEnv` adds settings for the server, such as `INBOX_UNDO_SECONDS`. */
+export async function start(serverEnv = {}) {
   const workDir = mkdtempSync(join(tmpdir(), "inbox-e2e-"));
   const env = {
     RUST_LOG: "warn",
     ...process.env,
+    ...serverEnv,
     DATABASE_URL: `sqlite://${join(workDir, "inbox.db")}?mode=rwc`,
   };
   const seeded = execFileSync(binary, ["seed", "--demo"], { env, encoding: "utf8" });
@@ -67,7 +69,15 @@ export async function start() {
     pageErrors,
     async close() {
       await context.close();
-      server.kill("SIGTERM");
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolveExit) => server.once("exit", resolveExit));
+        server.kill("SIGTERM");
+        // After a browser session the server drains for up to 30 s before it exits, and the test
+        // file waits for it; the tests need no graceful stop.
+        const impatient = setTimeout(() => server.kill("SIGKILL"), 2000);
+        await exited;
+        clearTimeout(impatient);
+      }
       rmSync(workDir, { recursive: true, force: true });
     },
   };
@@ -88,9 +98,10 @@ export async function signIn(page, password = "demo-reviewer") {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/** A server with the demo reviewer signed in and past the introduction. */
-export async function startSignedIn() {
-  const app = await start();
+/** A server (with `serverEnv`, see `start`) with the demo reviewer signed in and past the
+ * introduction. */
+export async function startSignedIn(serverEnv = {}) {
+  const app = await start(serverEnv);
   await app.page.goto(`${app.baseUrl}/`);
   await signIn(app.page);
   await app.page.getByRole("button", { name: "Go to the inbox" }).waitFor();
@@ -115,12 +126,12 @@ export async function openFirstRow(app, path) {
   return id;
 }
 
-/** Registers hooks that start a signed-in app before the file's tests and close it after;
- * `set` receives the app. */
-export function useSignedInApp(set) {
+/** Registers hooks that start a signed-in app (with `serverEnv`, see `start`) before the file's
+ * tests and close it after; `set` receives the app. */
+export function useSignedInApp(set, serverEnv = {}) {
   let app;
   before(async () => {
-    app = await startSignedIn();
+    app = await startSignedIn(serverEnv);
     set(app);
   });
   after(async () => {

@@ -201,7 +201,18 @@ pub async fn deliveries(
     get_json(&format!("/api/v1/deliveries?{query}")).await
 }
 
-/// Decides many actions at once.
+/// Tries a failed delivery again: it is scheduled to leave at once, with a fresh count of
+/// attempts.
+pub async fn retry_delivery(id: Uuid, csrf: &str) -> Result<Delivery, ApiError> {
+    post_json(
+        &format!("/api/v1/deliveries/{id}/retry"),
+        &serde_json::json!({}),
+        csrf,
+    )
+    .await
+}
+
+/// Decides many actions at once (or takes a batch of approvals back).
 pub async fn bulk(request: &BulkRequest, csrf: &str) -> Result<BulkResponse, ApiError> {
     post_json("/api/v1/actions/bulk", request, csrf).await
 }

@@ -2,8 +2,8 @@
 //! fresh (provided as context), the keyboard commands on their way to the open action, and the
 //! rows ticked for a bulk decision.
 
-use chrono::{DateTime, Utc};
-use inbox_domain::{auth::Me, metrics::Metrics};
+use chrono::{DateTime, Duration, Utc};
+use inbox_domain::{auth::Me, delivery::Delivery, metrics::Metrics};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -30,14 +30,30 @@ impl Live {
     }
 }
 
-/// How long an approval can be taken back (the server's default `INBOX_UNDO_SECONDS`).
-pub const UNDO_SECONDS: i64 = 10;
+/// How long an approval can be taken back when the server's answer does not say when its
+/// message leaves: the server's default `INBOX_UNDO_SECONDS`.
+const DEFAULT_UNDO_SECONDS: i64 = 10;
 
-/// The approval that can still be taken back, offered by the undo toast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long after it was scheduled a delivery leaves, both measured by the server's clock, so
+/// that a client clock set differently neither shortens nor stretches the undo window.
+pub fn time_to_leave(delivery: &Delivery) -> Duration {
+    delivery.deliver_at - delivery.created_at
+}
+
+/// What an undo takes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undoable {
+    /// The approval of the open action.
+    Action(Uuid),
+    /// The approvals of a Bulk Approve.
+    Batch(Vec<Uuid>),
+}
+
+/// The approvals that can still be taken back, offered by the undo toast.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndoOffer {
-    pub action: Uuid,
-    /// When the undo window closes.
+    pub what: Undoable,
+    /// When the undo window closes, by this browser's clock.
     pub until: DateTime<Utc>,
 }
 
@@ -62,11 +78,13 @@ impl Default for Undo {
 }
 
 impl Undo {
-    /// Offers to take back the approval of `action`, for the undo window from now.
-    pub fn offer(&self, action: Uuid) {
+    /// Offers to take back `what` until its message leaves, `leaves_in` from now (see
+    /// [`time_to_leave`]); for the server's default window when the answer did not say.
+    pub fn offer(&self, what: Undoable, leaves_in: Option<Duration>) {
+        let leaves_in = leaves_in.unwrap_or_else(|| Duration::seconds(DEFAULT_UNDO_SECONDS));
         self.offer.set(Some(UndoOffer {
-            action,
-            until: Utc::now() + chrono::Duration::seconds(UNDO_SECONDS),
+            what,
+            until: Utc::now() + leaves_in,
         }));
     }
 }

@@ -2,6 +2,7 @@
 //! action. A link or the back button restores the same view.
 
 use inbox_domain::{
+    delivery::DeliveryState,
     sort::{Sort, SortField},
     ActionStatus, Channel, Priority,
 };
@@ -27,6 +28,9 @@ pub struct InboxView {
     pub confidence_max: Option<u8>,
     pub priority: Option<Priority>,
     pub channel: Option<Channel>,
+    /// Where the message of an approved or auto-executed action stands; kept only while the
+    /// segment is one of those (see [`delivery_filter_applies`]).
+    pub delivery_state: Option<DeliveryState>,
     pub created_from: Option<String>,
     pub created_to: Option<String>,
     pub expires_from: Option<String>,
@@ -35,6 +39,13 @@ pub struct InboxView {
     pub sort: Option<Sort>,
     /// The open action.
     pub open: Option<Uuid>,
+}
+
+/// Whether a segment's actions have deliveries to filter by: only approved and auto-executed
+/// ones do, so the delivery filter is dropped elsewhere rather than emptying the list (and the
+/// other segments' counts) for a reason the reviewer cannot see.
+pub fn delivery_filter_applies(segment: ActionStatus) -> bool {
+    segment.is_sent()
 }
 
 fn encode(value: &str) -> String {
@@ -63,8 +74,9 @@ impl InboxView {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
+        let segment: Option<ActionStatus> = get("status").and_then(|v| v.parse().ok());
         InboxView {
-            segment: get("status").and_then(|v| v.parse().ok()),
+            segment,
             agent_id: text("agent_id"),
             q: text("q"),
             confidence_min: get("confidence_min")
@@ -75,6 +87,9 @@ impl InboxView {
                 .filter(|v| *v <= 100),
             priority: get("priority").and_then(|v| v.parse().ok()),
             channel: get("channel").and_then(|v| v.parse().ok()),
+            delivery_state: get("delivery_state")
+                .and_then(|v| v.parse().ok())
+                .filter(|_| delivery_filter_applies(segment.unwrap_or(ActionStatus::Pending))),
             created_from: text("created_from"),
             created_to: text("created_to"),
             expires_from: text("expires_from"),
@@ -89,7 +104,8 @@ impl InboxView {
         self.segment.unwrap_or(ActionStatus::Pending)
     }
 
-    fn filter_pairs(&self) -> Vec<(&'static str, String)> {
+    /// The filters as query pairs, for the list of `segment`.
+    fn filter_pairs(&self, segment: ActionStatus) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         let mut push = |key: &'static str, value: Option<String>| {
             if let Some(value) = value {
@@ -102,6 +118,12 @@ impl InboxView {
         push("confidence_max", self.confidence_max.map(|v| v.to_string()));
         push("priority", self.priority.map(|p| p.as_str().to_owned()));
         push("channel", self.channel.map(|c| c.as_str().to_owned()));
+        push(
+            "delivery_state",
+            self.delivery_state
+                .filter(|_| delivery_filter_applies(segment))
+                .map(|d| d.as_str().to_owned()),
+        );
         push("created_from", self.created_from.clone());
         push("created_to", self.created_to.clone());
         push("expires_from", self.expires_from.clone());
@@ -111,7 +133,7 @@ impl InboxView {
 
     /// Whether any filter narrows the list (the "No results found" state).
     pub fn is_filtered(&self) -> bool {
-        !self.filter_pairs().is_empty()
+        !self.filter_pairs(self.segment()).is_empty()
     }
 
     /// The same view with no filters (segment, sort and open action kept).
@@ -130,7 +152,7 @@ impl InboxView {
         if let Some(segment) = self.segment.filter(|s| *s != ActionStatus::Pending) {
             pairs.push(("status", segment.as_str().to_owned()));
         }
-        pairs.extend(self.filter_pairs());
+        pairs.extend(self.filter_pairs(self.segment()));
         if let Some(sort) = self.sort {
             pairs.push(("sort", sort.to_string()));
         }
@@ -152,7 +174,7 @@ impl InboxView {
     /// with it): filters, sort, page size and cursor.
     pub fn list_query(&self, segment: ActionStatus, limit: u32, cursor: Option<&str>) -> String {
         let mut pairs = vec![("status", segment.as_str().to_owned())];
-        pairs.extend(self.filter_pairs());
+        pairs.extend(self.filter_pairs(segment));
         if let Some(sort) = self.sort {
             pairs.push(("sort", sort.to_string()));
         }
@@ -267,6 +289,50 @@ mod tests {
         assert_eq!(
             view.sorted_by(SortField::Confidence).to_url(),
             "/?sort=-confidence"
+        );
+    }
+
+    #[test]
+    fn a_delivery_filter_survives_the_url_of_a_sent_segment() {
+        let view = InboxView {
+            segment: Some(ActionStatus::AutoExecuted),
+            delivery_state: Some(DeliveryState::Failed),
+            ..InboxView::default()
+        };
+        let url = view.to_url();
+        assert_eq!(url, "/?status=auto_executed&delivery_state=failed");
+        assert_eq!(parse(&url), view);
+        assert!(view.is_filtered());
+        assert!(!view.without_filters().is_filtered());
+        assert_eq!(
+            parse("/?status=approved&delivery_state=lost").delivery_state,
+            None
+        );
+    }
+
+    #[test]
+    fn the_delivery_filter_is_dropped_where_no_action_has_a_delivery() {
+        let pending = parse("/?delivery_state=failed");
+        assert_eq!(
+            pending,
+            InboxView::default(),
+            "pending actions have no delivery"
+        );
+        assert!(!pending.is_filtered());
+        let approved = parse("/?status=approved&delivery_state=sent&q=zoe");
+        let switched = InboxView {
+            segment: Some(ActionStatus::Rejected),
+            ..approved.clone()
+        };
+        assert_eq!(switched.to_url(), "/?status=rejected&q=zoe");
+        assert_eq!(
+            approved.list_query(ActionStatus::Pending, 1, None),
+            "status=pending&q=zoe&limit=1",
+            "the Pending tab counts without it"
+        );
+        assert_eq!(
+            approved.list_query(ActionStatus::AutoExecuted, 1, None),
+            "status=auto_executed&q=zoe&delivery_state=sent&limit=1"
         );
     }
 

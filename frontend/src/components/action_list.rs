@@ -9,7 +9,9 @@ use inbox_domain::{
 };
 use leptos::prelude::*;
 
-use crate::{context::Selection, navigation::go, state::InboxView};
+use crate::{
+    components::delivery::DeliveryBadge, context::Selection, navigation::go, state::InboxView,
+};
 
 /// How many characters of a subject fit in its column.
 const SUBJECT_WIDTH: usize = 40;
@@ -67,7 +69,8 @@ pub fn ActionTable(
                 </tr>
             </thead>
             <tbody>
-                <For each=move || rows.get() key=|row| (row.id, row.version) let:item>
+                // A delivery moves on without changing its action's version.
+                <For each=move || rows.get() key=|row| (row.id, row.version, row.delivery_state) let:item>
                     <ActionRow item now selected view=view.clone() rows cursor/>
                 </For>
             </tbody>
@@ -123,7 +126,10 @@ fn ActionRow(
             <td>{item.channel.map_or("—", |channel| channel.label())}</td>
             <td class="numeric">{item.confidence.to_string()}</td>
             <td><span class=priority_class(item.priority)>{item.priority.label()}</span></td>
-            <td><span class=format!("badge status-{}", item.status)>{item.status.label()}</span></td>
+            <td class="status">
+                <span class=format!("badge status-{}", item.status)>{item.status.label()}</span>
+                {item.delivery_state.map(|state| view! { " " <DeliveryBadge state/> })}
+            </td>
             <td title=item.created_at.to_rfc3339()>{time_ago(item.created_at, now)}</td>
             <td title=item.expires_at.to_rfc3339()>{time_remaining(item.expires_at, now)}</td>
         </tr>

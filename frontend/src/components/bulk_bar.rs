@@ -1,7 +1,9 @@
-//! The bar at the bottom while rows are selected: Bulk Approve (after a warning), Bulk Reject and
-//! Bulk Snooze, and the report of what each decided.
+//! The bar at the bottom while rows are selected: Bulk Approve (after a warning, then offering
+//! to undo the batch), Bulk Reject and Bulk Snooze, and the report of what each decided.
 
+use chrono::Duration;
 use inbox_domain::{
+    delivery::{Delivery, DeliveryState},
     dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse},
     RejectionReason, SnoozeDuration,
 };
@@ -11,8 +13,31 @@ use uuid::Uuid;
 use crate::{
     api::{self, ApiError},
     components::dialog::{focus_when_shown, trap_focus},
-    context::{Selection, Session},
+    context::{time_to_leave, Selection, Session, Undo, Undoable},
 };
+
+/// The most deliveries one page of the outbox holds (the server's limit).
+const OUTBOX_PAGE_LIMIT: usize = 200;
+
+/// How long until the first message of `approved` leaves, among the outbox's `deliveries`.
+fn first_to_leave(deliveries: &[Delivery], approved: &[Uuid]) -> Option<Duration> {
+    deliveries
+        .iter()
+        .filter(|delivery| approved.contains(&delivery.action_id))
+        .map(time_to_leave)
+        .min()
+}
+
+/// How long the batch `approved` can be taken back: until its first message leaves, as the
+/// server scheduled it. The bulk answer does not carry the deliveries; they are the newest
+/// scheduled ones in the outbox. `None` when the outbox cannot say.
+async fn batch_leaves_in(approved: &[Uuid]) -> Option<Duration> {
+    let limit = u32::try_from(approved.len().min(OUTBOX_PAGE_LIMIT)).ok()?;
+    let page = api::deliveries(Some(DeliveryState::Scheduled), None, limit)
+        .await
+        .ok()?;
+    first_to_leave(&page.items, approved)
+}
 
 /// What a bulk decision did: a summary, and one line per action that was not decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +77,7 @@ pub fn BulkBar(
     on_done: impl Fn() + 'static,
 ) -> impl IntoView {
     let session = expect_context::<Session>();
+    let undo = expect_context::<Undo>();
     let reason = RwSignal::new(RejectionReason::AlreadyResolved);
     let duration = RwSignal::new(SnoozeDuration::OneDay);
     let confirming = RwSignal::new(false);
@@ -65,6 +91,18 @@ pub fn BulkBar(
                 (request.clone(), subjects.clone(), session.csrf.clone());
             async move {
                 let response = api::bulk(&request, &csrf).await?;
+                if request.op == BulkOp::Approve {
+                    let approved: Vec<Uuid> = response
+                        .results
+                        .iter()
+                        .filter(|result| result.ok)
+                        .map(|result| result.id)
+                        .collect();
+                    if !approved.is_empty() {
+                        let leaves_in = batch_leaves_in(&approved).await;
+                        undo.offer(Undoable::Batch(approved), leaves_in);
+                    }
+                }
                 Ok::<_, ApiError>(BulkReport::of(&response, &subjects))
             }
         },
@@ -143,7 +181,7 @@ pub fn BulkBar(
                 <div class="modal" role="dialog" aria-modal="true" aria-labelledby="bulk-approve-title"
                     on:keydown=move |ev| trap_focus(&ev, bulk_cancel, bulk_confirm)>
                     <h2 id="bulk-approve-title">{move || format!("Approve and send {} actions?", selected.len())}</h2>
-                    <p class="warning">"Use bulk approval cautiously, and only for low-risk, similar actions (e.g., payment reminders). Every selected message goes out as drafted."</p>
+                    <p class="warning">"Use bulk approval cautiously, and only for low-risk, similar actions (e.g., payment reminders). Every selected message goes out as drafted; you can undo the batch until the messages leave."</p>
                     <div class="modal-actions">
                         <button type="button" class="secondary" node_ref=bulk_cancel on:click=move |_| confirming.set(false)>"Cancel"</button>
                         <button type="button" class="primary" node_ref=bulk_confirm on:click=move |_| run(BulkOp::Approve)>"Approve & Send all"</button>
@@ -161,6 +199,42 @@ mod tests {
         dto::{BulkError, BulkResult},
         ActionStatus,
     };
+
+    #[test]
+    fn a_batch_can_be_taken_back_until_its_first_message_leaves() {
+        let (mine, also_mine, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let scheduled = |action_id, seconds| {
+            let created_at = chrono::Utc::now();
+            Delivery {
+                id: Uuid::nil(),
+                action_id,
+                channel: inbox_domain::delivery::DeliveryChannel::Email,
+                state: DeliveryState::Scheduled,
+                deliver_at: created_at + Duration::seconds(seconds),
+                attempts: 0,
+                last_error: None,
+                recipient: None,
+                sender: None,
+                subject: None,
+                body_html: None,
+                body_text: None,
+                script: None,
+                provider_id: None,
+                created_at,
+                sent_at: None,
+            }
+        };
+        let outbox = [
+            scheduled(other, 3),
+            scheduled(mine, 3600),
+            scheduled(also_mine, 10),
+        ];
+        assert_eq!(
+            first_to_leave(&outbox, &[mine, also_mine]),
+            Some(Duration::seconds(10))
+        );
+        assert_eq!(first_to_leave(&outbox, &[Uuid::from_u128(4)]), None);
+    }
 
     #[test]
     fn the_report_names_each_undecided_action_by_its_subject() {

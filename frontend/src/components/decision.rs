@@ -1,5 +1,6 @@
 //! A reviewer's decision on the open action, and what the panel says about it afterwards.
 
+use chrono::Duration;
 use inbox_domain::dto::{ApproveAction, RejectAction, SnoozeAction};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -7,10 +8,8 @@ use uuid::Uuid;
 use crate::{
     api::{self, ApiError},
     components::error_notice::ErrorNotice,
+    context::time_to_leave,
 };
-
-/// What the panel says after an approval (Approve & Send, Save & Send); the undo toast follows it.
-pub const APPROVED: &str = "Approved and sent.";
 
 /// Approve & Send (or Edit & Approve), Reject or Snooze, with the body the API takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,29 +19,54 @@ pub enum Decision {
     Snooze(SnoozeAction),
 }
 
-impl Decision {
-    /// What the panel says once the decision is taken.
-    pub fn done(&self) -> &'static str {
+/// What a decision came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decided {
+    /// Approved; its message leaves `leaves_in` from now (at the end of the undo window, or a
+    /// deferred call's opening hour), when the answer carried the delivery.
+    Approved {
+        leaves_in: Option<Duration>,
+    },
+    Rejected,
+    Snoozed,
+}
+
+impl Decided {
+    /// What the panel says once the decision is taken; the undo toast follows an approval.
+    pub fn said(self) -> &'static str {
         match self {
-            Decision::Approve(_) => APPROVED,
-            Decision::Reject(_) => "Rejected.",
-            Decision::Snooze(_) => "Snoozed.",
+            Decided::Approved { .. } => "Approved and sent.",
+            Decided::Rejected => "Rejected.",
+            Decided::Snoozed => "Snoozed.",
         }
     }
+}
 
-    /// Takes the decision on action `id`; the answer is what to tell the reviewer.
-    pub async fn send(&self, id: Uuid, csrf: &str) -> Result<&'static str, ApiError> {
-        match self {
-            Decision::Approve(body) => api::approve(id, body, csrf).await,
-            Decision::Reject(body) => api::reject(id, body, csrf).await,
-            Decision::Snooze(body) => api::snooze(id, body, csrf).await,
-        }
-        .map(|_| self.done())
+impl Decision {
+    /// Takes the decision on action `id`.
+    pub async fn send(&self, id: Uuid, csrf: &str) -> Result<Decided, ApiError> {
+        Ok(match self {
+            Decision::Approve(body) => Decided::Approved {
+                leaves_in: api::approve(id, body, csrf)
+                    .await?
+                    .delivery
+                    .as_ref()
+                    .map(time_to_leave),
+            },
+            Decision::Reject(body) => {
+                api::reject(id, body, csrf).await?;
+                Decided::Rejected
+            }
+            Decision::Snooze(body) => {
+                api::snooze(id, body, csrf).await?;
+                Decided::Snoozed
+            }
+        })
     }
 }
 
 /// Sends the reviewer's decisions; its value is the latest answer.
-pub type Decide = Action<Decision, Result<&'static str, ApiError>>;
+pub type Decide = Action<Decision, Result<Decided, ApiError>>;
 
 /// What happened to the reviewer's last attempt (a decision or a preview).
 #[derive(Debug, Clone, PartialEq)]

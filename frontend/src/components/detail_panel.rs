@@ -9,12 +9,13 @@ use crate::{
     api::{self, ApiError},
     components::{
         action_context::ActionContext,
-        decision::{Decide, Decision, Outcome, OutcomeNotice, APPROVED},
+        decision::{Decide, Decided, Decision, Outcome, OutcomeNotice},
+        delivery::DeliveryFacts,
         draft_view::{DraftView, History},
         error_notice::ErrorNotice,
         review::Review,
     },
-    context::{Live, Session, Undo},
+    context::{Live, Session, Undo, Undoable},
     navigation::go,
     state::InboxView,
 };
@@ -36,11 +37,11 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
         };
         // A conflict reloads too: the panel then shows where the action stands.
         let reload = answer.as_ref().map_or_else(ApiError::is_conflict, |_| true);
-        if answer == Ok(APPROVED) {
-            undo.offer(id);
+        if let Ok(Decided::Approved { leaves_in }) = answer {
+            undo.offer(Undoable::Action(id), leaves_in);
         }
         outcome.set(Some(match answer {
-            Ok(done) => Outcome::Done(done),
+            Ok(decided) => Outcome::Done(decided.said()),
             Err(error) => Outcome::Failed(error),
         }));
         if reload {
@@ -86,6 +87,7 @@ fn Detail(
     decide: Decide,
 ) -> impl IntoView {
     let reviewable = detail.status.is_reviewable();
+    let delivery = detail.delivery.clone().filter(|_| detail.status.is_sent());
     let detail = StoredValue::new(detail);
     view! {
         <div class="split">
@@ -99,7 +101,11 @@ fn Detail(
                 {if reviewable {
                     view! { <Review detail=detail.get_value() outcome decide/> }.into_any()
                 } else {
-                    view! { <DraftView detail=detail.get_value()/><History detail=detail.get_value()/> }.into_any()
+                    view! {
+                        {delivery.map(|delivery| view! { <DeliveryFacts delivery/> })}
+                        <DraftView detail=detail.get_value()/>
+                        <History detail=detail.get_value()/>
+                    }.into_any()
                 }}
             </section>
         </div>

@@ -1,7 +1,9 @@
 //! The draft as it stands (email, call, note or task) and, once decided, what happened to it.
 
 use chrono::Utc;
-use inbox_domain::{display::time_ago, dto::ActionDetail, ActionStatus, Channel};
+use inbox_domain::{
+    delivery::DeliveryState, display::time_ago, dto::ActionDetail, ActionStatus, Channel, EventKind,
+};
 use leptos::prelude::*;
 
 /// The draft as it stands, for email, voice, notes and tasks.
@@ -47,10 +49,27 @@ pub fn History(detail: ActionDetail) -> impl IntoView {
     let decisions = detail.decisions.clone();
     let now = Utc::now();
     let summary = match detail.status {
-        status if status.is_sent() => decisions
-            .approved_at
-            .or(decisions.auto_executed_at)
-            .map(|at| format!("Sent {}.", time_ago(at, now))),
+        status if status.is_sent() => {
+            let decided_at = decisions.approved_at.or(decisions.auto_executed_at);
+            // Without a delivery (actions decided before deliveries were kept) the decision is
+            // all there is to go by.
+            match detail.delivery.as_ref() {
+                Some(delivery) if delivery.state != DeliveryState::Sent => {
+                    let decision = if status == ActionStatus::AutoExecuted {
+                        EventKind::AutoExecuted
+                    } else {
+                        EventKind::Approved
+                    };
+                    decided_at.map(|at| {
+                        format!("{} {}; not sent yet.", decision.label(), time_ago(at, now))
+                    })
+                }
+                delivery => delivery
+                    .and_then(|delivery| delivery.sent_at)
+                    .or(decided_at)
+                    .map(|at| format!("Sent {}.", time_ago(at, now))),
+            }
+        }
         ActionStatus::Rejected => Some(format!(
             "Rejected {}: {}{}",
             decisions

@@ -1,12 +1,16 @@
-//! The filter bar: criteria type, customer, confidence range, priority, channel and dates. Each
-//! change is a new view in the URL.
+//! The filter bar: criteria type, customer, confidence range, priority, channel, delivery state
+//! and dates. Each change is a new view in the URL.
 
-use inbox_domain::{dto::Agent, Channel, Priority};
+use inbox_domain::{delivery::DeliveryState, dto::Agent, Channel, Priority};
 use leptos::prelude::*;
 
-use crate::{api::ApiError, navigation::go, state::InboxView};
+use crate::{
+    api::ApiError,
+    navigation::go,
+    state::{delivery_filter_applies, InboxView},
+};
 
-/// Filters for criteria type, customer, confidence, priority, channel and dates.
+/// Filters for criteria type, customer, confidence, priority, channel, delivery state and dates.
 #[component]
 pub fn Filters(
     view: Memo<InboxView>,
@@ -19,6 +23,9 @@ pub fn Filters(
         go(&next);
     };
     let text = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    // Only approved and auto-executed actions have a delivery; elsewhere the filter would match
+    // nothing, so it is offered on those segments alone.
+    let delivery_filter_shown = Memo::new(move |_| delivery_filter_applies(view.get().segment()));
     view! {
         <form class="filters" role="search" aria-label="Filters" on:submit=|event| event.prevent_default()>
             <label>
@@ -78,6 +85,19 @@ pub fn Filters(
                     {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                 </select>
             </label>
+            {move || delivery_filter_shown.get().then(|| view! {
+                <label>
+                    "Delivery"
+                    <select
+                        prop:value=move || view.get().delivery_state.map(|d| d.as_str().to_owned()).unwrap_or_default()
+                        on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.delivery_state = v.parse().ok())) }
+                    >
+                        <option value="">"Any"</option>
+                        // A cancelled delivery belongs to an undone approval, back in Pending.
+                        {DeliveryState::ALL.iter().filter(|d| **d != DeliveryState::Cancelled).map(|d| view! { <option value=d.as_str()>{d.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+            })}
             <label>
                 "Created from"
                 <input type="date"

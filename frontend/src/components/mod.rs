@@ -5,6 +5,7 @@ pub mod action_context;
 pub mod action_list;
 pub mod bulk_bar;
 pub mod decision;
+pub mod delivery;
 pub mod detail_panel;
 pub mod dialog;
 pub mod draft_editor;

@@ -17,7 +17,7 @@ use crate::{
         draft_view::DraftView,
         snooze_menu::{SnoozeFields, SnoozeMenu},
     },
-    context::{Session, Shortcut, Shortcuts, UNDO_SECONDS},
+    context::{Session, Shortcut, Shortcuts},
 };
 
 /// Which form of the review area is open.
@@ -202,7 +202,7 @@ pub fn Review(
                 <div class="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title"
                     on:keydown=move |ev| trap_focus(&ev, cancel_button, confirm_button)>
                     <h2 id="confirm-title">"Send this action now?"</h2>
-                    <p>{format!("It goes to the customer as shown. You can undo it for {UNDO_SECONDS} seconds.")}</p>
+                    <p>"It goes to the customer as shown. You can undo it until it leaves."</p>
                     <div class="modal-actions">
                         <button type="button" class="secondary" node_ref=cancel_button on:click=move |_| confirming.set(false)>"Cancel"</button>
                         <button type="button" class="primary" node_ref=confirm_button on:click=move |_| approve()>"Confirm & Send"</button>

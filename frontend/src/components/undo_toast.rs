@@ -1,12 +1,16 @@
-//! The "Sent · Undo" toast after an approval: a countdown of the undo window and the Undo button
-//! (or `z`), which takes the approval back while the message still waits to leave.
+//! The "Sent · Undo" toast after an approval or a Bulk Approve: a countdown until the message
+//! leaves and the Undo button (or `z`), which takes the approvals back while they still wait.
 
 use chrono::{DateTime, Utc};
+use inbox_domain::{
+    display::short_duration,
+    dto::{BulkOp, BulkRequest, BulkResponse},
+};
 use leptos::prelude::*;
 
 use crate::{
     api::{self, ApiError},
-    context::{Live, Session, Undo, UndoOffer},
+    context::{Live, Session, Undo, UndoOffer, Undoable},
 };
 
 /// The whole seconds left until `until`, counted up so that "1 s" shows until the very end.
@@ -19,6 +23,46 @@ fn seconds_left(until: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     }
 }
 
+/// The countdown as the toast shows it: "9 s", or "12m" and "14h 5m" for a call that waits
+/// for the location to open.
+fn countdown(until: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    match seconds_left(until, now) {
+        seconds @ 0..60 => format!("{seconds} s"),
+        seconds => short_duration(seconds as f64),
+    }
+}
+
+/// What an undo of a batch came to: some of its messages may have left already.
+fn batch_undone(response: &BulkResponse) -> String {
+    let total = response.results.len();
+    match response.results.iter().filter(|r| r.ok).count() {
+        done if done == total => format!("Undone: {done} back in Pending."),
+        done => format!(
+            "Undone: {done} of {total} back in Pending; the others had already left or changed."
+        ),
+    }
+}
+
+/// Takes back what `what` names.
+async fn undo_approvals(what: Undoable, csrf: &str) -> Result<String, ApiError> {
+    match what {
+        Undoable::Action(id) => api::undo(id, csrf)
+            .await
+            .map(|_| "Undone: back in Pending.".to_owned()),
+        Undoable::Batch(ids) => {
+            let request = BulkRequest {
+                op: BulkOp::Undo,
+                ids,
+                reason: None,
+                note: None,
+                duration: None,
+                until: None,
+            };
+            Ok(batch_undone(&api::bulk(&request, csrf).await?))
+        }
+    }
+}
+
 #[component]
 pub fn UndoToast() -> impl IntoView {
     let undo = expect_context::<Undo>();
@@ -26,7 +70,7 @@ pub fn UndoToast() -> impl IntoView {
     let session = expect_context::<Session>();
     let now = RwSignal::new(Utc::now());
     // What the last undo came to, shown until the next approval or until dismissed.
-    let said = RwSignal::new(None::<Result<&'static str, ApiError>>);
+    let said = RwSignal::new(None::<Result<String, ApiError>>);
     if let Ok(handle) = set_interval_with_handle(
         move || now.set(Utc::now()),
         std::time::Duration::from_millis(250),
@@ -34,12 +78,8 @@ pub fn UndoToast() -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     let take_back = Action::new_local(move |offer: &UndoOffer| {
-        let (id, csrf) = (offer.action, session.csrf.clone());
-        async move {
-            api::undo(id, &csrf)
-                .await
-                .map(|_| "Undone: back in Pending.")
-        }
+        let (what, csrf) = (offer.what.clone(), session.csrf.clone());
+        async move { undo_approvals(what, &csrf).await }
     });
     Effect::new(move |_| {
         let Some(answer) = take_back.value().get() else {
@@ -81,15 +121,21 @@ pub fn UndoToast() -> impl IntoView {
         }
     });
     view! {
-        {move || undo.offer.get().map(|offer| view! {
-            <div class="toast undo-toast" role="status" aria-label="Undo send">
-                <p>{move || format!("Sent · Undo ({} s)", seconds_left(offer.until, now.get()))}</p>
-                <button type="button" class="link" on:click=move |_| press()>"Undo"</button>
-            </div>
+        {move || undo.offer.get().map(|UndoOffer { what, until }| {
+            let sent = match what {
+                Undoable::Action(_) => "Sent".to_owned(),
+                Undoable::Batch(ids) => format!("{} sent", ids.len()),
+            };
+            view! {
+                <div class="toast undo-toast" role="status" aria-label="Undo send">
+                    <p>{move || format!("{sent} · Undo ({})", countdown(until, now.get()))}</p>
+                    <button type="button" class="link" on:click=move |_| press()>"Undo"</button>
+                </div>
+            }
         })}
         {move || said.get().map(|answer| {
             let (class, role, text) = match answer {
-                Ok(done) => ("toast undo-toast", "status", done.to_owned()),
+                Ok(done) => ("toast undo-toast", "status", done),
                 Err(error) => ("toast undo-toast error-toast", "alert", error.message),
             };
             view! {
@@ -106,6 +152,11 @@ pub fn UndoToast() -> impl IntoView {
 mod tests {
     use super::*;
     use chrono::Duration;
+    use inbox_domain::{
+        dto::{BulkError, BulkResult},
+        ActionStatus,
+    };
+    use uuid::Uuid;
 
     #[test]
     fn the_countdown_rounds_up_and_stops_at_zero() {
@@ -114,5 +165,44 @@ mod tests {
         assert_eq!(seconds_left(now + Duration::seconds(1), now), 1);
         assert_eq!(seconds_left(now, now), 0);
         assert_eq!(seconds_left(now - Duration::seconds(3), now), 0);
+    }
+
+    #[test]
+    fn a_long_wait_counts_down_in_minutes_and_hours() {
+        let now = Utc::now();
+        assert_eq!(countdown(now + Duration::seconds(59), now), "59 s");
+        assert_eq!(countdown(now + Duration::seconds(60), now), "1m");
+        assert_eq!(
+            countdown(now + Duration::hours(14) + Duration::minutes(5), now),
+            "14h 5m"
+        );
+    }
+
+    #[test]
+    fn a_batch_undo_says_how_many_were_taken_back() {
+        let result = |n: u128, ok: bool| BulkResult {
+            id: Uuid::from_u128(n),
+            ok,
+            status: Some(if ok {
+                ActionStatus::Pending
+            } else {
+                ActionStatus::Approved
+            }),
+            error: (!ok).then(|| BulkError {
+                status: 409,
+                detail: "its message has already left".to_owned(),
+            }),
+        };
+        let all = BulkResponse {
+            results: vec![result(1, true), result(2, true)],
+        };
+        assert_eq!(batch_undone(&all), "Undone: 2 back in Pending.");
+        let some = BulkResponse {
+            results: vec![result(1, true), result(2, false), result(3, false)],
+        };
+        assert_eq!(
+            batch_undone(&some),
+            "Undone: 1 of 3 back in Pending; the others had already left or changed."
+        );
     }
 }

@@ -1,17 +1,22 @@
 //! The Sent page: every message the app sent (or is about to send), newest first, as a mail
 //! catcher shows them. The bodies are shown isolated: HTML in a sandboxed frame, text as text.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use inbox_domain::{
     delivery::{Delivery, DeliveryChannel},
     display::time_ago,
+    dto::Page,
 };
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::{api, components::error_notice::ErrorNotice, context::Live};
+use crate::{
+    api::{self, ApiError},
+    components::error_notice::ErrorNotice,
+    context::Live,
+};
 
-/// How many deliveries the page lists.
+/// How many deliveries a page of the list holds.
 const PAGE_SIZE: u32 = 100;
 
 /// The line that names a delivery: its subject, or the first line of a call's script.
@@ -30,62 +35,154 @@ fn title_of(delivery: &Delivery) -> String {
     title.unwrap_or_else(|| "(no subject)".to_owned())
 }
 
+/// The list after its first page was fetched again, and the cursor of the page after it. The
+/// outbox is newest first and grows only at the top, so a fresh first page that overlaps what
+/// was loaded replaces its top and keeps the pages loaded beyond it (and their cursor): a new
+/// message does not throw away what the reviewer paged to. Without an overlap (more new
+/// messages than a page, or nothing loaded yet) the list starts again from the fresh page.
+fn refreshed(
+    loaded: &[Delivery],
+    loaded_cursor: Option<String>,
+    first: Page<Delivery>,
+) -> (Vec<Delivery>, Option<String>) {
+    let overlaps = first
+        .items
+        .iter()
+        .any(|fresh| loaded.iter().any(|old| old.id == fresh.id));
+    if !overlaps {
+        return (first.items, first.next_cursor);
+    }
+    let beyond: Vec<Delivery> = loaded
+        .iter()
+        .filter(|old| !first.items.iter().any(|fresh| fresh.id == old.id))
+        .cloned()
+        .collect();
+    let mut items = first.items;
+    items.extend(beyond);
+    (items, loaded_cursor)
+}
+
 #[component]
 pub fn SentPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let open = RwSignal::new(None::<Uuid>);
-    let deliveries = LocalResource::new(move || {
+    let items = RwSignal::new(Vec::<Delivery>::new());
+    let next_cursor = RwSignal::new(None::<String>);
+    let total = RwSignal::new(0u64);
+    let loaded = RwSignal::new(false);
+    let loading_more = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    // Answers to a reload that a newer reload overtook are dropped.
+    let generation = StoredValue::new(0u64);
+
+    Effect::new(move |_| {
         live.changes.track();
-        api::deliveries(None, None, PAGE_SIZE)
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        leptos::task::spawn_local(async move {
+            let result = api::deliveries(None, None, PAGE_SIZE).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            match result {
+                Ok(first) => {
+                    total.set(first.total);
+                    let (list, cursor) = items.with_untracked(|loaded| {
+                        refreshed(loaded, next_cursor.get_untracked(), first)
+                    });
+                    items.set(list);
+                    next_cursor.set(cursor);
+                    failure.set(None);
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+            loaded.set(true);
+        });
     });
+    let load_more = move |_| {
+        let Some(cursor) = next_cursor.get_untracked() else {
+            return;
+        };
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            match api::deliveries(None, Some(&cursor), PAGE_SIZE).await {
+                // A reload that started over meanwhile made this page's place in the list void.
+                Ok(page) if next_cursor.get_untracked().as_ref() == Some(&cursor) => {
+                    items.update(|items| {
+                        let new: Vec<Delivery> = page
+                            .items
+                            .into_iter()
+                            .filter(|next| !items.iter().any(|item| item.id == next.id))
+                            .collect();
+                        items.extend(new);
+                    });
+                    next_cursor.set(page.next_cursor);
+                }
+                Ok(_) => {}
+                Err(error) => failure.set(Some(error)),
+            }
+            loading_more.set(false);
+        });
+    };
     view! {
         <main class="page">
             <h2>"Sent"</h2>
             <p class="muted">"Every message approved here, exactly as it went (or goes) out."</p>
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the sent messages…"</p> }>
-                {move || Suspend::new(async move {
-                    match deliveries.await {
-                        Ok(page) if page.items.is_empty() => {
-                            view! { <p class="empty">"Nothing has been sent yet."</p> }.into_any()
-                        }
-                        Ok(page) => view! { <SentList items=page.items open/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
+            {move || failure.get().map(|error| view! { <ErrorNotice error/> })}
+            {move || {
+                if !loaded.get() {
+                    return view! { <p class="loading" role="status">"Loading the sent messages…"</p> }.into_any();
+                }
+                if items.with(Vec::is_empty) && failure.with(Option::is_none) {
+                    return view! { <p class="empty">"Nothing has been sent yet."</p> }.into_any();
+                }
+                view! { <SentList items open/> }.into_any()
+            }}
+            <footer class="list-footer">
+                {move || loaded.get().then(|| view! {
+                    <span class="count">{move || format!("{} of {}", items.with(Vec::len), total.get())}</span>
                 })}
-            </Suspense>
+                {move || next_cursor.get().is_some().then(|| view! {
+                    <button type="button" class="secondary" disabled=move || loading_more.get() on:click=load_more>"Load more"</button>
+                })}
+            </footer>
         </main>
     }
 }
 
 #[component]
-fn SentList(items: Vec<Delivery>, open: RwSignal<Option<Uuid>>) -> impl IntoView {
+fn SentRow(delivery: Delivery, open: RwSignal<Option<Uuid>>, now: DateTime<Utc>) -> impl IntoView {
+    let id = delivery.id;
+    let when = time_ago(delivery.sent_at.unwrap_or(delivery.deliver_at), now);
+    view! {
+        <li>
+            <button type="button" class="sent-row" data-id=id.to_string()
+                aria-pressed=move || (open.get() == Some(id)).to_string()
+                on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>
+                <strong>{title_of(&delivery)}</strong>
+                <span class="muted">{when}</span>
+                <span>{format!("To {}", delivery.recipient.clone().unwrap_or_else(|| "—".to_owned()))}</span>
+                <span class="muted">{format!("{} · {}", delivery.channel.label(), delivery.state.label())}</span>
+            </button>
+        </li>
+    }
+}
+
+#[component]
+fn SentList(items: RwSignal<Vec<Delivery>>, open: RwSignal<Option<Uuid>>) -> impl IntoView {
     let now = Utc::now();
-    let items = StoredValue::new(items);
-    let rows = items.with_value(|items| {
-        items
-            .iter()
-            .map(|delivery| {
-                let id = delivery.id;
-                let when = time_ago(delivery.sent_at.unwrap_or(delivery.deliver_at), now);
-                view! {
-                    <li>
-                        <button type="button" class="sent-row" data-id=id.to_string()
-                            aria-pressed=move || (open.get() == Some(id)).to_string()
-                            on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>
-                            <strong>{title_of(delivery)}</strong>
-                            <span class="muted">{when}</span>
-                            <span>{format!("To {}", delivery.recipient.clone().unwrap_or_else(|| "—".to_owned()))}</span>
-                            <span class="muted">{format!("{} · {}", delivery.channel.label(), delivery.state.label())}</span>
-                        </button>
-                    </li>
-                }
-            })
-            .collect_view()
+    // Only a change of the open message itself redraws it (and its frame).
+    let shown = Memo::new(move |_| {
+        let id = open.get()?;
+        items.with(|items| items.iter().find(|d| d.id == id).cloned())
     });
     view! {
-        <ul class="sent-list" aria-label="Sent messages">{rows}</ul>
-        {move || open.get().and_then(|id| items.with_value(|items| items.iter().find(|d| d.id == id).cloned()))
-            .map(|delivery| view! { <SentMessage delivery/> })}
+        <ul class="sent-list" aria-label="Sent messages">
+            <For each=move || items.get() key=|d| (d.id, d.state, d.attempts) let:delivery>
+                <SentRow delivery open now/>
+            </For>
+        </ul>
+        {move || shown.get().map(|delivery| view! { <SentMessage delivery/> })}
     }
 }
 
@@ -145,6 +242,72 @@ mod tests {
             created_at: Utc::now(),
             sent_at: None,
         }
+    }
+
+    fn page(ids: &[u128], next: Option<&str>) -> Page<Delivery> {
+        Page {
+            items: ids.iter().map(|n| with_id(*n)).collect(),
+            next_cursor: next.map(str::to_owned),
+            total: 500,
+        }
+    }
+
+    fn with_id(n: u128) -> Delivery {
+        Delivery {
+            id: Uuid::from_u128(n),
+            ..delivery(Some("Invoice"), None)
+        }
+    }
+
+    fn ids(items: &[Delivery]) -> Vec<u128> {
+        items.iter().map(|d| d.id.as_u128()).collect()
+    }
+
+    #[test]
+    fn a_reload_keeps_the_pages_loaded_beyond_the_first() {
+        let loaded: Vec<Delivery> = [9, 8, 7, 6, 5, 4].map(with_id).to_vec();
+        let (items, cursor) = refreshed(
+            &loaded,
+            Some("after-4".into()),
+            page(&[11, 10, 9], Some("after-9")),
+        );
+        assert_eq!(ids(&items), [11, 10, 9, 8, 7, 6, 5, 4]);
+        assert_eq!(
+            cursor.as_deref(),
+            Some("after-4"),
+            "the next page follows the last one loaded"
+        );
+
+        let retried = Delivery {
+            state: DeliveryState::Scheduled,
+            attempts: 2,
+            ..with_id(9)
+        };
+        let fresh = Page {
+            items: vec![retried.clone()],
+            ..page(&[], None)
+        };
+        let (items, _) = refreshed(&loaded, None, fresh);
+        assert_eq!(
+            items[0], retried,
+            "the first page's news replace what was shown"
+        );
+        assert_eq!(items.len(), loaded.len());
+    }
+
+    #[test]
+    fn a_reload_without_an_overlap_starts_over() {
+        let (items, cursor) = refreshed(&[], None, page(&[3, 2], Some("after-2")));
+        assert_eq!(
+            (ids(&items), cursor.as_deref()),
+            (vec![3, 2], Some("after-2"))
+        );
+        let loaded: Vec<Delivery> = [2, 1].map(with_id).to_vec();
+        let (items, cursor) = refreshed(&loaded, None, page(&[6, 5, 4], Some("after-4")));
+        assert_eq!(
+            (ids(&items), cursor.as_deref()),
+            (vec![6, 5, 4], Some("after-4"))
+        );
     }
 
     #[test]
