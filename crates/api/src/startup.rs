@@ -58,6 +58,9 @@ pub struct ServeSettings {
     pub auth_cache_ttl: Option<std::time::Duration>,
 }
 
+/// How long a stopping server lets requests in flight finish.
+const SHUTDOWN_SECONDS: u64 = 3;
+
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
@@ -96,7 +99,12 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener)?.run();
+        // Event streams never end by themselves: on shutdown, finish what is in flight and close
+        // them after a few seconds rather than actix's thirty.
+        let server = server
+            .shutdown_timeout(SHUTDOWN_SECONDS)
+            .listen(listener)?
+            .run();
         Ok(Application { port, server, bus })
     }
 

@@ -1,4 +1,12 @@
-use std::{collections::BTreeMap, fmt::Display, path::PathBuf, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    fmt::Display,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_api::{
@@ -53,6 +61,8 @@ pub struct TestApp {
     pub bus: EventBus,
     /// The bearer token the request helpers send, once a test has one.
     token: std::sync::Mutex<Option<String>>,
+    /// How many statements the server (and the test) sent to the database so far.
+    pub queries: Arc<AtomicUsize>,
     _database: TestDatabase,
 }
 
@@ -277,8 +287,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Like [`spawn_app`], with settings changed by `tune`.
 pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let database = TestDatabase::create(backend).await;
-    let db = db::connect(&database.url).await.expect("connected");
+    let mut db = db::connect(&database.url).await.expect("connected");
     db::migrate(&db).await.expect("migrated");
+    let queries = Arc::new(AtomicUsize::new(0));
+    let counted = queries.clone();
+    db.set_metric_callback(move |_| {
+        counted.fetch_add(1, Ordering::Relaxed);
+    });
     let clock = ManualClock::new(start_time());
     let mut settings = test_settings();
     tune(&mut settings);
@@ -295,6 +310,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
         clock,
         bus,
         token: std::sync::Mutex::new(None),
+        queries,
         _database: database,
     }
 }

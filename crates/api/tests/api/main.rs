@@ -15,6 +15,7 @@ mod health;
 mod metrics;
 mod openapi;
 mod propose;
+mod queries;
 mod review;
 mod security;
 mod seed;

@@ -1,0 +1,58 @@
+//! How many statements a read costs: a few, and the same however many rows it returns, so an
+//! N+1 (a query per row) cannot creep back in.
+
+use std::sync::atomic::Ordering;
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use serde_json::json;
+
+use crate::helpers::{backends, spawn_app, Backend, Fixture, TestApp};
+
+/// The statements one GET of `path` sends to the database.
+async fn statements(app: &TestApp, path: &str) -> usize {
+    app.queries.store(0, Ordering::SeqCst);
+    let (status, body) = app.get_json(path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    app.queries.load(Ordering::SeqCst)
+}
+
+#[apply(backends)]
+async fn reads_cost_a_few_statements_however_many_rows(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let first = fixture
+        .action(&app, app.now() - Duration::hours(1), |_| {})
+        .await;
+    let detail = format!("/api/v1/actions/{}", first.id);
+    let few = [
+        statements(&app, "/api/v1/actions?limit=50").await,
+        statements(&app, &detail).await,
+        statements(&app, "/api/v1/metrics").await,
+    ];
+
+    fixture
+        .actions_minutes_ago(&app, (1..=60).map(|minutes| minutes * 2))
+        .await;
+    for _ in 0..5 {
+        app.review(first.id, "snooze", json!({"duration": "1h"}))
+            .await;
+        app.clock.advance(Duration::hours(2));
+    }
+    let many = [
+        statements(&app, "/api/v1/actions?limit=50").await,
+        statements(&app, &detail).await,
+        statements(&app, "/api/v1/metrics").await,
+    ];
+
+    assert_eq!(
+        many, few,
+        "list, detail, metrics: not one more per row or event"
+    );
+    // Authentication (the key, then its location) and the read itself.
+    let [list, detail, metrics] = many;
+    assert!(list <= 4, "the list: {list}");
+    assert!(detail <= 11, "the detail: {detail}");
+    assert!(metrics <= 6, "the metrics: {metrics}");
+}
