@@ -128,6 +128,9 @@ pub async fn top_up(
         progress.show(added);
     }
     progress.finish();
+    // The planner's statistics still describe the table before the load; fresh ones keep it
+    // from choosing plans for an empty table (ANALYZE means the same on both stores).
+    db.execute_unprepared("ANALYZE").await?;
     Ok(HistoryReport {
         before,
         added: count().await? - before,

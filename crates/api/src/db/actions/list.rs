@@ -270,10 +270,11 @@ fn live_delivery() -> SelectStatement {
 /// The state of the action's live delivery, as a column of the list.
 fn delivery_state_column() -> SimpleExpr {
     let mut select = live_delivery();
+    // No ORDER BY: there is at most one, and an order tempts the planner to walk every
+    // delivery by id instead of looking the action's up.
     select
         .clear_selects()
         .column((deliveries::Entity, deliveries::Column::State))
-        .order_by((deliveries::Entity, deliveries::Column::Id), Order::Desc)
         .limit(1);
     SimpleExpr::SubQuery(None, Box::new(select.into_sub_query_statement()))
 }
