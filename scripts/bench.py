@@ -111,7 +111,7 @@ def prepare(backend, binary, actions):
     return url, time.monotonic() - started
 
 
-def measure(backend, binary, actions, seconds):
+def measure(backend, binary, actions, seconds, smoke):
     url, seed_seconds = prepare(backend, binary, actions)
     token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
                  "--scope", "actions:review"], env=dict(os.environ, DATABASE_URL=url),
@@ -145,10 +145,15 @@ def measure(backend, binary, actions, seconds):
         ]
         for name, path in scenarios:
             rate, p50, p99, errors, completed = wrk(base + path, token, seconds)
+            cell = (f"{rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+                    if completed else f"none answered within {seconds} s")
+            # Errors under load (a pool that could not hand out a connection in time) are part
+            # of the result; in a smoke run, where the load is tiny, they are a broken harness.
             if errors:
-                raise SystemExit(f"{name}: {errors} requests failed")
-            rows.append((name, f"{rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-                         if completed else f"none answered within {seconds} s"))
+                if smoke:
+                    raise SystemExit(f"{name}: {errors} requests failed")
+                cell += f", {errors} errors"
+            rows.append((name, cell))
         pending = request(server.base, token, "/api/v1/actions?limit=200")["items"]
         ids = [item["id"] for item in pending]
         started = time.monotonic()
@@ -183,7 +188,7 @@ def main():
         args.actions, args.seconds = 10_000, 1
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (`just bench` installs it)")
-    results = {backend: measure(backend, args.binary, args.actions, args.seconds)
+    results = {backend: measure(backend, args.binary, args.actions, args.seconds, args.smoke)
                for backend in args.backends.split(",")}
     backends = list(results)
     lines = ["| what | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
