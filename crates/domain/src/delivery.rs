@@ -79,6 +79,22 @@ pub fn after_failure(
     }
 }
 
+/// Where a delivery stands after its attempt number `previous_attempts + 1` failed: a
+/// `permanent` failure (the receiver refused the message itself) is not tried again.
+pub fn after_failed_attempt(
+    previous_attempts: i32,
+    permanent: bool,
+    now: DateTime<Utc>,
+    jitter: f64,
+) -> (DeliveryState, DateTime<Utc>) {
+    let attempts = if permanent {
+        MAX_ATTEMPTS
+    } else {
+        previous_attempts + 1
+    };
+    after_failure(attempts, now, jitter)
+}
+
 /// One delivery as the API shows it: the exact message that went (or goes) out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -129,6 +145,19 @@ mod tests {
         assert_eq!(
             after_failure(MAX_ATTEMPTS, now, 0.5).0,
             DeliveryState::Failed
+        );
+    }
+
+    #[test]
+    fn a_refused_message_is_not_tried_again() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(
+            after_failed_attempt(0, true, now, 0.0).0,
+            DeliveryState::Failed
+        );
+        assert_eq!(
+            after_failed_attempt(0, false, now, 0.0),
+            (DeliveryState::Scheduled, now + Duration::seconds(30))
         );
     }
 

@@ -123,6 +123,23 @@ async fn add_history<C: ConnectionTrait>(
     insert_history(db, vec![event.into_row()]).await
 }
 
+/// What the `sent` entry of an action's history says of its delivery: where it went, and
+/// which attempt took it there.
+pub fn sent_details(
+    delivery: &deliveries::Model,
+    provider_id: Option<&str>,
+    attempt: i32,
+) -> serde_json::Value {
+    json!({
+        "delivery_id": delivery.id,
+        "channel": delivery.channel,
+        "to": delivery.recipient,
+        "subject": delivery.subject,
+        "provider_id": provider_id,
+        "attempt": attempt,
+    })
+}
+
 /// Records a delivery that went out, with the history entry (and, for a note or task, the
 /// customer's history entry) that shows it.
 pub async fn record_sent(
@@ -164,14 +181,7 @@ pub async fn record_sent(
             .exec(&txn)
             .await?;
         }
-        let data = json!({
-            "delivery_id": delivery.id,
-            "channel": delivery.channel,
-            "to": delivery.recipient,
-            "subject": delivery.subject,
-            "provider_id": provider_id,
-            "attempt": delivery.attempts + 1,
-        });
+        let data = sent_details(delivery, provider_id.as_deref(), delivery.attempts + 1);
         add_history(&txn, &action, EventKind::Sent, now, data).await?;
     }
     txn.commit().await

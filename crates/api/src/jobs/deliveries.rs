@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use anyhow::{anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
-use inbox_domain::delivery::{after_failure, DeliveryChannel, MAX_ATTEMPTS};
+use inbox_domain::delivery::{after_failed_attempt, DeliveryChannel};
 use inbox_domain::Tone;
 use lettre::{
     message::{Mailbox, MultiPart},
@@ -267,12 +267,12 @@ pub async fn run_once(
                     report.sent += 1;
                 }
                 Err(error) => {
-                    let attempts = if error.permanent {
-                        MAX_ATTEMPTS
-                    } else {
-                        delivery.attempts + 1
-                    };
-                    let next = after_failure(attempts, now, rand::random::<f64>());
+                    let next = after_failed_attempt(
+                        delivery.attempts,
+                        error.permanent,
+                        now,
+                        rand::random::<f64>(),
+                    );
                     tracing::warn!(delivery_id = %delivery.id, error = %error.message, "delivery failed");
                     deliveries::record_failure(db, delivery, next, &error.message, now).await?;
                     if next.0 == inbox_domain::delivery::DeliveryState::Failed {

@@ -5,7 +5,7 @@
 use std::{collections::HashMap, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
-use inbox_domain::delivery::{after_failure, DeliveryState, MAX_ATTEMPTS};
+use inbox_domain::delivery::{after_failed_attempt, DeliveryState};
 use sea_orm::DatabaseConnection;
 
 use super::{deliveries::DeliveryReport, webhook::SignedEndpoint};
@@ -67,12 +67,12 @@ pub async fn run_once(
                     }
                 }
                 Err(failure) => {
-                    let attempts = if failure.permanent {
-                        MAX_ATTEMPTS
-                    } else {
-                        message.attempts + 1
-                    };
-                    let (state, retry_at) = after_failure(attempts, now, rand::random::<f64>());
+                    let (state, retry_at) = after_failed_attempt(
+                        message.attempts,
+                        failure.permanent,
+                        now,
+                        rand::random::<f64>(),
+                    );
                     tracing::warn!(webhook_delivery_id = %message.id, error = %failure.message, "webhook failed");
                     if state == DeliveryState::Failed {
                         report.failed += 1;

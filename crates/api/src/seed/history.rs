@@ -9,8 +9,8 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
     delivery::DeliveryState,
-    dto::{PreviewDraft, ProposeAction, Trigger},
-    review::{initial_lifecycle, validate_proposal, Decision, DraftChanges},
+    dto::PreviewDraft,
+    review::{Decision, DraftChanges},
     ActionStatus, EventKind, LifecycleEvent, Priority, RejectionReason,
 };
 use rand::{rngs::SmallRng, seq::SliceRandom, Rng, SeedableRng};
@@ -18,19 +18,18 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Iterable,
     PaginatorTrait, QueryFilter, TransactionTrait,
 };
-use serde_json::json;
 
 use super::{
     applied, changed,
     content::{draft_for, AGENTS},
-    decide,
-    random::{id_at, minutes, pick_weighted},
-    DEMO_LOCATION,
+    decide, propose,
+    random::{minutes, pick_weighted},
+    Proposal, DEMO_LOCATION,
 };
 use crate::{
     db::{
-        actions::{NewAction, NewEvent},
-        deliveries::new_row,
+        actions::NewEvent,
+        deliveries::{new_row, sent_details},
         entities::{action_events, actions, agents, customers, deliveries, locations},
     },
     services::render,
@@ -249,60 +248,25 @@ impl Maker<'_> {
         .choose(rng)
         .unwrap_or(&Priority::Medium);
         let draft = draft_for(spec, action_type, customer, rng);
-        let proposal = validate_proposal(&ProposeAction {
-            customer_id: customer.id,
-            agent_id: Some(agent.id),
-            action_type,
-            channel,
-            subject: draft.subject,
-            body: draft.body,
-            script: draft.script,
-            tone: draft.tone,
-            estimated_duration_seconds: draft.duration,
-            confidence: i64::from(confidence),
-            confidence_factors: draft.factors,
-            priority,
-            trigger: Trigger {
-                summary: draft.trigger,
-                data: draft.data,
+        let (action, proposed) = propose(
+            Proposal {
+                location_id: self.location.id,
+                agent,
+                customer,
+                action_type,
+                channel,
+                draft,
+                confidence,
+                priority,
+                created_at,
+                expires_at,
+                not_before,
+                external_id: None,
+                auto_executed: status == ActionStatus::AutoExecuted,
             },
-            variables: draft.variables,
-            expires_at: Some(expires_at),
-            not_before,
-            external_id: None,
-        })
-        .map_err(|errors| anyhow::anyhow!("a history draft breaks a rule: {errors:?}"))?;
-        let lifecycle = initial_lifecycle(
-            created_at,
-            expires_at,
-            not_before,
-            status == ActionStatus::AutoExecuted,
-        )
-        .map_err(|error| anyhow::anyhow!("a history action's timing: {}", error.message))?;
-        let action = NewAction {
-            id: id_at(created_at, rng),
-            location_id: self.location.id,
-            agent_id: agent.id,
-            customer_id: customer.id,
-            proposal: &proposal,
-            lifecycle,
-            not_before,
-            proposed_at: created_at,
-        }
-        .into_row();
-        batch.events.push(
-            NewEvent {
-                action: &action,
-                kind: EventKind::Proposed,
-                from: None,
-                to: Some(lifecycle.status),
-                version: 1,
-                actor: &format!("agent:{}", agent.id),
-                at: created_at,
-                data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
-            }
-            .into_row(),
-        );
+            rng,
+        )?;
+        batch.events.push(proposed);
         let latest_review = (expires_at.min(now) - created_at)
             .num_minutes()
             .clamp(2, 8 * 60);
@@ -384,13 +348,7 @@ impl Maker<'_> {
                 version: action.version,
                 actor: "system",
                 at: sent_at,
-                data: json!({
-                    "delivery_id": delivery.id,
-                    "channel": delivery.channel,
-                    "to": delivery.recipient,
-                    "subject": delivery.subject,
-                    "attempt": 1,
-                }),
+                data: sent_details(&delivery, None, delivery.attempts),
             }
             .into_row(),
         );

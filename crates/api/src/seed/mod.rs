@@ -12,7 +12,8 @@ use inbox_domain::{
     auth::{Role, Scope},
     dto::{ProposeAction, Trigger},
     review::{initial_lifecycle, validate_proposal, Decision, DraftChanges},
-    ActionStatus, CustomerType, EventKind, LifecycleEvent, Priority, RejectionReason,
+    ActionStatus, ActionType, Channel, CustomerType, EventKind, LifecycleEvent, Priority,
+    RejectionReason,
 };
 use rand::{rngs::SmallRng, seq::SliceRandom, Rng, SeedableRng};
 use sea_orm::{
@@ -32,7 +33,7 @@ use crate::{
     services::{change::transition_change, Actor},
 };
 use content::{
-    avatar, draft_for, email_for, history_for, AGENTS, AVATAR_COLOURS, MEMBER_PLANS, PEOPLE,
+    avatar, draft_for, email_for, history_for, Draft, AGENTS, AVATAR_COLOURS, MEMBER_PLANS, PEOPLE,
 };
 use random::{id_at, minutes, pick_weighted};
 
@@ -302,60 +303,26 @@ impl DemoData {
             let expires_at = created_at + window;
             let not_before =
                 (status == ActionStatus::Deferred).then(|| now + minutes(&mut rng, 30..60 * 12));
-            let proposal = validate_proposal(&ProposeAction {
-                customer_id: customer.id,
-                agent_id: Some(agent.id),
-                action_type,
-                channel,
-                subject: draft.subject,
-                body: draft.body,
-                script: draft.script,
-                tone: draft.tone,
-                estimated_duration_seconds: draft.duration,
-                confidence: i64::from(confidence),
-                confidence_factors: draft.factors,
-                priority,
-                trigger: Trigger {
-                    summary: draft.trigger,
-                    data: draft.data,
+            let external_id = format!("{}-{}", spec.slug, rng.gen_range(100_000..999_999));
+            let (action, proposed) = propose(
+                Proposal {
+                    location_id: location.id,
+                    agent,
+                    customer,
+                    action_type,
+                    channel,
+                    draft,
+                    confidence,
+                    priority,
+                    created_at,
+                    expires_at,
+                    not_before,
+                    external_id: Some(external_id),
+                    auto_executed: status == ActionStatus::AutoExecuted,
                 },
-                variables: draft.variables,
-                expires_at: Some(expires_at),
-                not_before,
-                external_id: Some(format!("{}-{}", spec.slug, rng.gen_range(100_000..999_999))),
-            })
-            .map_err(|errors| anyhow::anyhow!("a demo draft breaks a rule: {errors:?}"))?;
-            let lifecycle = initial_lifecycle(
-                created_at,
-                expires_at,
-                not_before,
-                status == ActionStatus::AutoExecuted,
-            )
-            .map_err(|error| anyhow::anyhow!("a demo action's timing: {}", error.message))?;
-            let action = NewAction {
-                id: id_at(created_at, &mut rng),
-                location_id: location.id,
-                agent_id: agent.id,
-                customer_id: customer.id,
-                proposal: &proposal,
-                lifecycle,
-                not_before,
-                proposed_at: created_at,
-            }
-            .into_row();
-            events.push(
-                NewEvent {
-                    action: &action,
-                    kind: EventKind::Proposed,
-                    from: None,
-                    to: Some(lifecycle.status),
-                    version: 1,
-                    actor: &format!("agent:{}", agent.id),
-                    at: created_at,
-                    data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
-                }
-                .into_row(),
-            );
+                &mut rng,
+            )?;
+            events.push(proposed);
 
             // The decision, a while after creation, as a reviewer or the sweep would take it.
             let latest_review = (expires_at.min(now) - created_at)
@@ -416,6 +383,91 @@ impl DemoData {
             events,
         })
     }
+}
+
+/// An action the seed proposes, as its agent would have sent it.
+struct Proposal<'a> {
+    location_id: Uuid,
+    agent: &'a agents::Model,
+    customer: &'a customers::Model,
+    action_type: ActionType,
+    channel: Option<Channel>,
+    draft: Draft,
+    confidence: i16,
+    priority: Priority,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    not_before: Option<DateTime<Utc>>,
+    external_id: Option<String>,
+    /// Sent at once by a trusted agent.
+    auto_executed: bool,
+}
+
+/// The row of a seeded proposal and its `proposed` history entry, checked and built the way
+/// the API checks and builds them.
+fn propose(
+    proposal: Proposal<'_>,
+    rng: &mut SmallRng,
+) -> anyhow::Result<(actions::Model, action_events::Model)> {
+    let Proposal {
+        location_id,
+        agent,
+        customer,
+        draft,
+        created_at,
+        expires_at,
+        not_before,
+        ..
+    } = proposal;
+    let valid = validate_proposal(&ProposeAction {
+        customer_id: customer.id,
+        agent_id: Some(agent.id),
+        action_type: proposal.action_type,
+        channel: proposal.channel,
+        subject: draft.subject,
+        body: draft.body,
+        script: draft.script,
+        tone: draft.tone,
+        estimated_duration_seconds: draft.duration,
+        confidence: i64::from(proposal.confidence),
+        confidence_factors: draft.factors,
+        priority: proposal.priority,
+        trigger: Trigger {
+            summary: draft.trigger,
+            data: draft.data,
+        },
+        variables: draft.variables,
+        expires_at: Some(expires_at),
+        not_before,
+        external_id: proposal.external_id,
+    })
+    .map_err(|errors| anyhow::anyhow!("a seeded draft breaks a rule: {errors:?}"))?;
+    let lifecycle =
+        initial_lifecycle(created_at, expires_at, not_before, proposal.auto_executed)
+            .map_err(|error| anyhow::anyhow!("a seeded action's timing: {}", error.message))?;
+    let action = NewAction {
+        id: id_at(created_at, rng),
+        location_id,
+        agent_id: agent.id,
+        customer_id: customer.id,
+        proposal: &valid,
+        lifecycle,
+        not_before,
+        proposed_at: created_at,
+    }
+    .into_row();
+    let event = NewEvent {
+        action: &action,
+        kind: EventKind::Proposed,
+        from: None,
+        to: Some(lifecycle.status),
+        version: 1,
+        actor: &format!("agent:{}", agent.id),
+        at: created_at,
+        data: json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
+    }
+    .into_row();
+    Ok((action, event))
 }
 
 /// The change `event` makes to a demo action at `at`, as the domain and the services make it.
