@@ -68,13 +68,18 @@ pub fn UndoToast() -> impl IntoView {
     let undo = expect_context::<Undo>();
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
-    let now = RwSignal::new(Utc::now());
+    // The interval only says when to look again; the time is read fresh each look, so a toast
+    // that appears between two ticks never counts from a stale instant (a 30 s window shown as 31).
+    let tick = Trigger::new();
+    let now = move || {
+        tick.track();
+        Utc::now()
+    };
     // What the last undo came to, shown until the next approval or until dismissed.
     let said = RwSignal::new(None::<Result<String, ApiError>>);
-    if let Ok(handle) = set_interval_with_handle(
-        move || now.set(Utc::now()),
-        std::time::Duration::from_millis(250),
-    ) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || tick.notify(), std::time::Duration::from_millis(250))
+    {
         on_cleanup(move || handle.clear());
     }
     let take_back = Action::new_local(move |offer: &UndoOffer| {
@@ -101,7 +106,7 @@ pub fn UndoToast() -> impl IntoView {
     // The window closed: nothing left to take back.
     Effect::new(move |_| {
         if let Some(offer) = undo.offer.get() {
-            if seconds_left(offer.until, now.get()) == 0 {
+            if seconds_left(offer.until, now()) == 0 {
                 undo.offer.set(None);
             }
         }
@@ -128,7 +133,7 @@ pub fn UndoToast() -> impl IntoView {
             };
             view! {
                 <div class="toast undo-toast" role="status" aria-label="Undo send">
-                    <p>{move || format!("{sent} · Undo ({})", countdown(until, now.get()))}</p>
+                    <p>{move || format!("{sent} · Undo ({})", countdown(until, now()))}</p>
                     <button type="button" class="link" on:click=move |_| press()>"Undo"</button>
                 </div>
             }
