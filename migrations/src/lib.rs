@@ -10,6 +10,7 @@ mod m20261124_000004_create_idempotency_outcomes_responses;
 mod m20261124_000005_create_users_sessions_api_keys;
 mod m20261202_000006_create_deliveries;
 mod m20261202_000007_create_webhooks;
+mod m20261203_000008_segment_reads;
 mod tables;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_users_sessions_api_keys::Migration),
             Box::new(m20261202_000006_create_deliveries::Migration),
             Box::new(m20261202_000007_create_webhooks::Migration),
+            Box::new(m20261203_000008_segment_reads::Migration),
         ]
     }
 }

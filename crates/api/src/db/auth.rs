@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    entities::{api_keys, sessions, users},
+    entities::{api_keys, locations, sessions, users},
     parse_json, StoreError,
 };
 
@@ -18,16 +18,18 @@ pub fn scopes_of(key: &api_keys::Model) -> Result<Vec<Scope>, StoreError> {
     parse_json(key.scopes.clone())
 }
 
-/// The unrevoked API key with this token hash.
+/// The unrevoked API key with this token hash, and its location: one indexed lookup.
 pub async fn active_key(
     db: &DatabaseConnection,
     hash: &str,
-) -> Result<Option<api_keys::Model>, DbErr> {
-    api_keys::Entity::find()
+) -> Result<Option<(api_keys::Model, locations::Model)>, DbErr> {
+    let found = api_keys::Entity::find()
+        .find_also_related(locations::Entity)
         .filter(api_keys::Column::TokenHash.eq(hash))
         .filter(api_keys::Column::RevokedAt.is_null())
         .one(db)
-        .await
+        .await?;
+    Ok(found.and_then(|(key, location)| Some((key, location?))))
 }
 
 /// The unrevoked, unexpired session with this token hash, and its user.
@@ -36,17 +38,14 @@ pub async fn active_session(
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(sessions::Model, users::Model)>, DbErr> {
-    let Some(session) = sessions::Entity::find()
+    let found = sessions::Entity::find()
+        .find_also_related(users::Entity)
         .filter(sessions::Column::TokenHash.eq(hash))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user = users::Entity::find_by_id(session.user_id).one(db).await?;
-    Ok(user.map(|user| (session, user)))
+        .await?;
+    Ok(found.and_then(|(session, user)| Some((session, user?))))
 }
 
 /// Whether an API key is still unrevoked.

@@ -14,33 +14,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{actions::list::status_is, StoreError};
+use super::{actions::counts::by_agent_and_status, StoreError};
 use crate::db::entities::{
     actions::{self, Column as A},
     agents,
 };
-
-/// Actions of the location matching `condition`, counted per agent.
-async fn count_by_agent(
-    db: &DatabaseConnection,
-    location_id: Uuid,
-    condition: Condition,
-) -> Result<HashMap<Uuid, u64>, StoreError> {
-    let rows: Vec<(Uuid, i64)> = actions::Entity::find()
-        .select_only()
-        .column(A::AgentId)
-        .column_as(A::Id.count(), "count")
-        .filter(A::LocationId.eq(location_id))
-        .filter(condition)
-        .group_by(A::AgentId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(agent, count)| (agent, u64::try_from(count).unwrap_or_default()))
-        .collect())
-}
 
 /// What one agent's actions saw in the last day and week.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -168,7 +146,12 @@ pub async fn compute(
     let day_start = now - today_window();
     let week_start = now - tracking_window();
 
-    let pending = count_by_agent(db, location_id, status_is(ActionStatus::Pending, now)).await?;
+    let pending: HashMap<Uuid, u64> = by_agent_and_status(db, location_id, None, now)
+        .await?
+        .into_iter()
+        .filter(|((_, status), _)| *status == ActionStatus::Pending)
+        .map(|((agent, _), count)| (agent, count))
+        .collect();
     let activity = activity_by_agent(db, location_id, day_start, week_start).await?;
     let total = activity
         .values()

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     db::{
-        actions::NewEvent,
+        actions::{counts::CountChanges, NewEvent},
         deliveries::{new_row, sent_details},
         entities::{action_events, actions, agents, customers, deliveries, locations},
     },
@@ -146,8 +146,10 @@ struct Batch {
 
 impl Batch {
     async fn write(self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        let counts = CountChanges::of_new(&self.actions);
         let txn = db.begin().await?;
         insert_all::<actions::Entity, _>(&txn, self.actions).await?;
+        counts.write(&txn).await?;
         insert_all::<action_events::Entity, _>(&txn, self.events).await?;
         insert_all::<deliveries::Entity, _>(&txn, self.deliveries).await?;
         txn.commit().await?;

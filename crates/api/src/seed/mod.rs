@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::{
     clock::to_storage_precision,
     db::{
-        actions::{lifecycle_of, NewAction, NewEvent, PreparedChange},
+        actions::{counts::CountChanges, lifecycle_of, NewAction, NewEvent, PreparedChange},
         entities::{action_events, actions, agents, customer_history, customers, locations, users},
         search_key,
     },
@@ -111,7 +111,9 @@ pub async fn demo(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
     insert_chunked::<customers::Entity>(&txn, data.customers).await?;
     insert_chunked::<customer_history::Entity>(&txn, data.history).await?;
     insert_chunked::<agents::Entity>(&txn, data.agents).await?;
+    let action_counts = CountChanges::of_new(&data.actions);
     insert_chunked::<actions::Entity>(&txn, data.actions).await?;
+    action_counts.write(&txn).await?;
     insert_chunked::<action_events::Entity>(&txn, data.events).await?;
     users::Entity::insert(reviewer.into_active_model())
         .exec(&txn)

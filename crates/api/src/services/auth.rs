@@ -120,11 +120,11 @@ pub async fn authenticate(
 ) -> Result<Authenticated, AuthError> {
     let hash = token_hash(token);
     if token.starts_with(KEY_PREFIX) {
-        let key = db::auth::active_key(db, &hash)
+        let (key, location) = db::auth::active_key(db, &hash)
             .await?
             .ok_or(AuthError::BadToken)?;
         return Ok(Authenticated {
-            location: location(db, key.location_id).await?,
+            location,
             scopes: scopes_of(&key)?,
             principal: Principal::Key(key),
         });

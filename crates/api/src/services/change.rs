@@ -206,6 +206,8 @@ fn prepared(
     PreparedChange {
         id: row.id,
         location_id: row.location_id,
+        agent_id: row.agent_id,
+        stored_status: row.status,
         expected_version: row.version,
         change: ActionChanged {
             id: row.id,

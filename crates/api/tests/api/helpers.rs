@@ -12,7 +12,11 @@ use chrono::{DateTime, Duration, Utc};
 use inbox_api::{
     bus::EventBus,
     clock::ManualClock,
-    db::{self, actions::NewAction, entities::*},
+    db::{
+        self,
+        actions::{counts::CountChanges, NewAction},
+        entities::*,
+    },
     jobs::deliveries::Outbound,
     startup::{Application, ServeSettings},
 };
@@ -501,7 +505,13 @@ impl Fixture {
         }
         .into_row();
         shape(&mut action);
-        app.insert(action).await
+        let action = app.insert(action).await;
+        // Kept as the API keeps it, so segment sizes read true.
+        CountChanges::of_new([&action])
+            .write(&app.db)
+            .await
+            .expect("counts kept");
+        action
     }
 
     /// Pending actions created `minutes_ago` each, in that order.

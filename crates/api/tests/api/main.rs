@@ -7,6 +7,7 @@ mod outside;
 mod actions;
 mod agents;
 mod bulk;
+mod counts;
 mod crash;
 mod deliveries;
 mod events;

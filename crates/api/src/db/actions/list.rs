@@ -12,13 +12,17 @@ use inbox_domain::{
     ActionStatus, ActionType, Channel, Confidence, CustomerType, Lifecycle, Priority,
 };
 use sea_orm::{
-    sea_query::{CaseStatement, Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr},
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    sea_query::{
+        Alias, Asterisk, CaseStatement, Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr,
+        UnionType,
+    },
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::counts;
 use crate::db::{
     entities::{actions, agents, customers, deliveries, locations},
     parse_json, search_key, StoreError,
@@ -188,12 +192,24 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    fn condition(&self, now: DateTime<Utc>) -> Condition {
+    /// The filter as one condition per way a row can be in the asked segments (see
+    /// [`status_branches`]), each with every other filter.
+    fn branches(&self, now: DateTime<Utc>) -> Vec<Condition> {
+        let others = self.others();
+        let mut statuses = self.statuses.clone();
+        statuses.sort();
+        statuses.dedup();
+        statuses
+            .into_iter()
+            .flat_map(|status| status_branches(status, now))
+            .map(|branch| branch.add(others.clone()))
+            .collect()
+    }
+
+    /// Every filter but the segments.
+    fn others(&self) -> Condition {
         use actions::Column as A;
-        let mut all =
-            Condition::all().add(self.statuses.iter().fold(Condition::any(), |any, status| {
-                any.add(status_is(*status, now))
-            }));
+        let mut all = Condition::all();
         if let Some(agent_id) = self.agent_id {
             all = all.add(A::AgentId.eq(agent_id));
         }
@@ -206,9 +222,20 @@ impl ListFilter {
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
+            // A subquery rather than a filter on the joined customer: the planner may then find
+            // the few matching customers first and their actions by index, and a count needs
+            // no join at all.
             all = all.add(
-                Expr::col((customers::Entity, customers::Column::SearchKey))
-                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+                A::CustomerId.in_subquery(
+                    Query::select()
+                        .column(customers::Column::Id)
+                        .from(customers::Entity)
+                        .and_where(
+                            Expr::col((customers::Entity, customers::Column::SearchKey))
+                                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+                        )
+                        .to_owned(),
+                ),
             );
         }
         if let Some(min) = self.confidence_min {
@@ -288,64 +315,70 @@ pub struct ListQuery {
     pub after: Option<Cursor>,
 }
 
-/// The rows whose status, as [`Lifecycle::status_at`] reads it at `now`, is `status`. This is
-/// the SQL twin of the domain rule, so a list never shows an action as pending after its expiry
-/// even when the sweep has not run yet.
-pub(crate) fn status_is(status: ActionStatus, now: DateTime<Utc>) -> Condition {
+/// The ways a row comes to show `status` at `now`, as [`Lifecycle::status_at`] reads it: each
+/// is one stored status and what the row's timers must say. This is the SQL twin of the domain
+/// rule, so a list never shows an action as pending after its expiry even when the sweep has not
+/// run yet.
+///
+/// Lists and counts read each way on its own and add them up (`UNION ALL`): with one stored
+/// status each walks a `(location_id, status, …)` index, where one `OR` of them all sends the
+/// planner through the whole location. The branches are disjoint, and since the sweeps store each
+/// due transition within seconds, all but the first of a segment hold a handful of rows.
+pub(crate) fn status_branches(status: ActionStatus, now: DateTime<Utc>) -> Vec<Condition> {
     use actions::Column as C;
-    let stored = |s: ActionStatus| C::Status.eq(s);
+    use ActionStatus::*;
+    let stored = |s: ActionStatus| Condition::all().add(C::Status.eq(s));
     let open = || C::ExpiresAt.gt(now);
-    let deferred_undecided = || {
-        Condition::all()
-            .add(stored(ActionStatus::Deferred))
-            .add(C::ApprovedAwaitingSend.eq(false))
-    };
+    let closed = || C::ExpiresAt.lte(now);
+    let undecided_deferred = || stored(Deferred).add(C::ApprovedAwaitingSend.eq(false));
     match status {
-        ActionStatus::Pending => Condition::any()
-            .add(
-                Condition::all()
-                    .add(stored(ActionStatus::Pending))
-                    .add(open()),
-            )
-            .add(
-                Condition::all()
-                    .add(stored(ActionStatus::Snoozed))
-                    .add(C::SnoozedUntil.lte(now))
-                    .add(open()),
-            )
-            .add(
-                deferred_undecided()
-                    .add(C::DeferredUntil.lte(now))
-                    .add(open()),
-            ),
-        ActionStatus::Snoozed => Condition::all()
-            .add(stored(ActionStatus::Snoozed))
-            .add(C::SnoozedUntil.gt(now))
-            .add(open()),
-        ActionStatus::Deferred => Condition::all()
-            .add(stored(ActionStatus::Deferred))
-            .add(C::DeferredUntil.gt(now))
-            .add(
-                Condition::any()
-                    .add(C::ApprovedAwaitingSend.eq(true))
-                    .add(open()),
-            ),
-        ActionStatus::Expired => Condition::any()
-            .add(stored(ActionStatus::Expired))
-            .add(
-                Condition::all()
-                    .add(C::Status.is_in([ActionStatus::Pending, ActionStatus::Snoozed]))
-                    .add(C::ExpiresAt.lte(now)),
-            )
-            .add(deferred_undecided().add(C::ExpiresAt.lte(now))),
-        ActionStatus::Approved => Condition::any().add(stored(ActionStatus::Approved)).add(
-            Condition::all()
-                .add(stored(ActionStatus::Deferred))
+        Pending => vec![
+            stored(Pending).add(open()),
+            stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()),
+            undecided_deferred()
+                .add(C::DeferredUntil.lte(now))
+                .add(open()),
+        ],
+        Snoozed => vec![stored(Snoozed).add(C::SnoozedUntil.gt(now)).add(open())],
+        Deferred => vec![stored(Deferred).add(C::DeferredUntil.gt(now)).add(
+            Condition::any()
+                .add(C::ApprovedAwaitingSend.eq(true))
+                .add(open()),
+        )],
+        Expired => vec![
+            stored(Expired),
+            stored(Pending).add(closed()),
+            stored(Snoozed).add(closed()),
+            undecided_deferred().add(closed()),
+        ],
+        Approved => vec![
+            stored(Approved),
+            stored(Deferred)
                 .add(C::ApprovedAwaitingSend.eq(true))
                 .add(C::DeferredUntil.lte(now)),
-        ),
-        ActionStatus::Rejected | ActionStatus::AutoExecuted => Condition::all().add(stored(status)),
+        ],
+        Rejected | AutoExecuted => vec![stored(status)],
     }
+}
+
+/// `selects` one after another (`UNION ALL`); `None` when there are none. Each is wrapped as a
+/// subquery so that it may keep its own `ORDER BY` and `LIMIT` on every store.
+pub(crate) fn union_all(
+    selects: impl IntoIterator<Item = SelectStatement>,
+) -> Option<SelectStatement> {
+    selects
+        .into_iter()
+        .enumerate()
+        .map(|(i, select)| {
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(select, Alias::new(format!("branch{i}")))
+                .to_owned()
+        })
+        .reduce(|mut all, next| {
+            all.union(UnionType::All, next);
+            all
+        })
 }
 
 /// The columns a list row needs, from the action and its customer and agent.
@@ -473,23 +506,82 @@ fn list_rows(location_id: Uuid) -> Select<actions::Entity> {
 fn after_cursor(sort: Sort, cursor: &Cursor) -> Condition {
     let value = cursor.after.clone().into_value();
     let column = || Expr::expr(sort.field.expr());
-    let (beyond, id_beyond) = if sort.descending {
+    let (reached, beyond, id_beyond) = if sort.descending {
         (
+            column().lte(value.clone()),
             column().lt(value.clone()),
             actions::Column::Id.lt(cursor.id),
         )
     } else {
         (
+            column().gte(value.clone()),
             column().gt(value.clone()),
             actions::Column::Id.gt(cursor.id),
         )
     };
-    Condition::any()
-        .add(beyond)
-        .add(Condition::all().add(column().eq(value)).add(id_beyond))
+    // `reached` says nothing the rest does not, but as a plain range it lets an index start at
+    // the cursor: a page 10,000 rows deep then costs what the first one does.
+    Condition::all().add(reached).add(
+        Condition::any()
+            .add(beyond)
+            .add(Condition::all().add(column().eq(value)).add(id_beyond)),
+    )
 }
 
-/// One page of the list.
+/// How many actions match: for a segment (of one agent or all) from the kept counts, else each
+/// branch of the filter counted on its own index, without joins.
+async fn count(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    filter: &ListFilter,
+    branches: &[Condition],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let segment_only = ListFilter {
+        statuses: filter.statuses.clone(),
+        agent_id: filter.agent_id,
+        ..ListFilter::default()
+    };
+    if *filter == segment_only {
+        let sizes = counts::by_agent_and_status(db, location_id, filter.agent_id, now).await?;
+        let mut statuses = filter.statuses.clone();
+        statuses.sort();
+        statuses.dedup();
+        return Ok(sizes
+            .into_iter()
+            .filter(|((_, status), _)| statuses.contains(status))
+            .map(|(_, count)| count)
+            .sum());
+    }
+    let matching = union_all(branches.iter().map(|branch| {
+        actions::Entity::find()
+            .select_only()
+            .expr(Expr::val(1))
+            .filter(actions::Column::LocationId.eq(location_id))
+            .filter(branch.clone())
+            .into_query()
+    }));
+    let Some(matching) = matching else {
+        return Ok(0);
+    };
+    let statement = Query::select()
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("total"))
+        .from_subquery(matching, Alias::new("matching"))
+        .to_owned();
+    let total = Total::find_by_statement(db.get_database_backend().build(&statement))
+        .one(db)
+        .await?
+        .map_or(0, |row| row.total);
+    Ok(u64::try_from(total).unwrap_or_default())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Total {
+    total: i64,
+}
+
+/// One page of the list: the first rows of each branch of the filter in the asked order (each
+/// read from an index where the sort has one), merged.
 #[tracing::instrument(skip_all, fields(location_id = %location.id))]
 pub async fn list(
     db: &DatabaseConnection,
@@ -497,25 +589,43 @@ pub async fn list(
     query: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
-    let filtered = list_rows(location.id).filter(query.filter.condition(now));
-    let total = filtered.clone().count(db).await?;
+    let branches = query.filter.branches(now);
+    let total = count(db, location.id, &query.filter, &branches, now).await?;
 
     let order = if query.sort.descending {
         Order::Desc
     } else {
         Order::Asc
     };
-    let mut page = filtered
-        .order_by(query.sort.field.expr(), order.clone())
-        .order_by(actions::Column::Id, order);
-    if let Some(cursor) = &query.after {
-        page = page.filter(after_cursor(query.sort, cursor));
-    }
     // One extra row tells whether there is a next page.
-    let mut rows = page
-        .expr_as(delivery_state_column(), "delivery_state")
-        .limit(query.limit + 1)
-        .into_model::<ListRow>()
+    let limit = query.limit + 1;
+    let firsts = union_all(branches.into_iter().map(|branch| {
+        let mut rows = list_rows(location.id).filter(branch);
+        if let Some(cursor) = &query.after {
+            rows = rows.filter(after_cursor(query.sort, cursor));
+        }
+        rows.expr_as(query.sort.field.expr(), SORT_KEY)
+            .expr_as(delivery_state_column(), "delivery_state")
+            .order_by(query.sort.field.expr(), order.clone())
+            .order_by(actions::Column::Id, order.clone())
+            .limit(limit)
+            .into_query()
+    }));
+    let Some(firsts) = firsts else {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+            total,
+        });
+    };
+    let page = Query::select()
+        .column(Asterisk)
+        .from_subquery(firsts, Alias::new("firsts"))
+        .order_by(Alias::new(SORT_KEY), order.clone())
+        .order_by(Alias::new("id"), order)
+        .limit(limit)
+        .to_owned();
+    let mut rows = ListRow::find_by_statement(db.get_database_backend().build(&page))
         .all(db)
         .await?;
     let next_cursor = if rows.len() as u64 > query.limit {
@@ -541,6 +651,9 @@ pub async fn list(
         total,
     })
 }
+
+/// The name under which each branch of a page carries the value it is sorted by.
+const SORT_KEY: &str = "sort_key";
 
 /// A customer's proactive actions, newest first; with `before`, only those proposed before that
 /// action (and not it).

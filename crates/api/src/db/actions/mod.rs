@@ -1,6 +1,7 @@
 //! Actions: loading rows, the one constructor of a new row and of a history entry, and writing
 //! changes as conditional updates with their history, in one transaction.
 
+pub mod counts;
 pub mod detail;
 pub mod list;
 
@@ -24,6 +25,7 @@ use super::{
     webhooks, StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
+use counts::CountChanges;
 
 /// One action of the location, if it exists.
 pub async fn find<C: ConnectionTrait>(
@@ -232,6 +234,7 @@ pub async fn insert(
             version: row.version,
         },
     };
+    let counts = CountChanges::of_new([&row]);
     let txn = db.begin().await?;
     if let Err(error) = actions::Entity::insert(row.into_active_model())
         .exec(&txn)
@@ -245,6 +248,7 @@ pub async fn insert(
         };
     }
     insert_history(&txn, vec![event]).await?;
+    counts.write(&txn).await?;
     if let Some(delivery) = delivery {
         deliveries::Entity::insert(delivery.into_active_model())
             .exec(&txn)
@@ -280,6 +284,9 @@ pub async fn insert_history<C: ConnectionTrait>(
 pub struct PreparedChange {
     pub id: Uuid,
     pub location_id: Uuid,
+    pub agent_id: Uuid,
+    /// The status the row is stored with at `expected_version`, for the kept counts.
+    pub stored_status: ActionStatus,
     /// The version the change was prepared against; the write is skipped if the row moved on.
     pub expected_version: i32,
     pub update: actions::ActiveModel,
@@ -307,6 +314,7 @@ pub async fn write_changes(
     let mut events = Vec::new();
     let mut outbox = Vec::new();
     let mut announced = Vec::new();
+    let mut counts = CountChanges::default();
     for change in changes {
         let done = match change.cancels {
             None => update_row(&txn, change).await?,
@@ -324,6 +332,14 @@ pub async fn write_changes(
             }
         };
         if done {
+            if let Set(status) = change.update.status {
+                counts.moved(
+                    change.location_id,
+                    change.agent_id,
+                    change.stored_status,
+                    status,
+                );
+            }
             events.extend(change.events.iter().cloned());
             outbox.extend(
                 change
@@ -341,6 +357,7 @@ pub async fn write_changes(
         applied.push(done);
     }
     insert_history(&txn, events).await?;
+    counts.write(&txn).await?;
     if let Some(claim) = claim.filter(|_| applied.contains(&true)) {
         let only = match changes {
             [one] => Some(one.id),
@@ -403,16 +420,12 @@ pub fn lifecycle_update(
     }
 }
 
-/// Rows, in any location, with a timer due at `now`: undecided ones past their expiry, snoozed
-/// ones to wake, deferred ones to release. At most `limit`, by id.
-pub async fn with_timer_due(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<actions::Model>, DbErr> {
+/// Rows with a timer due at `now`: undecided ones past their expiry, snoozed ones to wake,
+/// deferred ones to release. Their stored status is not the one they show; the sweep stores it.
+pub(crate) fn timer_due(now: DateTime<Utc>) -> Condition {
     use actions::Column as A;
     let deferred = || Condition::all().add(A::Status.eq(ActionStatus::Deferred));
-    let due = Condition::any()
+    Condition::any()
         .add(
             Condition::all()
                 .add(A::Status.is_in([ActionStatus::Pending, ActionStatus::Snoozed]))
@@ -428,10 +441,18 @@ pub async fn with_timer_due(
                 .add(A::Status.eq(ActionStatus::Snoozed))
                 .add(A::SnoozedUntil.lte(now)),
         )
-        .add(deferred().add(A::DeferredUntil.lte(now)));
+        .add(deferred().add(A::DeferredUntil.lte(now)))
+}
+
+/// Rows, in any location, with a timer due at `now` (see [`timer_due`]). At most `limit`, by id.
+pub async fn with_timer_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<actions::Model>, DbErr> {
     actions::Entity::find()
-        .filter(due)
-        .order_by_asc(A::Id)
+        .filter(timer_due(now))
+        .order_by_asc(actions::Column::Id)
         .limit(limit)
         .all(db)
         .await

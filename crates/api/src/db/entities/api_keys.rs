@@ -19,6 +19,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::locations::Entity",
+        from = "Column::LocationId",
+        to = "super::locations::Column::Id"
+    )]
+    Location,
+}
+
+impl Related<super::locations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Location.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,6 +1,7 @@
 //! SeaORM entities, one per table. Enum columns hold the domain's enums (stored as their wire
 //! strings), so a stored value is parsed once, by the ORM.
 
+pub mod action_counts;
 pub mod action_events;
 pub mod action_outcomes;
 pub mod action_responses;

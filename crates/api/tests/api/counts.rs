@@ -1,0 +1,161 @@
+//! Segment sizes come from counts kept in each change's transaction, corrected by the rows whose
+//! timers came due since the last sweep. They must say what counting the rows says, whatever
+//! happened to the actions and whether or not the sweep has run.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use inbox_api::db::entities::{action_counts, actions};
+use inbox_domain::ActionStatus;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use sea_orm::EntityTrait;
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, every_page, id_of, proposal, spawn_app, Backend, Fixture, TestApp};
+
+const STATUSES: [&str; 7] = [
+    "pending",
+    "approved",
+    "rejected",
+    "snoozed",
+    "deferred",
+    "expired",
+    "auto_executed",
+];
+
+/// The kept counts, without the empty ones.
+async fn kept(app: &TestApp) -> BTreeMap<(String, ActionStatus), i64> {
+    action_counts::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("counts read")
+        .into_iter()
+        .filter(|row| row.count != 0)
+        .map(|row| ((row.agent_id.to_string(), row.status), row.count))
+        .collect()
+}
+
+/// The stored rows, counted by agent and stored status.
+async fn counted(app: &TestApp) -> BTreeMap<(String, ActionStatus), i64> {
+    let mut counts = BTreeMap::new();
+    for row in actions::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("actions read")
+    {
+        *counts
+            .entry((row.agent_id.to_string(), row.status))
+            .or_default() += 1;
+    }
+    counts
+}
+
+/// Each segment's `total` as the list reports it from the kept counts, as it reports it when a
+/// filter makes it count the rows, and the rows its pages hold.
+async fn sizes(app: &TestApp, fixture: &Fixture) -> Vec<(&'static str, [u64; 3])> {
+    let mut sizes = Vec::new();
+    for status in STATUSES {
+        let total = |page: Value| page["total"].as_u64().expect("a total");
+        let (_, kept) = app.list(&format!("status={status}&limit=1")).await;
+        let (_, of_agent) = app
+            .list(&format!(
+                "status={status}&limit=1&agent_id={}",
+                fixture.agent.id
+            ))
+            .await;
+        assert_eq!(total(of_agent), total(kept.clone()), "one agent: {status}");
+        let (_, counted) = app
+            .list(&format!("status={status}&limit=1&confidence_min=0"))
+            .await;
+        let rows = every_page(app, &format!("/api/v1/actions?status={status}&limit=2")).await;
+        sizes.push((status, [total(kept), total(counted), rows.len() as u64]));
+    }
+    sizes
+}
+
+async fn assert_sizes_agree(
+    app: &TestApp,
+    fixture: &Fixture,
+    when: &str,
+) -> Vec<(&'static str, u64)> {
+    assert_eq!(
+        kept(app).await,
+        counted(app).await,
+        "{when}: the kept counts"
+    );
+    let sizes = sizes(app, fixture).await;
+    for (status, [kept, counted, rows]) in &sizes {
+        assert_eq!(
+            (kept, counted),
+            (rows, rows),
+            "{when}: the {status} segment's totals against its rows"
+        );
+    }
+    sizes
+        .into_iter()
+        .map(|(status, [size, ..])| (status, size))
+        .collect()
+}
+
+#[apply(backends)]
+async fn segment_sizes_agree_with_the_rows_through_every_kind_of_change(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..9 {
+        let (status, action) = app.propose(&proposal(&fixture)).await;
+        assert_eq!(status, StatusCode::CREATED, "{action}");
+        ids.push(id_of(&action).to_owned());
+    }
+    let decisions = [
+        (0, "approve", json!({})),
+        (1, "approve", json!({})),
+        (1, "undo", json!(null)),
+        (2, "reject", json!({"reason": "poor_timing"})),
+        (3, "snooze", json!({"duration": "1h"})),
+        (4, "snooze", json!({"duration": "4h"})),
+    ];
+    for (index, verb, body) in decisions {
+        let (status, answer) = app.review(&ids[index], verb, body).await;
+        assert_eq!(status, StatusCode::OK, "{verb}: {answer}");
+    }
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": [ids[5], ids[6]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+
+    let decided = assert_sizes_agree(&app, &fixture, "after the decisions").await;
+    assert_eq!(
+        decided,
+        [
+            ("pending", 3),
+            ("approved", 3),
+            ("rejected", 1),
+            ("snoozed", 2),
+            ("deferred", 0),
+            ("expired", 0),
+            ("auto_executed", 0)
+        ]
+    );
+
+    // The short snooze ends; then every undecided action's window closes. No sweep has run:
+    // the sizes already say what the rows show.
+    app.clock.advance(Duration::hours(2));
+    let woke = assert_sizes_agree(&app, &fixture, "a snooze ended, unswept").await;
+    assert_eq!((woke[0], woke[3]), (("pending", 4), ("snoozed", 1)));
+    app.clock.advance(Duration::days(4));
+    let closed = assert_sizes_agree(&app, &fixture, "windows closed, unswept").await;
+    assert_eq!((closed[0], closed[5]), (("pending", 0), ("expired", 5)));
+
+    let swept = app.sweep().await;
+    assert_eq!(swept.expired, 5, "{swept:?}");
+    let after = assert_sizes_agree(&app, &fixture, "after the sweep").await;
+    assert_eq!(
+        after, closed,
+        "the sweep stores what the reads already showed"
+    );
+}
