@@ -11,6 +11,8 @@ mod m20261124_000005_create_users_sessions_api_keys;
 mod m20261202_000006_create_deliveries;
 mod m20261202_000007_create_webhooks;
 mod m20261203_000008_segment_reads;
+mod m20261203_000009_create_rate_windows;
+mod m20261203_000010_customer_search_trigrams;
 mod tables;
 
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_create_deliveries::Migration),
             Box::new(m20261202_000007_create_webhooks::Migration),
             Box::new(m20261203_000008_segment_reads::Migration),
+            Box::new(m20261203_000009_create_rate_windows::Migration),
+            Box::new(m20261203_000010_customer_search_trigrams::Migration),
         ]
     }
 }

@@ -1,6 +1,6 @@
-//! The metrics the live event streams send after each change, computed once per location and
-//! change however many reviewers watch: two hundred open streams cost one query, not two
-//! hundred.
+//! The metrics the live event streams send after each change, and `GET /metrics` answers,
+//! computed once per location and change (and second) however many reviewers watch or ask: two
+//! hundred open streams cost one computation, not two hundred.
 
 use std::{
     collections::HashMap,
@@ -8,10 +8,9 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex, PoisonError,
     },
-    time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use inbox_domain::metrics::Metrics;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -22,10 +21,11 @@ use crate::{
 };
 
 /// Metrics of a day and a week also move with time alone: reused at most this long.
-const LONGEST_REUSE: Duration = Duration::from_secs(1);
+const LONGEST_REUSE: TimeDelta = TimeDelta::seconds(1);
 
-/// One location's last metrics: the bus generation they were computed at, and when.
-type Slot = Arc<tokio::sync::Mutex<Option<((u64, u64), Instant, Metrics)>>>;
+/// One location's last metrics: the bus generation they were computed at, and the time (of the
+/// server's clock) they were computed for.
+type Slot = Arc<tokio::sync::Mutex<Option<((u64, u64), DateTime<Utc>, Metrics)>>>;
 
 #[derive(Debug, Default)]
 pub struct LiveMetrics {
@@ -54,14 +54,15 @@ impl LiveMetrics {
         let mut last = slot.lock().await;
         // Read before computing: a change announced meanwhile makes these stale at once.
         let generation = bus.generation(location_id);
-        if let Some((at, when, metrics)) = last.as_ref() {
-            if *at == generation && when.elapsed() < LONGEST_REUSE {
+        if let Some((at, then, metrics)) = last.as_ref() {
+            let age = now - *then;
+            if *at == generation && age >= TimeDelta::zero() && age < LONGEST_REUSE {
                 return Ok(metrics.clone());
             }
         }
         let metrics = db::metrics::compute(db, location_id, now).await?;
         self.computed.fetch_add(1, Ordering::Relaxed);
-        *last = Some((generation, Instant::now(), metrics.clone()));
+        *last = Some((generation, now, metrics.clone()));
         Ok(metrics)
     }
 

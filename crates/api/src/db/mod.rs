@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod locations;
 pub mod metrics;
 pub mod outbox;
+pub mod rate_windows;
 pub mod webhooks;
 
 use std::{path::Path, time::Duration};
@@ -20,7 +21,8 @@ use anyhow::Context;
 use inbox_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
 };
 
 /// What the store can fail with.
@@ -91,9 +93,29 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .with_context(|| format!("connecting to {}", redact(url)))
 }
 
-/// Applies every pending migration.
+/// The PostgreSQL advisory lock that migrations run under (any number unique to this app).
+const MIGRATION_LOCK: i64 = 0x1b0c_5eed;
+
+/// Applies every pending migration. On PostgreSQL, replicas that start together take turns: each
+/// holds an advisory lock (for as long as a transaction on one of the pool's connections lasts)
+/// while it migrates, and the later ones find nothing left to do.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("applying migrations")
+    let turn = if db.get_database_backend() == DbBackend::Postgres {
+        let turn = db.begin().await?;
+        turn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await
+            .context("waiting for the migration lock")?;
+        Some(turn)
+    } else {
+        None
+    };
+    Migrator::up(db, None)
+        .await
+        .context("applying migrations")?;
+    if let Some(turn) = turn {
+        turn.commit().await?;
+    }
+    Ok(())
 }
 
 /// Whether the schema is current.

@@ -103,8 +103,9 @@ where
     }
 }
 
-/// Starts the background work of a server: the timer sweep, the delivery worker and the webhook
-/// worker, each on its own task so that none holds up another.
+/// Starts the background work of a server: the timer sweep, the delivery worker, the webhook
+/// worker and the clean-up of past rate-limit windows, each on its own task so that none holds
+/// up another.
 pub fn spawn_all(
     db: &DatabaseConnection,
     bus: &EventBus,
@@ -127,4 +128,13 @@ pub fn spawn_all(
         let (db, http, now) = (db2.clone(), http.clone(), clock2.now());
         async move { webhooks::run_once(&db, &http, now).await }
     }));
+    let (db2, clock2) = (db.clone(), clock.clone());
+    tokio::spawn(repeat(
+        "forgetting past rate windows",
+        Duration::from_secs(60),
+        move || {
+            let (db, minute) = (db2.clone(), clock2.now().timestamp().div_euclid(60));
+            async move { Ok(crate::db::rate_windows::forget_before(&db, minute).await?) }
+        },
+    ));
 }

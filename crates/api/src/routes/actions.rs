@@ -67,7 +67,8 @@ pub async fn propose_action(
 ) -> Result<HttpResponse, ApiError> {
     state
         .propose_limiter
-        .check(&caller.actor().0, state.clock.now())?;
+        .check(&state.db, &caller.actor().0, state.clock.now())
+        .await?;
     let mut proposal = body.value.clone();
     match (caller.agent_id(), proposal.agent_id) {
         (Some(own), Some(given)) if own != given => {

@@ -53,11 +53,13 @@ pub async fn sign_in(
     let email = body.value.email.trim().to_lowercase();
     state
         .sign_in_limiter
-        .check(&format!("email:{email}"), now)?;
+        .check(&state.db, &format!("email:{email}"), now)
+        .await?;
     if let Some(peer) = request.peer_addr() {
         state
             .sign_in_limiter
-            .check(&format!("address:{}", peer.ip()), now)?;
+            .check(&state.db, &format!("address:{}", peer.ip()), now)
+            .await?;
     }
     let (token, authenticated) = services::auth::sign_in(
         &state.db,

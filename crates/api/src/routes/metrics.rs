@@ -3,7 +3,6 @@ use inbox_domain::metrics::Metrics;
 
 use crate::{
     auth::{Authorized, Read},
-    db,
     error::ApiError,
     state::AppState,
 };
@@ -22,6 +21,16 @@ pub async fn get_metrics(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
 ) -> Result<Json<Metrics>, ApiError> {
-    let metrics = db::metrics::compute(&state.db, caller.location().id, state.clock.now()).await?;
+    // The same metrics the location's event streams were sent, when nothing changed since and
+    // they are less than a second old: a burst of requests costs one computation.
+    let metrics = state
+        .live_metrics
+        .of(
+            &state.db,
+            &state.bus,
+            caller.location().id,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(metrics))
 }

@@ -1,6 +1,22 @@
+use inbox_api::db;
 use rstest_reuse::apply;
 
-use crate::helpers::{backends, spawn_app, Backend};
+use crate::helpers::{backends, spawn_app, Backend, TestDatabase};
+
+/// Replicas of one PostgreSQL deployment may start at the same moment: they migrate one after
+/// the other (the later finds nothing to do), instead of both creating the same tables.
+#[tokio::test]
+async fn replicas_starting_together_take_turns_to_migrate() {
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let replicas = [
+        db::connect(database.url()).await.expect("connected"),
+        db::connect(database.url()).await.expect("connected"),
+    ];
+    let (first, second) = tokio::join!(db::migrate(&replicas[0]), db::migrate(&replicas[1]));
+    first.expect("the first replica migrated");
+    second.expect("the second replica migrated");
+    assert!(db::is_migrated(&replicas[1]).await.expect("checked"));
+}
 
 #[apply(backends)]
 async fn liveness_and_readiness_answer_ok_on_a_migrated_store(#[case] backend: Backend) {

@@ -219,13 +219,16 @@ impl TestApp {
 
     /// Starts a second server (a replica) on the same database and clock; returns its address.
     pub async fn spawn_replica(&self) -> String {
-        let replica = Application::build(
-            &test_settings(),
-            self.db.clone(),
-            Arc::new(self.clock.clone()),
-        )
-        .await
-        .expect("replica built");
+        self.spawn_replica_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn_replica`], with settings changed by `tune`.
+    pub async fn spawn_replica_with(&self, tune: impl FnOnce(&mut ServeSettings)) -> String {
+        let mut settings = test_settings();
+        tune(&mut settings);
+        let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
+            .await
+            .expect("replica built");
         let address = format!("http://127.0.0.1:{}", replica.port());
         tokio::spawn(replica.run_until_stopped());
         address
@@ -321,7 +324,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
 
 /// A database that exists for one test: a SQLite file in a temporary folder, or a PostgreSQL
 /// database (on `TEST_DATABASE_URL`'s server) that is dropped afterwards.
-struct TestDatabase {
+pub struct TestDatabase {
     url: String,
     cleanup: Cleanup,
 }
@@ -337,7 +340,12 @@ fn postgres_admin_url() -> String {
 }
 
 impl TestDatabase {
-    async fn create(backend: Backend) -> TestDatabase {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new, empty database.
+    pub async fn create(backend: Backend) -> TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary folder");

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::json;
 
-use crate::helpers::{backends, spawn_app, Backend, Fixture, TestApp};
+use crate::helpers::{backends, proposal, spawn_app, Backend, Fixture, TestApp};
 
 /// The statements one GET of `path` sends to the database.
 async fn statements(app: &TestApp, path: &str) -> usize {
@@ -56,4 +56,29 @@ async fn reads_cost_a_few_statements_however_many_rows(#[case] backend: Backend)
     assert!(list <= 4, "the list: {list}");
     assert!(detail <= 10, "the detail: {detail}");
     assert!(metrics <= 6, "the metrics: {metrics}");
+}
+
+/// Metrics asked for again before anything changed, within the second, are the ones computed
+/// last; a change or the next second computes them afresh.
+#[apply(backends)]
+async fn metrics_are_computed_once_per_change_and_second(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let computed = statements(&app, "/api/v1/metrics").await;
+    assert_eq!(
+        statements(&app, "/api/v1/metrics").await,
+        1,
+        "only the caller's key is read"
+    );
+
+    let (status, _) = app.propose(&proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, metrics) = app.get_json("/api/v1/metrics").await;
+    assert_eq!(
+        metrics["pending_review"], 1,
+        "the change is counted at once"
+    );
+
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(statements(&app, "/api/v1/metrics").await, computed);
 }

@@ -1,5 +1,5 @@
 use chrono::Duration;
-use inbox_api::{db::entities::agents, services::auth::create_user};
+use inbox_api::{db::entities::agents, services::auth::create_user, startup::ServeSettings};
 use inbox_domain::auth::{Role, Scope};
 use inbox_domain::ActionStatus;
 use reqwest::{Method, StatusCode};
@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::{
-    backends, error_fields, other_location, proposal, spawn_app, spawn_app_with, Backend, Fixture,
-    TestApp,
+    action_count, backends, error_fields, other_location, proposal, spawn_app, spawn_app_with,
+    Backend, Fixture, TestApp,
 };
 
 async fn call(
@@ -524,6 +524,43 @@ async fn an_agents_key_proposes_only_as_that_agent(#[case] backend: Backend) {
     let (status, action) = propose_as(&app, &key, &implied).await;
     assert_eq!(status, StatusCode::CREATED, "{action}");
     assert_eq!(action["agent"]["id"], json!(fixture.agent.id));
+}
+
+/// Two replicas on one PostgreSQL count against one limit, not one each.
+#[tokio::test]
+async fn the_propose_limit_holds_across_replicas() {
+    let limit = |settings: &mut ServeSettings| settings.propose_per_minute = 2;
+    let app = spawn_app_with(Backend::Postgres, limit).await;
+    let replica = app.spawn_replica_with(limit).await;
+    let fixture = Fixture::new(&app).await;
+    let token = app
+        .key(fixture.location.id, &[Scope::ActionsPropose], None)
+        .await;
+    let propose = |server: &str| {
+        app.client
+            .post(format!("{server}/api/v1/actions"))
+            .bearer_auth(&token)
+            .json(&proposal(&fixture))
+            .send()
+    };
+    let mut answers = Vec::new();
+    for server in [&app.address, &replica, &replica, &app.address] {
+        answers.push(propose(server).await.expect("sent").status());
+    }
+    assert_eq!(
+        answers,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(
+        action_count(&app).await,
+        2,
+        "the refused ones changed nothing"
+    );
 }
 
 #[apply(backends)]

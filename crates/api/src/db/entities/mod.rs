@@ -13,6 +13,7 @@ pub mod customers;
 pub mod deliveries;
 pub mod idempotency_keys;
 pub mod locations;
+pub mod rate_windows;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
