@@ -1,4 +1,4 @@
-use sea_orm_migration::{prelude::*, schema::*};
+use sea_orm_migration::{prelude::*, schema::*, sea_orm::DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -10,10 +10,9 @@ enum Actions {
     AgentId,
     Status,
     ExpiresAt,
-    SnoozedUntil,
-    DeferredUntil,
     Confidence,
     Id,
+    NextTimerAt,
     ApprovedAt,
     RejectedAt,
     RejectionReason,
@@ -32,17 +31,31 @@ enum ActionCounts {
     Count,
 }
 
+/// When the row's next timer fires, computed by the database from its lifecycle columns (the
+/// SQL twin of the domain's `Lifecycle::next_timer`): an undecided action's expiry, or its
+/// snooze or hold ending first; NULL once decided. A row with `next_timer_at <= now` shows
+/// another status than it is stored with until the sweep stores it, and one index finds them.
+/// PostgreSQL stores it; SQLite computes it and indexes it (it cannot add a stored one).
+fn next_timer_at(backend: DbBackend) -> String {
+    let (earlier, kind, stored) = match backend {
+        DbBackend::Postgres => ("LEAST", "timestamptz", "STORED"),
+        _ => ("MIN", "text", "VIRTUAL"),
+    };
+    format!(
+        "ALTER TABLE actions ADD COLUMN next_timer_at {kind} GENERATED ALWAYS AS (CASE \
+         WHEN status = 'pending' THEN expires_at \
+         WHEN status = 'snoozed' THEN {earlier}(snoozed_until, expires_at) \
+         WHEN status = 'deferred' AND approved_awaiting_send THEN deferred_until \
+         WHEN status = 'deferred' THEN {earlier}(deferred_until, expires_at) \
+         END) {stored}"
+    )
+}
+
 /// The indexes a segment is read by beside `(location_id, status, created_at, id)`: the other
-/// sortable columns that have one (expiry, confidence), and the timers, which find the few rows
-/// whose stored status the sweep has not caught up with yet without walking the whole segment.
-const INDEXES: [(&str, Actions); 4] = [
+/// sortable columns that have one (expiry, confidence).
+const INDEXES: [(&str, Actions); 2] = [
     ("ix_actions_location_status_expires", Actions::ExpiresAt),
     ("ix_actions_location_status_confidence", Actions::Confidence),
-    ("ix_actions_location_status_snoozed", Actions::SnoozedUntil),
-    (
-        "ix_actions_location_status_deferred",
-        Actions::DeferredUntil,
-    ),
 ];
 
 /// The metrics' windows, replaced by indexes that also hold every column the metrics read of
@@ -76,6 +89,39 @@ const WINDOWS: [(&str, &str, &[Actions]); 3] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let backend = manager.get_database_backend();
+        manager
+            .get_connection()
+            .execute_unprepared(&next_timer_at(backend))
+            .await?;
+        // The sweep finds due rows in every location; a read, in its own.
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_actions_status_expires")
+                    .table(Actions::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_actions_next_timer_at")
+                    .table(Actions::Table)
+                    .col(Actions::NextTimerAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_actions_location_next_timer_at")
+                    .table(Actions::Table)
+                    .col(Actions::LocationId)
+                    .col(Actions::NextTimerAt)
+                    .to_owned(),
+            )
+            .await?;
         for (old, new, columns) in WINDOWS {
             let mut index = Index::create();
             index
@@ -158,6 +204,32 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(ActionCounts::Table).to_owned())
+            .await?;
+        for name in [
+            "ix_actions_next_timer_at",
+            "ix_actions_location_next_timer_at",
+        ] {
+            manager
+                .drop_index(Index::drop().name(name).table(Actions::Table).to_owned())
+                .await?;
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Actions::Table)
+                    .drop_column(Actions::NextTimerAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_actions_status_expires")
+                    .table(Actions::Table)
+                    .col(Actions::Status)
+                    .col(Actions::ExpiresAt)
+                    .to_owned(),
+            )
             .await?;
         for (name, _) in INDEXES {
             manager

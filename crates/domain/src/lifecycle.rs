@@ -248,6 +248,24 @@ impl Lifecycle {
         }
     }
 
+    /// When the action's next timer fires: an undecided action's expiry, or its snooze or hold
+    /// ending if that comes first; none once it is decided (an approved call held for business
+    /// hours still has its hold). A timer is due at `now` exactly when this is at or before
+    /// `now`, and until then the action shows the status it is stored with. The store keeps it
+    /// as an indexed column, so the rows a sweep has not caught up with are found at once.
+    pub fn next_timer(&self) -> Option<DateTime<Utc>> {
+        let ends = match self.status {
+            ActionStatus::Snoozed => self.snoozed_until,
+            ActionStatus::Deferred => self.deferred_until,
+            _ => None,
+        };
+        let expiry = self.undecided().then_some(self.expires_at);
+        match (ends, expiry) {
+            (Some(ends), Some(expiry)) => Some(ends.min(expiry)),
+            (ends, expiry) => ends.or(expiry),
+        }
+    }
+
     /// The timer event that is due at `now`, if any. Expiry wins over a wake-up that is due at
     /// the same sweep: an action whose window has closed never comes back as pending.
     pub fn due_event(&self, now: DateTime<Utc>) -> Option<LifecycleEvent> {

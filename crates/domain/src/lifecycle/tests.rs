@@ -354,6 +354,9 @@ proptest! {
                 action = transition.next;
             }
             let seen = action.status_at(now);
+            let timer_due = action.next_timer().is_some_and(|at| at <= now);
+            prop_assert_eq!(action.due_event(now).is_some(), timer_due, "the next timer marks what is due");
+            prop_assert!(timer_due || seen == action.status, "nothing due, yet it shows another status");
             if let Some(final_status) = final_seen {
                 prop_assert_eq!(seen, final_status, "a final status changed");
             }

@@ -22,7 +22,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::counts;
+use super::{counts, next_timer_at, timer_due};
 use crate::db::{
     entities::{actions, agents, customers, deliveries, locations},
     parse_json, search_key, StoreError,
@@ -315,47 +315,55 @@ pub struct ListQuery {
     pub after: Option<Cursor>,
 }
 
-/// The ways a row comes to show `status` at `now`, as [`Lifecycle::status_at`] reads it: each
-/// is one stored status and what the row's timers must say. This is the SQL twin of the domain
-/// rule, so a list never shows an action as pending after its expiry even when the sweep has not
-/// run yet.
+/// The ways a row comes to show `status` at `now`, as [`Lifecycle::status_at`] reads it. This is
+/// the SQL twin of the domain rule, so a list never shows an action as pending after its expiry
+/// even when the sweep has not run yet.
 ///
-/// Lists and counts read each way on its own and add them up (`UNION ALL`): with one stored
-/// status each walks a `(location_id, status, …)` index, where one `OR` of them all sends the
-/// planner through the whole location. The branches are disjoint, and since the sweeps store each
-/// due transition within seconds, all but the first of a segment hold a handful of rows.
+/// First the rows stored with `status` whose next timer has not fired (for a status without
+/// timers, all of them): one stored status, so a `(location_id, status, …)` index serves the
+/// read. Then, where some can, the rows whose timer has fired but that the sweep has not stored
+/// yet and that show `status` now: the `(location_id, next_timer_at)` index finds those few.
+/// The branches are disjoint; lists and counts read each on its own and add them up, where one
+/// `OR` of them all would send the planner through the whole location.
 pub(crate) fn status_branches(status: ActionStatus, now: DateTime<Utc>) -> Vec<Condition> {
     use actions::Column as C;
     use ActionStatus::*;
     let stored = |s: ActionStatus| Condition::all().add(C::Status.eq(s));
+    let waiting = |s: ActionStatus| stored(s).add(next_timer_at().gt(now));
+    let fired = |ways: Condition| Condition::all().add(timer_due(now)).add(ways);
     let open = || C::ExpiresAt.gt(now);
     let closed = || C::ExpiresAt.lte(now);
     let undecided_deferred = || stored(Deferred).add(C::ApprovedAwaitingSend.eq(false));
     match status {
         Pending => vec![
-            stored(Pending).add(open()),
-            stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()),
-            undecided_deferred()
-                .add(C::DeferredUntil.lte(now))
-                .add(open()),
+            waiting(Pending),
+            fired(
+                Condition::any()
+                    .add(stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()))
+                    .add(
+                        undecided_deferred()
+                            .add(C::DeferredUntil.lte(now))
+                            .add(open()),
+                    ),
+            ),
         ],
-        Snoozed => vec![stored(Snoozed).add(C::SnoozedUntil.gt(now)).add(open())],
-        Deferred => vec![stored(Deferred).add(C::DeferredUntil.gt(now)).add(
-            Condition::any()
-                .add(C::ApprovedAwaitingSend.eq(true))
-                .add(open()),
-        )],
+        Snoozed | Deferred => vec![waiting(status)],
         Expired => vec![
             stored(Expired),
-            stored(Pending).add(closed()),
-            stored(Snoozed).add(closed()),
-            undecided_deferred().add(closed()),
+            fired(
+                Condition::any()
+                    .add(stored(Pending))
+                    .add(stored(Snoozed).add(closed()))
+                    .add(undecided_deferred().add(closed())),
+            ),
         ],
         Approved => vec![
             stored(Approved),
-            stored(Deferred)
-                .add(C::ApprovedAwaitingSend.eq(true))
-                .add(C::DeferredUntil.lte(now)),
+            fired(
+                stored(Deferred)
+                    .add(C::ApprovedAwaitingSend.eq(true))
+                    .add(C::DeferredUntil.lte(now)),
+            ),
         ],
         Rejected | AutoExecuted => vec![stored(status)],
     }

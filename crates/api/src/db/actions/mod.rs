@@ -13,8 +13,10 @@ use inbox_domain::{
     Lifecycle,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    sea_query::{Alias, Expr},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -420,28 +422,17 @@ pub fn lifecycle_update(
     }
 }
 
+/// When the row's next timer fires: a column the database computes from the lifecycle columns,
+/// as [`Lifecycle::next_timer`] does (see the migration that adds it); it is not in the entity,
+/// since nothing writes it.
+pub(crate) fn next_timer_at() -> Expr {
+    Expr::col((actions::Entity, Alias::new("next_timer_at")))
+}
+
 /// Rows with a timer due at `now`: undecided ones past their expiry, snoozed ones to wake,
 /// deferred ones to release. Their stored status is not the one they show; the sweep stores it.
 pub(crate) fn timer_due(now: DateTime<Utc>) -> Condition {
-    use actions::Column as A;
-    let deferred = || Condition::all().add(A::Status.eq(ActionStatus::Deferred));
-    Condition::any()
-        .add(
-            Condition::all()
-                .add(A::Status.is_in([ActionStatus::Pending, ActionStatus::Snoozed]))
-                .add(A::ExpiresAt.lte(now)),
-        )
-        .add(
-            deferred()
-                .add(A::ApprovedAwaitingSend.eq(false))
-                .add(A::ExpiresAt.lte(now)),
-        )
-        .add(
-            Condition::all()
-                .add(A::Status.eq(ActionStatus::Snoozed))
-                .add(A::SnoozedUntil.lte(now)),
-        )
-        .add(deferred().add(A::DeferredUntil.lte(now)))
+    Condition::all().add(next_timer_at().lte(now))
 }
 
 /// Rows, in any location, with a timer due at `now` (see [`timer_due`]). At most `limit`, by id.
