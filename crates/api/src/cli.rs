@@ -132,6 +132,10 @@ struct ServeArgs {
     /// Sign-in attempts allowed per minute per email and per client address.
     #[arg(long, env = "INBOX_SIGN_IN_PER_MINUTE", default_value_t = 10)]
     sign_in_per_minute: u32,
+    /// How many matches a filtered action list counts for its `total` before it stops and
+    /// reports "at least this many" (`count=exact` counts them all).
+    #[arg(long, env = "INBOX_COUNT_CAP", default_value_t = 10_000)]
+    count_cap: u64,
     /// A web origin allowed to call the API from a browser, e.g. `https://crm.example.com`
     /// (repeat, or comma-separate in the variable). None by default.
     #[arg(
@@ -285,6 +289,7 @@ pub async fn run() -> anyhow::Result<()> {
                 session_lifetime: chrono::Duration::hours(i64::from(args.session_hours.max(1))),
                 propose_per_minute: args.propose_per_minute,
                 sign_in_per_minute: args.sign_in_per_minute,
+                count_cap: args.count_cap,
                 cors_origins: args.cors_origins,
                 // Proxies close idle connections after 30-60 s; every 15 s keeps streams open.
                 keepalive: std::time::Duration::from_secs(15),

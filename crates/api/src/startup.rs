@@ -41,6 +41,8 @@ pub struct ServeSettings {
     pub propose_per_minute: u32,
     /// Sign-in attempts allowed per minute per email, and per client address.
     pub sign_in_per_minute: u32,
+    /// How many matches a filtered action list counts before it reports "at least this many".
+    pub count_cap: u64,
     /// Web origins allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
     /// How often an idle event stream sends a keepalive and re-checks its caller.
@@ -87,6 +89,7 @@ impl Application {
             session_lifetime: settings.session_lifetime,
             propose_limiter: RateLimiter::new("propose", settings.propose_per_minute),
             sign_in_limiter: RateLimiter::new("sign_in", settings.sign_in_per_minute),
+            count_cap: settings.count_cap,
             keepalive: settings.keepalive,
             undo_window: settings.undo_window,
             auth_cache: AuthCache::new(settings.auth_cache_ttl),

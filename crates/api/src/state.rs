@@ -21,6 +21,8 @@ pub struct AppState {
     pub propose_limiter: RateLimiter,
     /// Sign-in attempts per minute per email and per address.
     pub sign_in_limiter: RateLimiter,
+    /// How many matches a filtered action list counts before it reports "at least this many".
+    pub count_cap: u64,
     /// How often an idle event stream sends a keepalive and re-checks its caller.
     pub keepalive: std::time::Duration,
     /// How long an approved message waits before it leaves, so that it can be taken back.

@@ -21,9 +21,25 @@ pub struct Page<T> {
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[cfg_attr(feature = "openapi", schema(example = json!(null)))]
     pub next_cursor: Option<String>,
-    /// How many items the whole filtered list holds.
+    /// How many items the whole filtered list holds; when `total_exact` is false, at least
+    /// this many.
     #[cfg_attr(feature = "openapi", schema(example = 23))]
     pub total: u64,
+    /// Whether `total` is exact. A filtered action list counts its matches only up to the
+    /// server's cap (10,000 by default) unless `count=exact` asks for them all; a segment
+    /// alone is always counted exactly.
+    pub total_exact: bool,
+}
+
+impl<T> Page<T> {
+    /// `total` as a person reads it: "23", or "10000+" when it is a lower bound.
+    pub fn total_label(&self) -> String {
+        if self.total_exact {
+            self.total.to_string()
+        } else {
+            format!("{}+", self.total)
+        }
+    }
 }
 
 /// Who the action is for, as a list row shows it ("John Smith • Acme Corp • Member").

@@ -21,7 +21,7 @@ pub fn SegmentTabs(view: Memo<InboxView>) -> impl IntoView {
             for segment in SEGMENTS {
                 let total = api::list(&current.list_query(segment, 1, None))
                     .await
-                    .map(|page| page.total)
+                    .map(|page| page.total_label())
                     .ok();
                 counts.push((segment, total));
             }
@@ -36,8 +36,9 @@ pub fn SegmentTabs(view: Memo<InboxView>) -> impl IntoView {
                     let count = move || {
                         counts
                             .get()
-                            .and_then(|counts| counts.iter().find(|(s, _)| *s == segment).and_then(|(_, n)| *n))
-                            .map(|n| n.to_string())
+                            .and_then(|counts| {
+                                counts.iter().find(|(s, _)| *s == segment).and_then(|(_, n)| n.clone())
+                            })
                             .unwrap_or_default()
                     };
                     view! {

@@ -46,7 +46,7 @@ pub fn InboxPage() -> impl IntoView {
 
     let rows = RwSignal::new(Vec::<ActionListItem>::new());
     let next_cursor = RwSignal::new(None::<String>);
-    let total = RwSignal::new(0u64);
+    let total = RwSignal::new(String::from("0"));
     let loading = RwSignal::new(true);
     let failure = RwSignal::new(None::<ApiError>);
     let selected = Selection::default();
@@ -65,7 +65,7 @@ pub fn InboxPage() -> impl IntoView {
             }
             match result {
                 Ok(page) => {
-                    total.set(page.total);
+                    total.set(page.total_label());
                     next_cursor.set(page.next_cursor);
                     rows.set(page.items);
                     failure.set(None);

@@ -249,6 +249,7 @@ mod tests {
             items: ids.iter().map(|n| with_id(*n)).collect(),
             next_cursor: next.map(str::to_owned),
             total: 500,
+            total_exact: true,
         }
     }
 

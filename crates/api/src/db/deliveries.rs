@@ -329,6 +329,7 @@ pub async fn page(
         items: page.items.into_iter().map(view).collect(),
         next_cursor: page.next_cursor,
         total: page.total,
+        total_exact: page.total_exact,
     })
 }
 

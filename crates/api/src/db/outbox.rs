@@ -90,5 +90,6 @@ where
         items: rows,
         next_cursor,
         total,
+        total_exact: true,
     })
 }

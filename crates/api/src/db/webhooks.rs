@@ -271,6 +271,7 @@ pub async fn log_page(
             .collect::<Result<_, _>>()?,
         next_cursor: page.next_cursor,
         total: page.total,
+        total_exact: page.total_exact,
     })
 }
 

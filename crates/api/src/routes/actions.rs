@@ -36,7 +36,10 @@ pub async fn list_actions(
     caller: Authorized<Read>,
     Query(params): Query<ActionListParams>,
 ) -> Result<web::Json<Page<ActionListItem>>, ApiError> {
-    let query = ListQuery::try_from(params)?;
+    let mut query = ListQuery::try_from(params)?;
+    if query.count_cap.is_some() {
+        query.count_cap = Some(state.count_cap);
+    }
     let page =
         db::actions::list::list(&state.db, caller.location(), &query, state.clock.now()).await?;
     Ok(web::Json(page))

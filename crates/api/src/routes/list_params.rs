@@ -73,6 +73,32 @@ pub struct ActionListParams {
     limit: Option<String>,
     /// `next_cursor` of the previous page, made with the same `sort`.
     cursor: Option<String>,
+    /// `exact` counts every match for `total`; by default a filtered list stops counting at the
+    /// server's cap and says so (`total_exact: false`). A segment alone is always exact.
+    #[param(value_type = Option<CountMode>, inline)]
+    count: Option<String>,
+}
+
+/// How a list counts its `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum CountMode {
+    /// Every match.
+    Exact,
+    /// Up to the server's cap.
+    Capped,
+}
+
+impl FromStr for CountMode {
+    type Err = &'static str;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "exact" => Ok(CountMode::Exact),
+            "capped" => Ok(CountMode::Capped),
+            _ => Err("expected `exact` or `capped`"),
+        }
+    }
 }
 
 /// Collects every invalid parameter while converting them.
@@ -204,6 +230,7 @@ impl TryFrom<ActionListParams> for ListQuery {
         let sort = check
             .one::<Sort>("sort", params.sort.as_deref())
             .unwrap_or_default();
+        let count = check.one::<CountMode>("count", params.count.as_deref());
         let limit = match params.limit.as_deref().map(str::parse::<u64>).transpose() {
             Ok(Some(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
             Ok(None) => DEFAULT_PAGE_SIZE,
@@ -234,6 +261,8 @@ impl TryFrom<ActionListParams> for ListQuery {
                 sort,
                 limit,
                 after,
+                // The route puts in the server's cap.
+                count_cap: (count != Some(CountMode::Exact)).then_some(u64::MAX),
             })
             .map_err(|errors| {
                 ApiError::invalid("One or more query parameters are invalid.", errors)

@@ -12,7 +12,10 @@ use rstest_reuse::apply;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 
-use crate::helpers::{backends, every_page, id_of, proposal, spawn_app, Backend, Fixture, TestApp};
+use crate::helpers::{
+    backends, error_fields, every_page, id_of, proposal, spawn_app, spawn_app_with, Backend,
+    Fixture, TestApp,
+};
 
 const STATUSES: [&str; 7] = [
     "pending",
@@ -158,4 +161,31 @@ async fn segment_sizes_agree_with_the_rows_through_every_kind_of_change(#[case] 
         after, closed,
         "the sweep stores what the reads already showed"
     );
+}
+
+/// A filtered list counts its matches only up to the server's cap, and says when it stopped;
+/// `count=exact` counts them all, and a segment alone is always exact.
+#[apply(backends)]
+async fn a_filtered_total_stops_at_the_cap_unless_the_exact_count_is_asked_for(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app_with(backend, |settings| settings.count_cap = 3).await;
+    let fixture = Fixture::new(&app).await;
+    fixture.actions_minutes_ago(&app, 1..=5).await;
+    let total = |page: &Value| (page["total"].clone(), page["total_exact"].clone());
+
+    let (_, segment) = app.list("limit=2").await;
+    assert_eq!(total(&segment), (json!(5), json!(true)), "{segment}");
+    let (_, filtered) = app.list("limit=2&confidence_min=50").await;
+    assert_eq!(total(&filtered), (json!(3), json!(false)), "at least 3");
+    assert_eq!(filtered["items"].as_array().map(Vec::len), Some(2));
+    let (_, exact) = app.list("limit=2&confidence_min=50&count=exact").await;
+    assert_eq!(total(&exact), (json!(5), json!(true)));
+    let (_, none) = app.list("limit=2&confidence_min=99").await;
+    assert_eq!(total(&none), (json!(0), json!(true)));
+
+    let problem = app
+        .get_problem("/api/v1/actions?count=roughly", StatusCode::BAD_REQUEST)
+        .await;
+    assert_eq!(error_fields(&problem), ["count"], "{problem}");
 }

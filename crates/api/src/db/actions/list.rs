@@ -313,6 +313,8 @@ pub struct ListQuery {
     pub sort: Sort,
     pub limit: u64,
     pub after: Option<Cursor>,
+    /// How many matches a filtered list counts for `total` at most; `None` counts them all.
+    pub count_cap: Option<u64>,
 }
 
 /// The ways a row comes to show `status` at `now`, as [`Lifecycle::status_at`] reads it. This is
@@ -536,15 +538,24 @@ fn after_cursor(sort: Sort, cursor: &Cursor) -> Condition {
     )
 }
 
+/// A list's `total`, and whether it is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Total {
+    total: u64,
+    exact: bool,
+}
+
 /// How many actions match: for a segment (of one agent or all) from the kept counts, else each
-/// branch of the filter counted on its own index, without joins.
+/// branch of the filter counted on its own index, without joins, and only up to `cap`: past
+/// it, an exact count of a filter over a large segment would read every row of the segment.
 async fn count(
     db: &DatabaseConnection,
     location_id: Uuid,
     filter: &ListFilter,
     branches: &[Condition],
+    cap: Option<u64>,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
+) -> Result<Total, StoreError> {
     let segment_only = ListFilter {
         statuses: filter.statuses.clone(),
         agent_id: filter.agent_id,
@@ -555,36 +566,54 @@ async fn count(
         let mut statuses = filter.statuses.clone();
         statuses.sort();
         statuses.dedup();
-        return Ok(sizes
+        let total = sizes
             .into_iter()
             .filter(|((_, status), _)| statuses.contains(status))
             .map(|(_, count)| count)
-            .sum());
+            .sum();
+        return Ok(Total { total, exact: true });
     }
+    // One past the cap tells that there are more.
+    let beyond_cap = cap.map(|cap| cap.saturating_add(1));
     let matching = union_all(branches.iter().map(|branch| {
-        actions::Entity::find()
+        let mut select = actions::Entity::find()
             .select_only()
             .expr(Expr::val(1))
             .filter(actions::Column::LocationId.eq(location_id))
-            .filter(branch.clone())
-            .into_query()
+            .filter(branch.clone());
+        if let Some(limit) = beyond_cap {
+            select = select.limit(limit);
+        }
+        select.into_query()
     }));
     let Some(matching) = matching else {
-        return Ok(0);
+        return Ok(Total {
+            total: 0,
+            exact: true,
+        });
     };
     let statement = Query::select()
         .expr_as(Expr::col(Asterisk).count(), Alias::new("total"))
         .from_subquery(matching, Alias::new("matching"))
         .to_owned();
-    let total = Total::find_by_statement(db.get_database_backend().build(&statement))
+    let counted = Counted::find_by_statement(db.get_database_backend().build(&statement))
         .one(db)
         .await?
-        .map_or(0, |row| row.total);
-    Ok(u64::try_from(total).unwrap_or_default())
+        .map_or(0, |row| u64::try_from(row.total).unwrap_or_default());
+    Ok(match cap {
+        Some(cap) if counted > cap => Total {
+            total: cap,
+            exact: false,
+        },
+        _ => Total {
+            total: counted,
+            exact: true,
+        },
+    })
 }
 
 #[derive(Debug, FromQueryResult)]
-struct Total {
+struct Counted {
     total: i64,
 }
 
@@ -598,7 +627,15 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
     let branches = query.filter.branches(now);
-    let total = count(db, location.id, &query.filter, &branches, now).await?;
+    let Total { total, exact } = count(
+        db,
+        location.id,
+        &query.filter,
+        &branches,
+        query.count_cap,
+        now,
+    )
+    .await?;
 
     let order = if query.sort.descending {
         Order::Desc
@@ -624,6 +661,7 @@ pub async fn list(
             items: Vec::new(),
             next_cursor: None,
             total,
+            total_exact: exact,
         });
     };
     let page = Query::select()
@@ -657,6 +695,7 @@ pub async fn list(
         items,
         next_cursor,
         total,
+        total_exact: exact,
     })
 }
 
