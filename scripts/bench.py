@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -115,7 +116,12 @@ def prepare(backend, binary, actions, reuse):
     return url, time.monotonic() - started
 
 
+# The binary under test, for helpers that make their own tokens.
+BINARY = []
+
+
 def measure(backend, binary, actions, seconds, smoke, reuse=False):
+    BINARY[:] = [binary]
     url, seed_seconds = prepare(backend, binary, actions, reuse)
     token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
                  "--scope", "actions:review"], env=dict(os.environ, DATABASE_URL=url),
@@ -158,9 +164,24 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
                     raise SystemExit(f"{name}: {errors} requests failed")
                 cell += f", {errors} errors"
             rows.append((name, cell))
+            if name == "Pending list, first page":
+                first_page_rate = rate
+        if backend == "postgres":
+            tps = pgbench(url, seconds)
+            rows.append(("the first page's SQL in `pgbench -M prepared -c4`",
+                         f"{tps:,.0f} tps; the API ÷ pgbench: {first_page_rate / tps:.2f}"))
+        rows.append(("SSE: one change reaches 200 open streams", fan_out(server.base, url, 200)))
         try:
-            pending = request(server.base, token, "/api/v1/actions?limit=200")["items"]
-            ids = [item["id"] for item in pending]
+            ids = []
+            cursor = None
+            while len(ids) < 500:
+                page = request(server.base, token, "/api/v1/actions?limit=200" +
+                               (f"&cursor={cursor}" if cursor else ""))
+                ids += [item["id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            ids = ids[:500]
             started = time.monotonic()
             result = request(server.base, token, "/api/v1/actions/bulk",
                              {"op": "approve", "ids": ids})
@@ -171,11 +192,83 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
             if smoke:
                 raise
             # Requests the load generator gave up on still run; the server may still be busy.
-            rows.append(("bulk approve of 200", f"HTTP {error.code} (still busy with the load)"))
+            rows.append(("bulk approve of 500", f"HTTP {error.code} (still busy with the load)"))
         rows.append(("server RSS after the load", f"{server.rss_mb():.0f} MB"))
     finally:
         server.stop()
     return rows
+
+
+# The SQL of the Pending list's first page as the server sends it (one stored status whose
+# timers have not fired, newest first, with each row's customer, agent and delivery state),
+# for pgbench: what the database alone can do with the page.
+PAGE_SQL = """\\set unused 1
+SELECT a.id, a.headline, a.action_type, a.channel, a.confidence, a.priority, a.status, a.version,
+       a.created_at, a.expires_at, a.snoozed_until, a.deferred_until, a.approved_awaiting_send,
+       a.customer_id, a.agent_id, a.variables, c.full_name, c.company, c.customer_type, c.email,
+       c.phone, c.plan, g.name,
+       (SELECT d.state FROM deliveries d WHERE d.action_id = a.id AND d.state <> 'cancelled' LIMIT 1)
+FROM actions a JOIN customers c ON c.id = a.customer_id JOIN agents g ON g.id = a.agent_id
+WHERE a.location_id = (SELECT id FROM locations WHERE slug = 'demo') AND a.status = 'pending'
+  AND a.next_timer_at > now()
+ORDER BY a.created_at DESC, a.id DESC LIMIT 51;
+"""
+
+
+def pgbench(url, seconds):
+    """Transactions per second of the first page's SQL in pgbench (prepared, 4 clients)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(PAGE_SQL)
+    try:
+        out = run(["pgbench", "-n", "-M", "prepared", "-c4", "-j2", f"-T{seconds}",
+                   "-f", script.name, url], quiet=True)
+    finally:
+        os.unlink(script.name)
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def fan_out(base, url, streams):
+    """How long one proposal takes to reach `streams` open event streams, each its own
+    connection: from the request until the last stream has it."""
+    env = dict(os.environ, DATABASE_URL=url)
+    token = run([BINARY[0], "token", "create", "--location", "demo", "--scope", "actions:read",
+                 "--scope", "actions:propose"], env=env, quiet=True).strip().splitlines()[-1]
+    sample = request(base, token, "/api/v1/actions?limit=1")["items"][0]
+    ready = threading.Barrier(streams + 1)
+    arrived = []
+    lock = threading.Lock()
+
+    def listen():
+        req = urllib.request.Request(f"{base}/api/v1/events",
+                                     headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=60) as stream:
+            waiting = True
+            for line in stream:
+                if waiting and line.startswith(b"event: metrics"):
+                    waiting = False
+                    ready.wait()
+                elif line.startswith(b"event: action"):
+                    with lock:
+                        arrived.append(time.monotonic())
+                    return
+
+    threads = [threading.Thread(target=listen, daemon=True) for _ in range(streams)]
+    for thread in threads:
+        thread.start()
+    ready.wait(timeout=60)
+    started = time.monotonic()
+    request(base, token, "/api/v1/actions", {
+        "customer_id": sample["customer"]["id"], "agent_id": sample["agent"]["id"],
+        "action_type": "internal_note", "subject": "Fan-out probe", "body": "<p>A probe.</p>",
+        "confidence": 50, "confidence_factors": [{"label": "Benchmark", "impact": 1}],
+        "priority": "low", "trigger": {"summary": "The benchmark's probe.", "data": {}},
+        "variables": {},
+    })
+    for thread in threads:
+        thread.join(timeout=30)
+    if len(arrived) < streams:
+        return f"{len(arrived)} of {streams} streams heard it within 30 s"
+    return f"the last of {streams} after {(max(arrived) - started) * 1000:.0f} ms"
 
 
 def machine():

@@ -50,7 +50,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,
-        count_cap: 10_000,
+        count_cap: 1_000,
         cors_origins: Vec::new(),
         keepalive: std::time::Duration::from_millis(100),
     };

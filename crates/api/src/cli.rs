@@ -134,7 +134,7 @@ struct ServeArgs {
     sign_in_per_minute: u32,
     /// How many matches a filtered action list counts for its `total` before it stops and
     /// reports "at least this many" (`count=exact` counts them all).
-    #[arg(long, env = "INBOX_COUNT_CAP", default_value_t = 10_000)]
+    #[arg(long, env = "INBOX_COUNT_CAP", default_value_t = 1_000)]
     count_cap: u64,
     /// A web origin allowed to call the API from a browser, e.g. `https://crm.example.com`
     /// (repeat, or comma-separate in the variable). None by default.

@@ -26,13 +26,13 @@ pub struct Page<T> {
     #[cfg_attr(feature = "openapi", schema(example = 23))]
     pub total: u64,
     /// Whether `total` is exact. A filtered action list counts its matches only up to the
-    /// server's cap (10,000 by default) unless `count=exact` asks for them all; a segment
+    /// server's cap (1,000 by default) unless `count=exact` asks for them all; a segment
     /// alone is always counted exactly.
     pub total_exact: bool,
 }
 
 impl<T> Page<T> {
-    /// `total` as a person reads it: "23", or "10000+" when it is a lower bound.
+    /// `total` as a person reads it: "23", or "1000+" when it is a lower bound.
     pub fn total_label(&self) -> String {
         if self.total_exact {
             self.total.to_string()

@@ -277,7 +277,7 @@ fn test_settings() -> ServeSettings {
         session_lifetime: Duration::hours(12),
         propose_per_minute: 1000,
         sign_in_per_minute: 5,
-        count_cap: 10_000,
+        count_cap: 1_000,
         cors_origins: Vec::new(),
         keepalive: std::time::Duration::from_millis(100),
         outbound: Outbound::default(),
