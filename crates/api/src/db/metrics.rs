@@ -16,7 +16,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    actions::{counts::by_agent_and_status, list::union_all},
+    actions::{
+        counts::{by_agent_and_status, fired},
+        list::union_all,
+    },
     StoreError,
 };
 use crate::db::entities::{
@@ -158,7 +161,8 @@ pub async fn compute(
     let day_start = now - today_window();
     let week_start = now - tracking_window();
 
-    let pending: HashMap<Uuid, u64> = by_agent_and_status(db, location_id, None, now)
+    let fired = fired(db, location_id, now).await?;
+    let pending: HashMap<Uuid, u64> = by_agent_and_status(db, location_id, None, &fired, now)
         .await?
         .into_iter()
         .filter(|((_, status), _)| *status == ActionStatus::Pending)

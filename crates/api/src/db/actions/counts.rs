@@ -84,20 +84,46 @@ impl CountChanges {
     }
 }
 
-/// How many of a location's actions show each status at `now`, per agent (of one agent, with
-/// `agent_id`): two indexed reads, however large the location.
-pub async fn by_agent_and_status<C: ConnectionTrait>(
+/// A row whose timer has fired by now but whose new status the sweep has not stored yet: it
+/// shows another status than it is stored (and counted) with.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct FiredRow {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    /// As stored.
+    pub status: ActionStatus,
+    expires_at: DateTime<Utc>,
+    snoozed_until: Option<DateTime<Utc>>,
+    deferred_until: Option<DateTime<Utc>>,
+    approved_awaiting_send: bool,
+}
+
+impl FiredRow {
+    /// The status the row shows at `now`.
+    pub fn shown_at(&self, now: DateTime<Utc>) -> ActionStatus {
+        Lifecycle {
+            status: self.status,
+            expires_at: self.expires_at,
+            snoozed_until: self.snoozed_until,
+            deferred_until: self.deferred_until,
+            approved_awaiting_send: self.approved_awaiting_send,
+        }
+        .status_at(now)
+    }
+}
+
+/// The location's rows whose timers have fired by `now` (see [`FiredRow`]), found by the
+/// `(location_id, next_timer_at)` index. They are few: the sweep stores each within seconds.
+pub async fn fired<C: ConnectionTrait>(
     db: &C,
     location_id: Uuid,
-    agent_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<HashMap<(Uuid, ActionStatus), u64>, DbErr> {
+) -> Result<Vec<FiredRow>, DbErr> {
     use actions::Column as A;
-    let mut kept =
-        action_counts::Entity::find().filter(action_counts::Column::LocationId.eq(location_id));
-    let mut due = actions::Entity::find()
+    actions::Entity::find()
         .select_only()
         .columns([
+            A::Id,
             A::AgentId,
             A::Status,
             A::ExpiresAt,
@@ -106,10 +132,25 @@ pub async fn by_agent_and_status<C: ConnectionTrait>(
             A::ApprovedAwaitingSend,
         ])
         .filter(A::LocationId.eq(location_id))
-        .filter(timer_due(now));
+        .filter(timer_due(now))
+        .into_model::<FiredRow>()
+        .all(db)
+        .await
+}
+
+/// How many of a location's actions show each status at `now`, per agent (of one agent, with
+/// `agent_id`): the kept counts, corrected by the location's `fired` rows.
+pub async fn by_agent_and_status<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    agent_id: Option<Uuid>,
+    fired: &[FiredRow],
+    now: DateTime<Utc>,
+) -> Result<HashMap<(Uuid, ActionStatus), u64>, DbErr> {
+    let mut kept =
+        action_counts::Entity::find().filter(action_counts::Column::LocationId.eq(location_id));
     if let Some(agent_id) = agent_id {
         kept = kept.filter(action_counts::Column::AgentId.eq(agent_id));
-        due = due.filter(A::AgentId.eq(agent_id));
     }
     let mut counts: HashMap<(Uuid, ActionStatus), i64> = kept
         .all(db)
@@ -117,16 +158,11 @@ pub async fn by_agent_and_status<C: ConnectionTrait>(
         .into_iter()
         .map(|row| ((row.agent_id, row.status), row.count))
         .collect();
-    // A row whose timer came due shows another status than it is stored (and counted) with.
-    for row in due.into_model::<DueRow>().all(db).await? {
-        let shown = Lifecycle {
-            status: row.status,
-            expires_at: row.expires_at,
-            snoozed_until: row.snoozed_until,
-            deferred_until: row.deferred_until,
-            approved_awaiting_send: row.approved_awaiting_send,
-        }
-        .status_at(now);
+    for row in fired
+        .iter()
+        .filter(|row| agent_id.is_none_or(|agent_id| row.agent_id == agent_id))
+    {
+        let shown = row.shown_at(now);
         if shown != row.status {
             *counts.entry((row.agent_id, row.status)).or_default() -= 1;
             *counts.entry((row.agent_id, shown)).or_default() += 1;
@@ -136,15 +172,4 @@ pub async fn by_agent_and_status<C: ConnectionTrait>(
         .into_iter()
         .map(|(key, count)| (key, u64::try_from(count).unwrap_or_default()))
         .collect())
-}
-
-/// What a row's shown status depends on.
-#[derive(Debug, FromQueryResult)]
-struct DueRow {
-    agent_id: Uuid,
-    status: ActionStatus,
-    expires_at: DateTime<Utc>,
-    snoozed_until: Option<DateTime<Utc>>,
-    deferred_until: Option<DateTime<Utc>>,
-    approved_awaiting_send: bool,
 }

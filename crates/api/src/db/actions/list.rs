@@ -22,7 +22,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{counts, next_timer_at, timer_due};
+use super::{
+    counts::{self, FiredRow},
+    next_timer_at, timer_due,
+};
 use crate::db::{
     entities::{actions, agents, customers, deliveries, locations},
     parse_json, search_key, StoreError,
@@ -192,16 +195,33 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    /// The filter as one condition per way a row can be in the asked segments (see
-    /// [`status_branches`]), each with every other filter.
-    fn branches(&self, now: DateTime<Utc>) -> Vec<Condition> {
+    /// The filter as one condition per way a row can be in the asked segments, each with every
+    /// other filter: per segment, the rows stored in it whose timers have not fired (one stored
+    /// status, so a `(location_id, status, …)` index serves it), then the `fired` rows that show
+    /// one of the segments now, by id. Lists and counts read each on its own and add them up,
+    /// where one `OR` of them all would send the planner through the whole location.
+    fn branches(&self, now: DateTime<Utc>, fired: &[FiredRow]) -> Vec<Condition> {
         let others = self.others();
         let mut statuses = self.statuses.clone();
         statuses.sort();
         statuses.dedup();
+        let shown = |row: &&FiredRow| statuses.contains(&row.shown_at(now));
+        let fired_ids: Vec<Uuid> = fired.iter().filter(shown).map(|row| row.id).collect();
+        let fired_branch = match fired_ids.len() {
+            0 => None,
+            // A backlog the sweep has not worked off (a server that was down for days): the
+            // same rule in SQL rather than thousands of ids.
+            n if n > MAX_FIRED_IDS => {
+                Some(statuses.iter().fold(Condition::any(), |any, status| {
+                    any.add(fired_showing(*status, now))
+                }))
+            }
+            _ => Some(Condition::all().add(actions::Column::Id.is_in(fired_ids))),
+        };
         statuses
-            .into_iter()
-            .flat_map(|status| status_branches(status, now))
+            .iter()
+            .map(|status| waiting_in(*status, now))
+            .chain(fired_branch)
             .map(|branch| branch.add(others.clone()))
             .collect()
     }
@@ -317,58 +337,53 @@ pub struct ListQuery {
     pub count_cap: Option<u64>,
 }
 
-/// The ways a row comes to show `status` at `now`, as [`Lifecycle::status_at`] reads it. This is
-/// the SQL twin of the domain rule, so a list never shows an action as pending after its expiry
-/// even when the sweep has not run yet.
-///
-/// First the rows stored with `status` whose next timer has not fired (for a status without
-/// timers, all of them): one stored status, so a `(location_id, status, …)` index serves the
-/// read. Then, where some can, the rows whose timer has fired but that the sweep has not stored
-/// yet and that show `status` now: the `(location_id, next_timer_at)` index finds those few.
-/// The branches are disjoint; lists and counts read each on its own and add them up, where one
-/// `OR` of them all would send the planner through the whole location.
-pub(crate) fn status_branches(status: ActionStatus, now: DateTime<Utc>) -> Vec<Condition> {
+/// Beyond this many fired rows in the asked segments, a list finds them by the rule in SQL
+/// ([`fired_showing`]) instead of by id.
+const MAX_FIRED_IDS: usize = 1_000;
+
+/// The rows stored with `status` whose timers have not fired: they show `status` now.
+fn waiting_in(status: ActionStatus, now: DateTime<Utc>) -> Condition {
+    let stored = Condition::all().add(actions::Column::Status.eq(status));
+    match status {
+        ActionStatus::Pending | ActionStatus::Snoozed | ActionStatus::Deferred => {
+            stored.add(next_timer_at().gt(now))
+        }
+        ActionStatus::Approved
+        | ActionStatus::Rejected
+        | ActionStatus::Expired
+        | ActionStatus::AutoExecuted => stored,
+    }
+}
+
+/// The rows whose timers have fired by `now` and that show `status`: the SQL twin of
+/// [`Lifecycle::status_at`] for them, used only for a large backlog (see [`MAX_FIRED_IDS`]).
+fn fired_showing(status: ActionStatus, now: DateTime<Utc>) -> Condition {
     use actions::Column as C;
     use ActionStatus::*;
     let stored = |s: ActionStatus| Condition::all().add(C::Status.eq(s));
-    let waiting = |s: ActionStatus| stored(s).add(next_timer_at().gt(now));
-    let fired = |ways: Condition| Condition::all().add(timer_due(now)).add(ways);
     let open = || C::ExpiresAt.gt(now);
     let closed = || C::ExpiresAt.lte(now);
     let undecided_deferred = || stored(Deferred).add(C::ApprovedAwaitingSend.eq(false));
-    match status {
-        Pending => vec![
-            waiting(Pending),
-            fired(
-                Condition::any()
-                    .add(stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()))
-                    .add(
-                        undecided_deferred()
-                            .add(C::DeferredUntil.lte(now))
-                            .add(open()),
-                    ),
+    let ways = match status {
+        Pending => Condition::any()
+            .add(stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()))
+            .add(
+                undecided_deferred()
+                    .add(C::DeferredUntil.lte(now))
+                    .add(open()),
             ),
-        ],
-        Snoozed | Deferred => vec![waiting(status)],
-        Expired => vec![
-            stored(Expired),
-            fired(
-                Condition::any()
-                    .add(stored(Pending))
-                    .add(stored(Snoozed).add(closed()))
-                    .add(undecided_deferred().add(closed())),
-            ),
-        ],
-        Approved => vec![
-            stored(Approved),
-            fired(
-                stored(Deferred)
-                    .add(C::ApprovedAwaitingSend.eq(true))
-                    .add(C::DeferredUntil.lte(now)),
-            ),
-        ],
-        Rejected | AutoExecuted => vec![stored(status)],
-    }
+        Expired => Condition::any()
+            .add(stored(Pending))
+            .add(stored(Snoozed).add(closed()))
+            .add(undecided_deferred().add(closed())),
+        Approved => stored(Deferred)
+            .add(C::ApprovedAwaitingSend.eq(true))
+            .add(C::DeferredUntil.lte(now)),
+        // A fired timer always moves the row on: nothing shows these because of one. (An empty
+        // condition would be dropped from the one it is added to, not read as false.)
+        Snoozed | Deferred | Rejected | AutoExecuted => Condition::all().add(Expr::val(1).eq(0)),
+    };
+    Condition::all().add(timer_due(now)).add(ways)
 }
 
 /// `selects` one after another (`UNION ALL`); `None` when there are none. Each is wrapped as a
@@ -553,6 +568,7 @@ async fn count(
     location_id: Uuid,
     filter: &ListFilter,
     branches: &[Condition],
+    fired: &[FiredRow],
     cap: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Total, StoreError> {
@@ -562,7 +578,8 @@ async fn count(
         ..ListFilter::default()
     };
     if *filter == segment_only {
-        let sizes = counts::by_agent_and_status(db, location_id, filter.agent_id, now).await?;
+        let sizes =
+            counts::by_agent_and_status(db, location_id, filter.agent_id, fired, now).await?;
         let mut statuses = filter.statuses.clone();
         statuses.sort();
         statuses.dedup();
@@ -626,12 +643,14 @@ pub async fn list(
     query: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
-    let branches = query.filter.branches(now);
+    let fired = counts::fired(db, location.id, now).await?;
+    let branches = query.filter.branches(now, &fired);
     let Total { total, exact } = count(
         db,
         location.id,
         &query.filter,
         &branches,
+        &fired,
         query.count_cap,
         now,
     )
