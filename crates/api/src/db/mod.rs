@@ -74,7 +74,14 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     options
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        // Every statement at trace level (`RUST_LOG=sqlx=trace`); one slower than a quarter of a
+        // second as a warning, with its SQL: the sign of a plan gone wrong.
+        .sqlx_logging(true)
+        .sqlx_logging_level(tracing::log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(
+            tracing::log::LevelFilter::Warn,
+            Duration::from_millis(250),
+        );
     if sqlite_file(url).is_some() {
         // SeaORM's default is one connection, so every request would queue behind the last.
         // Several connections read side by side under WAL while one writes; a writer waits

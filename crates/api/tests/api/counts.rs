@@ -197,6 +197,13 @@ async fn a_backlog_of_fired_timers_lists_like_a_few(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     fixture.actions_minutes_ago(&app, 1..=1_001).await;
+    for _ in 0..2 {
+        fixture
+            .action(&app, app.now(), |action| {
+                action.status = ActionStatus::Approved
+            })
+            .await;
+    }
     app.clock.advance(Duration::days(4));
 
     for when in ["unswept", "swept"] {
@@ -210,6 +217,10 @@ async fn a_backlog_of_fired_timers_lists_like_a_few(#[case] backend: Backend) {
         assert_eq!(exact["total"], 1_001, "{when}");
         let rows = every_page(&app, "/api/v1/actions?status=expired&limit=200").await;
         assert_eq!(rows.len(), 1_001, "{when}");
+        let (_, approved) = app
+            .list("status=approved&limit=1&confidence_min=0&count=exact")
+            .await;
+        assert_eq!(approved["total"], 2, "{when}");
         if when == "unswept" {
             assert_eq!(app.sweep().await.expired, 1_001);
         }

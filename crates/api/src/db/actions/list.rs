@@ -222,7 +222,7 @@ impl ListFilter {
             .iter()
             .map(|status| waiting_in(*status, now))
             .chain(fired_branch)
-            .map(|branch| branch.add(others.clone()))
+            .map(|branch| Condition::all().add(branch).add(others.clone()))
             .collect()
     }
 

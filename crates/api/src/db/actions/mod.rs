@@ -435,7 +435,9 @@ pub(crate) fn timer_due(now: DateTime<Utc>) -> Condition {
     Condition::all().add(next_timer_at().lte(now))
 }
 
-/// Rows, in any location, with a timer due at `now` (see [`timer_due`]). At most `limit`, by id.
+/// Rows, in any location, with a timer due at `now` (see [`timer_due`]). At most `limit`, the
+/// longest due first: in the order of the `next_timer_at` index, which the query then walks
+/// from its start (ordered by id, SQLite would walk every row by id instead).
 pub async fn with_timer_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -443,6 +445,7 @@ pub async fn with_timer_due(
 ) -> Result<Vec<actions::Model>, DbErr> {
     actions::Entity::find()
         .filter(timer_due(now))
+        .order_by_asc(next_timer_at())
         .order_by_asc(actions::Column::Id)
         .limit(limit)
         .all(db)
