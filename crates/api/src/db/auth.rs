@@ -32,20 +32,22 @@ pub async fn active_key(
     Ok(found.and_then(|(key, location)| Some((key, location?))))
 }
 
-/// The unrevoked, unexpired session with this token hash, and its user.
+/// The unrevoked, unexpired session with this token hash, its user and its location: one
+/// indexed lookup.
 pub async fn active_session(
     db: &DatabaseConnection,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(sessions::Model, users::Model)>, DbErr> {
+) -> Result<Option<(sessions::Model, users::Model, locations::Model)>, DbErr> {
     let found = sessions::Entity::find()
         .find_also_related(users::Entity)
+        .find_also_related(locations::Entity)
         .filter(sessions::Column::TokenHash.eq(hash))
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
         .one(db)
         .await?;
-    Ok(found.and_then(|(session, user)| Some((session, user?))))
+    Ok(found.and_then(|(session, user, location)| Some((session, user?, location?))))
 }
 
 /// Whether an API key is still unrevoked.

@@ -132,11 +132,11 @@ pub async fn authenticate(
     if !token.starts_with(SESSION_PREFIX) {
         return Err(AuthError::BadToken);
     }
-    let (session, user) = db::auth::active_session(db, &hash, now)
+    let (session, user, location) = db::auth::active_session(db, &hash, now)
         .await?
         .ok_or(AuthError::BadToken)?;
     Ok(Authenticated {
-        location: location(db, session.location_id).await?,
+        location,
         scopes: user.role.scopes(),
         principal: Principal::User { user, session },
     })

@@ -25,11 +25,23 @@ pub enum Relation {
         to = "super::users::Column::Id"
     )]
     User,
+    #[sea_orm(
+        belongs_to = "super::locations::Entity",
+        from = "Column::LocationId",
+        to = "super::locations::Column::Id"
+    )]
+    Location,
 }
 
 impl Related<super::users::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::User.def()
+    }
+}
+
+impl Related<super::locations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Location.def()
     }
 }
 
