@@ -116,12 +116,7 @@ def prepare(backend, binary, actions, reuse):
     return url, time.monotonic() - started
 
 
-# The binary under test, for helpers that make their own tokens.
-BINARY = []
-
-
 def measure(backend, binary, actions, seconds, smoke, reuse=False):
-    BINARY[:] = [binary]
     url, seed_seconds = prepare(backend, binary, actions, reuse)
     token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
                  "--scope", "actions:review"], env=dict(os.environ, DATABASE_URL=url),
@@ -172,7 +167,7 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
         else:
             pgbench_cell = "(PostgreSQL only)"
         rows.append(("the first page's SQL in `pgbench -M prepared -c4`", pgbench_cell))
-        rows.append(("SSE: one change reaches 200 open streams", fan_out(server.base, url, 200)))
+        rows.append(("SSE: one change reaches 200 open streams", fan_out(binary, server.base, url, 200)))
         try:
             ids = []
             cursor = None
@@ -229,11 +224,11 @@ def pgbench(url, seconds):
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def fan_out(base, url, streams):
+def fan_out(binary, base, url, streams):
     """How long one proposal takes to reach `streams` open event streams, each its own
     connection: from the request until the last stream has it."""
     env = dict(os.environ, DATABASE_URL=url)
-    token = run([BINARY[0], "token", "create", "--location", "demo", "--scope", "actions:read",
+    token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
                  "--scope", "actions:propose"], env=env, quiet=True).strip().splitlines()[-1]
     sample = request(base, token, "/api/v1/actions?limit=1")["items"][0]
     ready = threading.Barrier(streams + 1)

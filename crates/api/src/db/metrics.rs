@@ -56,7 +56,7 @@ impl Activity {
     }
 }
 
-/// `column > since`: a recent window of a timestamp most rows have long passed (or never set).
+/// `column > at`: a recent window of a timestamp most rows have long passed (or never set).
 /// SQLite's statistics cannot tell how few rows that is, and its planner would rather walk the
 /// whole location in agent order than sort a few; `likelihood` tells it. PostgreSQL knows.
 fn later_than(db: &DatabaseConnection, column: A, at: DateTime<Utc>) -> SimpleExpr {

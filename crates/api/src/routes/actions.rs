@@ -36,12 +36,15 @@ pub async fn list_actions(
     caller: Authorized<Read>,
     Query(params): Query<ActionListParams>,
 ) -> Result<web::Json<Page<ActionListItem>>, ApiError> {
-    let mut query = ListQuery::try_from(params)?;
-    if query.count_cap.is_some() {
-        query.count_cap = Some(state.count_cap);
-    }
-    let page =
-        db::actions::list::list(&state.db, caller.location(), &query, state.clock.now()).await?;
+    let query = ListQuery::try_from(params)?;
+    let page = db::actions::list::list(
+        &state.db,
+        caller.location(),
+        &query,
+        state.count_cap,
+        state.clock.now(),
+    )
+    .await?;
     Ok(web::Json(page))
 }
 

@@ -261,8 +261,7 @@ impl TryFrom<ActionListParams> for ListQuery {
                 sort,
                 limit,
                 after,
-                // The route puts in the server's cap.
-                count_cap: (count != Some(CountMode::Exact)).then_some(u64::MAX),
+                exact_count: count == Some(CountMode::Exact),
             })
             .map_err(|errors| {
                 ApiError::invalid("One or more query parameters are invalid.", errors)

@@ -17,16 +17,6 @@ use crate::helpers::{
     Fixture, TestApp,
 };
 
-const STATUSES: [&str; 7] = [
-    "pending",
-    "approved",
-    "rejected",
-    "snoozed",
-    "deferred",
-    "expired",
-    "auto_executed",
-];
-
 /// The kept counts, without the empty ones.
 async fn kept(app: &TestApp) -> BTreeMap<(String, ActionStatus), i64> {
     action_counts::Entity::find()
@@ -58,7 +48,7 @@ async fn counted(app: &TestApp) -> BTreeMap<(String, ActionStatus), i64> {
 /// filter makes it count the rows, and the rows its pages hold.
 async fn sizes(app: &TestApp, fixture: &Fixture) -> Vec<(&'static str, [u64; 3])> {
     let mut sizes = Vec::new();
-    for status in STATUSES {
+    for status in ActionStatus::ALL.iter().map(|status| status.as_str()) {
         let total = |page: Value| page["total"].as_u64().expect("a total");
         let (_, kept) = app.list(&format!("status={status}&limit=1")).await;
         let (_, of_agent) = app

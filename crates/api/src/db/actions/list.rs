@@ -202,9 +202,7 @@ impl ListFilter {
     /// where one `OR` of them all would send the planner through the whole location.
     fn branches(&self, now: DateTime<Utc>, fired: &[FiredRow]) -> Vec<Condition> {
         let others = self.others();
-        let mut statuses = self.statuses.clone();
-        statuses.sort();
-        statuses.dedup();
+        let statuses = self.segments();
         let shown = |row: &&FiredRow| statuses.contains(&row.shown_at(now));
         let fired_ids: Vec<Uuid> = fired.iter().filter(shown).map(|row| row.id).collect();
         let fired_branch = match fired_ids.len() {
@@ -224,6 +222,14 @@ impl ListFilter {
             .chain(fired_branch)
             .map(|branch| Condition::all().add(branch).add(others.clone()))
             .collect()
+    }
+
+    /// The asked segments, each once.
+    fn segments(&self) -> Vec<ActionStatus> {
+        let mut statuses = self.statuses.clone();
+        statuses.sort();
+        statuses.dedup();
+        statuses
     }
 
     /// Every filter but the segments.
@@ -333,8 +339,8 @@ pub struct ListQuery {
     pub sort: Sort,
     pub limit: u64,
     pub after: Option<Cursor>,
-    /// How many matches a filtered list counts for `total` at most; `None` counts them all.
-    pub count_cap: Option<u64>,
+    /// Whether a filtered list counts every match for `total`, not only up to the server's cap.
+    pub exact_count: bool,
 }
 
 /// Beyond this many fired rows in the asked segments, a list finds them by the rule in SQL
@@ -580,9 +586,7 @@ async fn count(
     if *filter == segment_only {
         let sizes =
             counts::by_agent_and_status(db, location_id, filter.agent_id, fired, now).await?;
-        let mut statuses = filter.statuses.clone();
-        statuses.sort();
-        statuses.dedup();
+        let statuses = filter.segments();
         let total = sizes
             .into_iter()
             .filter(|((_, status), _)| statuses.contains(status))
@@ -635,26 +639,21 @@ struct Counted {
 }
 
 /// One page of the list: the first rows of each branch of the filter in the asked order (each
-/// read from an index where the sort has one), merged.
+/// read from an index where the sort has one), merged. A filtered list counts up to `count_cap`
+/// matches for its `total` unless the query asks for the exact count.
 #[tracing::instrument(skip_all, fields(location_id = %location.id))]
 pub async fn list(
     db: &DatabaseConnection,
     location: &locations::Model,
     query: &ListQuery,
+    count_cap: u64,
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
     let fired = counts::fired(db, location.id, now).await?;
     let branches = query.filter.branches(now, &fired);
-    let Total { total, exact } = count(
-        db,
-        location.id,
-        &query.filter,
-        &branches,
-        &fired,
-        query.count_cap,
-        now,
-    )
-    .await?;
+    let cap = (!query.exact_count).then_some(count_cap);
+    let Total { total, exact } =
+        count(db, location.id, &query.filter, &branches, &fired, cap, now).await?;
 
     let order = if query.sort.descending {
         Order::Desc
