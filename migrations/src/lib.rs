@@ -13,6 +13,7 @@ mod m20261202_000007_create_webhooks;
 mod m20261203_000008_segment_reads;
 mod m20261203_000009_create_rate_windows;
 mod m20261203_000010_customer_search_trigrams;
+mod m20261203_000011_customer_search_sqlite;
 mod tables;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_segment_reads::Migration),
             Box::new(m20261203_000009_create_rate_windows::Migration),
             Box::new(m20261203_000010_customer_search_trigrams::Migration),
+            Box::new(m20261203_000011_customer_search_sqlite::Migration),
         ]
     }
 }

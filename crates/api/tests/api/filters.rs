@@ -101,6 +101,13 @@ async fn every_filter_narrows_the_list(#[case] backend: Backend) {
     );
     assert_eq!(count("q=CAFE%20OLE".into()).await, 8, "company matches");
     assert_eq!(count("q=acme".into()).await, 4);
+    assert_eq!(count("q=bo".into()).await, 4, "two characters match too");
+    assert_eq!(count("q=b%20jo".into()).await, 4, "a space is a character");
+    assert_eq!(
+        count("q=%22acme%22".into()).await,
+        0,
+        "quotes are characters"
+    );
     assert_eq!(
         count("q=100%25".into()).await,
         0,

@@ -16,8 +16,9 @@ use sea_orm::{
         Alias, Asterisk, CaseStatement, Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr,
         UnionType,
     },
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -200,8 +201,13 @@ impl ListFilter {
     /// status, so a `(location_id, status, …)` index serves it), then the `fired` rows that show
     /// one of the segments now, by id. Lists and counts read each on its own and add them up,
     /// where one `OR` of them all would send the planner through the whole location.
-    fn branches(&self, now: DateTime<Utc>, fired: &[FiredRow]) -> Vec<Condition> {
-        let others = self.others();
+    fn branches(
+        &self,
+        now: DateTime<Utc>,
+        fired: &[FiredRow],
+        backend: DbBackend,
+    ) -> Vec<Condition> {
+        let others = self.others(backend);
         let statuses = self.segments();
         let shown = |row: &&FiredRow| statuses.contains(&row.shown_at(now));
         let fired_ids: Vec<Uuid> = fired.iter().filter(shown).map(|row| row.id).collect();
@@ -233,7 +239,7 @@ impl ListFilter {
     }
 
     /// Every filter but the segments.
-    fn others(&self) -> Condition {
+    fn others(&self, backend: DbBackend) -> Condition {
         use actions::Column as A;
         let mut all = Condition::all();
         if let Some(agent_id) = self.agent_id {
@@ -244,25 +250,10 @@ impl ListFilter {
             .as_deref()
             .map(|q| search_key(&[Some(q)]))
         {
-            let escaped = search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
             // A subquery rather than a filter on the joined customer: the planner may then find
             // the few matching customers first and their actions by index, and a count needs
             // no join at all.
-            all = all.add(
-                A::CustomerId.in_subquery(
-                    Query::select()
-                        .column(customers::Column::Id)
-                        .from(customers::Entity)
-                        .and_where(
-                            Expr::col((customers::Entity, customers::Column::SearchKey))
-                                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-                        )
-                        .to_owned(),
-                ),
-            );
+            all = all.add(A::CustomerId.in_subquery(customers_matching(&search, backend)));
         }
         if let Some(min) = self.confidence_min {
             all = all.add(A::Confidence.gte(i16::from(min)));
@@ -330,6 +321,34 @@ fn delivery_state_column() -> SimpleExpr {
         .column((deliveries::Entity, deliveries::Column::State))
         .limit(1);
     SimpleExpr::SubQuery(None, Box::new(select.into_sub_query_statement()))
+}
+
+/// The ids of the customers whose search key contains `search` (already folded by
+/// [`search_key`]): on PostgreSQL by `LIKE`, which the trigram index serves; on SQLite through
+/// the trigram FTS5 table `customer_search`, which needs three characters (shorter texts read
+/// every customer by `LIKE`).
+fn customers_matching(search: &str, backend: DbBackend) -> SelectStatement {
+    if backend == DbBackend::Sqlite && search.chars().count() >= 3 {
+        // One phrase: the text as it is, quotes doubled.
+        let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+        return Query::select()
+            .column(Alias::new("customer_id"))
+            .from(Alias::new("customer_search"))
+            .and_where(Expr::cust_with_values("customer_search MATCH ?", [phrase]))
+            .to_owned();
+    }
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Query::select()
+        .column(customers::Column::Id)
+        .from(customers::Entity)
+        .and_where(
+            Expr::col((customers::Entity, customers::Column::SearchKey))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        )
+        .to_owned()
 }
 
 /// A request for one page of the list.
@@ -650,7 +669,9 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<Page<ActionListItem>, StoreError> {
     let fired = counts::fired(db, location.id, now).await?;
-    let branches = query.filter.branches(now, &fired);
+    let branches = query
+        .filter
+        .branches(now, &fired, db.get_database_backend());
     let cap = (!query.exact_count).then_some(count_cap);
     let Total { total, exact } =
         count(db, location.id, &query.filter, &branches, &fired, cap, now).await?;
