@@ -111,20 +111,29 @@ pub async fn top_up(
         agents: &agents,
     };
     let mut progress = Progress::new(wanted);
-    let mut added = 0u64;
-    while added < wanted {
-        let size = usize::try_from((wanted - added).min(BATCH as u64)).unwrap_or(BATCH);
+    let (mut made, mut written) = (0u64, 0u64);
+    // The database writes one batch while the next is made: each takes about a core.
+    let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<u64>>> = None;
+    while made < wanted {
+        let size = usize::try_from((wanted - made).min(BATCH as u64)).unwrap_or(BATCH);
         // Seeded by position: the same run makes the same rows.
-        let mut rng = SmallRng::seed_from_u64(before + added);
+        let mut rng = SmallRng::seed_from_u64(before + made);
         let mut batch = Batch::default();
         for _ in 0..size {
             let status = *pick_weighted(&mut rng, HISTORY_MIX);
             maker.action(status, &mut rng, &mut batch)?;
         }
-        let made = batch.actions.len() as u64;
-        batch.write(db).await?;
-        added += made;
-        progress.show(added);
+        made += batch.actions.len() as u64;
+        if let Some(previous) = writing.take() {
+            written += previous.await??;
+            progress.show(written);
+        }
+        let db = db.clone();
+        writing = Some(tokio::spawn(async move { batch.write(&db).await }));
+    }
+    if let Some(last) = writing {
+        written += last.await??;
+        progress.show(written);
     }
     progress.finish();
     // The planner's statistics still describe the table before the load; fresh ones keep it
@@ -151,7 +160,9 @@ struct Batch {
 }
 
 impl Batch {
-    async fn write(self, db: &DatabaseConnection) -> anyhow::Result<()> {
+    /// Writes the batch in one transaction; returns how many actions it held.
+    async fn write(self, db: &DatabaseConnection) -> anyhow::Result<u64> {
+        let written = self.actions.len() as u64;
         let counts = CountChanges::of_new(&self.actions);
         let txn = db.begin().await?;
         insert_all::<actions::Entity, _>(&txn, self.actions).await?;
@@ -159,7 +170,7 @@ impl Batch {
         insert_all::<action_events::Entity, _>(&txn, self.events).await?;
         insert_all::<deliveries::Entity, _>(&txn, self.deliveries).await?;
         txn.commit().await?;
-        Ok(())
+        Ok(written)
     }
 }
 
