@@ -24,7 +24,7 @@ run: spa
 
 # Every check CI runs: formatting, lints, unit, property, integration and browser tests, and a
 # smoke run of the benchmark.
-test: spa browser smtp wrk
+test: spa browser smtp load
     cargo fmt --all -- --check
     python3 scripts/module_cycles.py
     cargo clippy --all-targets -- -D warnings
@@ -36,23 +36,23 @@ test: spa browser smtp wrk
     npm --prefix frontend test
     python3 scripts/bench.py --smoke --binary target/debug/inbox
 
-# Build the web app into target/spa (release, size-optimised).
+# Build the web app into target/spa (size-optimised: the wasm-release profile, then wasm-opt).
 spa: tools
-    cargo build -p inbox-frontend --target wasm32-unknown-unknown --release
+    cargo build -p inbox-frontend --target wasm32-unknown-unknown --profile wasm-release
     rm -rf {{spa_dir}} && mkdir -p {{spa_dir}}
     wasm-bindgen --target web --no-typescript --out-dir {{spa_dir}}/pkg --out-name inbox \
-        target/wasm32-unknown-unknown/release/inbox-frontend.wasm
+        target/wasm32-unknown-unknown/wasm-release/inbox-frontend.wasm
     if [ -x {{wasm_opt}} ]; then \
         {{wasm_opt}} -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
             --enable-reference-types --enable-multivalue --enable-mutable-globals \
             {{spa_dir}}/pkg/inbox_bg.wasm -o {{spa_dir}}/pkg/inbox_bg.wasm; \
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
-    @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM gzipped"
+    @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/inbox.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript, gzipped"
 
 # Load the release server holding 1,000,000 actions, on PostgreSQL and SQLite, with wrk; prints
 # the table and writes docs/benchmarks.md. Takes about half an hour.
-bench: wrk
+bench: load
     cargo build --release -p inbox-api
     python3 scripts/bench.py --out docs/benchmarks.md
 
@@ -76,9 +76,11 @@ tools:
 smtp:
     python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 
-# Install the HTTP load generator the benchmark drives the server with: Debian's wrk.
-wrk:
+# Install the HTTP load generators the benchmark drives the server with: Debian's wrk (closed
+# loop) and oha from crates.io (open loop, at a fixed rate).
+load:
     command -v wrk >/dev/null || { {{sudo}} apt-get update && {{sudo}} apt-get install -y wrk; }
+    command -v oha >/dev/null || cargo install oha --version 1.16.0 --locked --no-default-features --features native-tls
 
 # Install what the browser tests need: Debian's Chromium and playwright-core.
 browser:
