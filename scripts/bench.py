@@ -2,8 +2,11 @@
 """`just bench`: the `inbox` server under load, on SQLite and PostgreSQL.
 
 For each database: a fresh store, `inbox seed --demo --actions N`, then `inbox serve`, driven by
-`wrk` (closed loop: 2 threads, 16 connections) for every request the issue measures. Prints one
-table and, with --out, writes it to a Markdown file with the machine, the command and the date.
+`wrk` (closed loop: 2 threads, 16 connections) for every request the issue measures, first with
+every read computed (`INBOX_READ_CACHE_MS=0`: the database path), then as served by default (a
+read repeated before anything changed comes from the read cache), and by `oha` at a fixed rate
+(open loop). Prints one table and, with --out, writes it to a Markdown file with the machine, the
+command and the date.
 `--smoke` runs the same harness small and short, so that CI keeps it working; its numbers mean
 nothing. It measures and reports: it never fails on a slow number.
 """
@@ -44,11 +47,13 @@ def run(args, env=None, quiet=False):
 
 
 class Server:
-    def __init__(self, binary, database_url):
+    def __init__(self, binary, database_url, read_cache=True):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, RUST_LOG="warn",
                    INBOX_BIND=f"127.0.0.1:{self.port}", INBOX_PROPOSE_PER_MINUTE="1000000")
+        if not read_cache:
+            env["INBOX_READ_CACHE_MS"] = "0"
         self.process = subprocess.Popen([binary, "serve"], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(600):
@@ -98,6 +103,34 @@ def wrk(url, token, seconds):
     return rate, percentile(50), percentile(99), int(errors.group(1)) if errors else 0, completed
 
 
+def open_loop(url, token, seconds, rate):
+    """p50 and p99 in ms, and failed answers, of `rate` requests a second sent on schedule
+    whether or not earlier ones were answered (oha, corrected for coordinated omission)."""
+    out = run(["oha", "-z", f"{seconds}s", "-q", str(rate), "-c", "32", "--latency-correction",
+               "--no-tui", "--output-format", "json", "-H", f"Authorization: Bearer {token}",
+               url], quiet=True)
+    report = json.loads(out)
+    percentiles = report["latencyPercentiles"]
+    codes = report.get("statusCodeDistribution", {})
+    failed = sum(count for code, count in codes.items() if not code.startswith("2"))
+    failed += sum(report.get("errorDistribution", {}).values())
+    return percentiles["p50"] * 1000, percentiles["p99"] * 1000, failed
+
+
+def cell(name, measured, seconds, smoke):
+    """A table cell for wrk's `measured`; errors under load (a pool that could not hand out a
+    connection in time) are part of the result, but in a smoke run, where the load is tiny,
+    they are a broken harness."""
+    rate, p50, p99, errors, completed = measured
+    text = (f"{rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+            if completed else f"none answered within {seconds} s")
+    if errors:
+        if smoke:
+            raise SystemExit(f"{name}: {errors} requests failed")
+        text += f", {errors} errors"
+    return text
+
+
 def prepare(backend, binary, actions, reuse):
     """A seeded store (fresh unless `reuse`, where PostgreSQL keeps the last run's): its URL,
     and how long the seed took."""
@@ -121,7 +154,9 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
     token = run([binary, "token", "create", "--location", "demo", "--scope", "actions:read",
                  "--scope", "actions:review"], env=dict(os.environ, DATABASE_URL=url),
                 quiet=True).strip().splitlines()[-1]
-    server = Server(binary, url)
+    # Each read computed: what the database path costs. The server as configured by default
+    # (below) answers a read repeated before anything changed from its read cache.
+    server = Server(binary, url, read_cache=False)
     rows = [("seed", f"{actions:,} actions in {seed_seconds:.0f} s "
                      f"({actions / max(seed_seconds, 0.001):,.0f}/s)")]
     try:
@@ -149,21 +184,33 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
             ("GET /metrics", "/metrics"),
         ]
         for name, path in scenarios:
-            rate, p50, p99, errors, completed = wrk(base + path, token, seconds)
-            cell = (f"{rate:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-                    if completed else f"none answered within {seconds} s")
-            # Errors under load (a pool that could not hand out a connection in time) are part
-            # of the result; in a smoke run, where the load is tiny, they are a broken harness.
-            if errors:
-                if smoke:
-                    raise SystemExit(f"{name}: {errors} requests failed")
-                cell += f", {errors} errors"
-            rows.append((name, cell))
+            measured = wrk(base + path, token, seconds)
+            rows.append((f"{name} (each read computed)" if path != "/metrics" else name,
+                         cell(name, measured, seconds, smoke)))
             if name == "Pending list, first page":
-                first_page_rate = rate
+                computed_rate = measured[0]
+    finally:
+        server.stop()
+    if backend == "postgres":
+        tps = pgbench(url, seconds)
+    server = Server(binary, url)
+    try:
+        base = server.base + "/api/v1"
+        for name, path in [("Pending list, first page", "/actions?limit=50"),
+                           ("GET /actions/{id}", f"/actions/{action_id}")]:
+            measured = wrk(base + path, token, seconds)
+            rows.append((f"{name} (as served: read cache)", cell(name, measured, seconds, smoke)))
+            if name == "Pending list, first page":
+                served_rate = measured[0]
+        rate = 100 if smoke else 2_000
+        p50, p99, failed = open_loop(base + "/actions?limit=50", token, seconds, rate)
+        if failed and smoke:
+            raise SystemExit(f"open loop: {failed} requests failed")
+        rows.append((f"Pending list, first page, open loop at {rate:,} req/s (as served)",
+                     f"p50 {p50:.1f} ms, p99 {p99:.1f} ms" + (f", {failed} failed" if failed else "")))
         if backend == "postgres":
-            tps = pgbench(url, seconds)
-            pgbench_cell = f"{tps:,.0f} tps; the API ÷ pgbench: {first_page_rate / tps:.2f}"
+            pgbench_cell = (f"{tps:,.0f} tps; the API ÷ pgbench: {computed_rate / tps:.2f} "
+                            f"computed, {served_rate / tps:.2f} as served")
         else:
             pgbench_cell = "(PostgreSQL only)"
         rows.append(("the first page's SQL in `pgbench -M prepared -c4`", pgbench_cell))
@@ -289,8 +336,9 @@ def main():
     args = parser.parse_args()
     if args.smoke:
         args.actions, args.seconds = 10_000, 1
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (`just bench` installs it)")
+    for tool in ("wrk", "oha"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is not installed (`just bench` installs it)")
     results = {backend: measure(backend, args.binary, args.actions, args.seconds, args.smoke,
                                 args.reuse)
                for backend in args.backends.split(",")}
@@ -307,8 +355,9 @@ def main():
             "# Benchmarks\n\n"
             f"- Date: {datetime.date.today().isoformat()}\n"
             f"- Machine: {machine()}\n"
-            f"- Command: `{command}` (the release build; `wrk -t2 -c16`, "
-            f"{args.seconds} s a request, load generator on the same machine)\n"
+            f"- Command: `{command}` (the release build; `wrk -t2 -c16` closed loop and "
+            f"`oha -q` open loop, {args.seconds} s a request, load generator on the same "
+            "machine)\n"
             f"- Store: {args.actions:,} actions in one location\n\n"
             f"{table}\n"
         )

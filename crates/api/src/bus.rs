@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+/// Notifications staged by one statement (far below PostgreSQL's 65,535 parameters).
+const STAGED_PER_STATEMENT: usize = 1_000;
+
 /// The PostgreSQL channel changes travel on.
 const CHANNEL: &str = "inbox_action_changes";
 
@@ -64,6 +67,11 @@ impl Generations {
         }
     }
 
+    fn touch(&self, location_id: Uuid) {
+        let mut generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *generations.1.entry(location_id).or_default() += 1;
+    }
+
     fn of(&self, location_id: Uuid) -> (u64, u64) {
         let generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         (
@@ -100,23 +108,34 @@ impl EventBus {
         })
     }
 
-    /// Stages `change` in the transaction `txn` that makes it (PostgreSQL only).
+    /// Stages `changes` in the transaction `txn` that makes them (PostgreSQL only): one
+    /// statement however many, so a bulk decision does not pay a round trip per action.
     pub async fn stage<C: ConnectionTrait>(
         &self,
         txn: &C,
-        change: &LocationChange,
+        changes: &[LocationChange],
     ) -> Result<(), DbErr> {
         if !self.through_database {
             return Ok(());
         }
-        let payload =
-            serde_json::to_string(change).map_err(|error| DbErr::Custom(error.to_string()))?;
-        txn.execute(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
-        ))
-        .await?;
+        for chunk in changes.chunks(STAGED_PER_STATEMENT) {
+            let mut values = vec![CHANNEL.into()];
+            for change in chunk {
+                let payload = serde_json::to_string(change)
+                    .map_err(|error| DbErr::Custom(error.to_string()))?;
+                values.push(payload.into());
+            }
+            let rows = (2..=values.len())
+                .map(|n| format!("(${n})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            txn.execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                format!("SELECT pg_notify($1, payload) FROM (VALUES {rows}) AS staged (payload)"),
+                values,
+            ))
+            .await?;
+        }
         Ok(())
     }
 
@@ -126,6 +145,12 @@ impl EventBus {
             self.generations
                 .send(&self.sender, BusMessage::Change(change));
         }
+    }
+
+    /// Counts a write of this process that the streams are not told of (a delivery attempt, an
+    /// outcome reported), so that nothing computed before it is reused.
+    pub fn touch(&self, location_id: Uuid) {
+        self.generations.touch(location_id);
     }
 
     /// Where the location stands in the changes announced so far (see [`Generations`]).

@@ -176,6 +176,11 @@ struct ServeArgs {
     /// revoked on another replica stops working within this (0 looks up every request).
     #[arg(long, env = "INBOX_AUTH_CACHE_MS", default_value_t = 1000)]
     auth_cache_ms: u64,
+    /// Milliseconds a list page or an action is reused while no change in its location was
+    /// announced and no timer fired: what another replica writes past the event bus (a delivery
+    /// attempt) shows within this (0 computes every read).
+    #[arg(long, env = "INBOX_READ_CACHE_MS", default_value_t = 1000)]
+    read_cache_ms: u64,
 }
 
 /// Parses the command line and runs the command.
@@ -310,6 +315,7 @@ pub async fn run() -> anyhow::Result<()> {
                 },
                 undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
                 auth_cache_ttl: Some(std::time::Duration::from_millis(args.auth_cache_ms)),
+                read_cache_ttl: Some(std::time::Duration::from_millis(args.read_cache_ms)),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;

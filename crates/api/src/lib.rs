@@ -13,6 +13,7 @@ pub mod live_metrics;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod routes;
 pub mod seed;
 pub mod services;

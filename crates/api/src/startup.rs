@@ -25,6 +25,7 @@ use crate::{
     openapi::with_documented_routes,
     query,
     rate_limit::RateLimiter,
+    read_cache::ReadCache,
     state::AppState,
 };
 
@@ -58,6 +59,9 @@ pub struct ServeSettings {
     pub undo_window: chrono::Duration,
     /// How long who a token belongs to is remembered; `None` looks it up on every request.
     pub auth_cache_ttl: Option<std::time::Duration>,
+    /// How long a list page or an action is reused while no change was announced; `None`
+    /// computes every read.
+    pub read_cache_ttl: Option<std::time::Duration>,
 }
 
 /// How long a stopping server lets requests in flight finish.
@@ -94,6 +98,7 @@ impl Application {
             undo_window: settings.undo_window,
             auth_cache: AuthCache::new(settings.auth_cache_ttl),
             live_metrics: LiveMetrics::default(),
+            read_cache: ReadCache::new(settings.read_cache_ttl),
         });
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();

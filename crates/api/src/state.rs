@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth_cache::AuthCache, bus::EventBus, clock::Clock, live_metrics::LiveMetrics,
-    rate_limit::RateLimiter,
+    rate_limit::RateLimiter, read_cache::ReadCache,
 };
 
 /// The server's shared state, built once by [`crate::startup::Application::build`].
@@ -31,4 +31,6 @@ pub struct AppState {
     pub auth_cache: AuthCache,
     /// The metrics the event streams send, once per location and change.
     pub live_metrics: LiveMetrics,
+    /// The pages and actions reviewers repeat, while nothing they show has changed.
+    pub read_cache: ReadCache,
 }

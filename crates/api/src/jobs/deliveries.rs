@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::webhook::SignedEndpoint;
 use crate::{
+    bus::EventBus,
     db::{
         self, deliveries,
         entities::{actions, deliveries::Model as Delivery},
@@ -250,10 +251,12 @@ pub struct DeliveryReport {
     pub failed: usize,
 }
 
-/// Sends every delivery due at `now`.
+/// Sends every delivery due at `now`. Each attempt changes what its action's location shows
+/// (the delivery state), which `bus` is told of.
 #[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(
     db: &DatabaseConnection,
+    bus: &EventBus,
     outbound: &Outbound,
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, ServiceError> {
@@ -282,6 +285,7 @@ pub async fn run_once(
                     }
                 }
             }
+            bus.touch(delivery.location_id);
         }
         if (claimed.len() as u64) < BATCH {
             return Ok(report);

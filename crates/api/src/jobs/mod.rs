@@ -118,10 +118,10 @@ pub fn spawn_all(
         let (db, bus, now) = (db2.clone(), bus2.clone(), clock2.now());
         async move { run_once(&db, &bus, now).await }
     }));
-    let (db2, outbound, clock2) = (db.clone(), outbound.clone(), clock.clone());
+    let (db2, bus2, outbound, clock2) = (db.clone(), bus.clone(), outbound.clone(), clock.clone());
     tokio::spawn(repeat("deliveries", Duration::from_secs(1), move || {
-        let (db, outbound, now) = (db2.clone(), outbound.clone(), clock2.now());
-        async move { deliveries::run_once(&db, &outbound, now).await }
+        let (db, bus, outbound, now) = (db2.clone(), bus2.clone(), outbound.clone(), clock2.now());
+        async move { deliveries::run_once(&db, &bus, &outbound, now).await }
     }));
     let (db2, clock2, http) = (db.clone(), clock.clone(), webhooks::client());
     tokio::spawn(repeat("webhooks", Duration::from_secs(1), move || {

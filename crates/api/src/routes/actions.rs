@@ -6,7 +6,7 @@ use inbox_domain::dto::{
 };
 use uuid::Uuid;
 
-use super::{idempotent, list_params::ActionListParams, Reply};
+use super::{idempotent, list_params::ActionListParams, shared_read, Reply};
 use crate::{
     auth::{Authorized, Propose, Read, Review},
     db::{self, actions::list::ListQuery},
@@ -34,18 +34,16 @@ use crate::{
 pub async fn list_actions(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
+    request: HttpRequest,
     Query(params): Query<ActionListParams>,
-) -> Result<web::Json<Page<ActionListItem>>, ApiError> {
-    let query = ListQuery::try_from(params)?;
-    let page = db::actions::list::list(
-        &state.db,
-        caller.location(),
-        &query,
-        state.count_cap,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(web::Json(page))
+) -> Result<HttpResponse, ApiError> {
+    let query = &ListQuery::try_from(params)?;
+    let (db, location, count_cap) = (&state.db, caller.location(), state.count_cap);
+    shared_read(&state, location.id, &request, |now| async move {
+        let page = db::actions::list::list(db, location, query, count_cap, now);
+        Ok::<_, ApiError>(page.await?)
+    })
+    .await
 }
 
 /// Propose an action. It starts `pending`; `deferred` with a future `not_before`;
@@ -116,16 +114,15 @@ pub async fn propose_action(
 pub async fn get_action(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
+    request: HttpRequest,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ActionDetail>, ApiError> {
-    let detail = db::actions::detail::get(
-        &state.db,
-        caller.location(),
-        id.into_inner(),
-        state.clock.now(),
-    )
-    .await?;
-    Ok(web::Json(detail))
+) -> Result<HttpResponse, ApiError> {
+    let (db, location, id) = (&state.db, caller.location(), id.into_inner());
+    shared_read(&state, location.id, &request, |now| async move {
+        let detail = db::actions::detail::get(db, location, id, now);
+        Ok::<_, ApiError>(detail.await?)
+    })
+    .await
 }
 
 /// Save draft edits (subject, body, script) without deciding. Needs `expected_version`.

@@ -16,8 +16,12 @@ pub mod webhooks;
 use std::{future::Future, pin::Pin};
 
 use actix_web::{
-    dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
+    dev::Payload,
+    http::{header::ContentType, StatusCode},
+    web::{self, Bytes},
+    FromRequest, HttpRequest, HttpResponse, ResponseError,
 };
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -28,6 +32,7 @@ use crate::{
     auth::{Authorized, Caller, NeedsScope},
     db::idempotency::{self, Claim, ClaimMark, StoredResponse, MAX_KEY_CHARS},
     error::ApiError,
+    read_cache::ReadKey,
     state::AppState,
 };
 
@@ -140,6 +145,39 @@ impl Reply {
         let body = serde_json::to_value(body).map_err(|error| ApiError::Internal(error.into()))?;
         Ok(Reply { status, body })
     }
+}
+
+/// Answers a read that many reviewers repeat (a list page, an action) through the read cache:
+/// `compute` runs, at the request's time, only when no kept answer is still true (see
+/// [`crate::read_cache`]).
+pub async fn shared_read<T, F, Fut>(
+    state: &AppState,
+    location_id: Uuid,
+    request: &HttpRequest,
+    compute: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(DateTime<Utc>) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let key = ReadKey {
+        location_id,
+        read: request.uri().to_string(),
+    };
+    let now = state.clock.now();
+    let body = state
+        .read_cache
+        .get(&state.db, &state.bus, key, now, || async move {
+            let answer = compute(now).await?;
+            serde_json::to_vec(&answer)
+                .map(Bytes::from)
+                .map_err(|error| ApiError::Internal(error.into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// Runs `handle` once per `Idempotency-Key`: a retry with the same key and request gets the first

@@ -10,6 +10,7 @@ use crate::db::deliveries;
 #[tracing::instrument(skip_all, fields(delivery_id = %id))]
 pub async fn retry(ctx: &Context<'_>, id: Uuid) -> Result<Delivery, ServiceError> {
     if let Some(row) = deliveries::retry(ctx.db, ctx.location.id, id, ctx.now).await? {
+        ctx.bus.touch(ctx.location.id);
         return Ok(deliveries::view(row));
     }
     match deliveries::find(ctx.db, ctx.location.id, id).await? {

@@ -94,6 +94,7 @@ pub async fn report_outcome(
         json!({ "kind": request.kind, "occurred_at": outcome.occurred_at, "data": data }),
     );
     db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row(), ctx.claim).await?;
+    ctx.bus.touch(location.id);
     Ok(outcome_view(outcome))
 }
 
@@ -132,5 +133,6 @@ pub async fn link_response(
         json!({ "conversation_id": response.conversation_id, "excerpt": response.excerpt, "received_at": response.received_at }),
     );
     db::follow_up::insert_response(ctx.db, response.clone(), event.into_row(), ctx.claim).await?;
+    ctx.bus.touch(location.id);
     Ok(response_view(response))
 }

@@ -261,7 +261,7 @@ async fn a_bulk_approval_is_undone_as_a_whole_inside_the_window(#[case] backend:
     );
     assert_eq!(undone["results"][3]["error"]["status"], 409);
     app.clock.advance(Duration::minutes(5));
-    let report = run_once(&app.db, &Outbound::default(), app.now())
+    let report = run_once(&app.db, &app.bus, &Outbound::default(), app.now())
         .await
         .expect("delivery pass");
     assert_eq!(report.sent, 0, "nothing leaves");

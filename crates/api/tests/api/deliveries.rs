@@ -15,7 +15,7 @@ use crate::outside::{SignedReceiver, SmtpServer, TestCa};
 
 /// One delivery pass at the test's clock.
 async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
-    run_once(&app.db, outbound, app.now())
+    run_once(&app.db, &app.bus, outbound, app.now())
         .await
         .expect("delivery pass ran")
 }
@@ -483,8 +483,8 @@ async fn two_workers_racing_over_many_approvals_send_each_once(#[case] backend: 
     let outbound = Outbound::default();
     let now = app.now();
     let (first, second) = tokio::join!(
-        run_once(&app.db, &outbound, now),
-        run_once(&other_pool, &outbound, now)
+        run_once(&app.db, &app.bus, &outbound, now),
+        run_once(&other_pool, &app.bus, &outbound, now)
     );
     let (first, second) = (first.expect("first worker"), second.expect("second worker"));
 

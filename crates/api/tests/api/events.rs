@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use rstest_reuse::apply;
 
-use crate::helpers::{backends, id_of, proposal, spawn_app, Backend, Fixture, TestApp};
+use crate::helpers::{backends, id_of, ids, proposal, spawn_app, Backend, Fixture, TestApp};
 
 /// An open event stream and what has arrived of it but not been read yet.
 struct EventStream {
@@ -111,6 +111,55 @@ async fn a_change_on_one_replica_reaches_streams_on_another() {
 
     let changed = stream.next("action").await;
     assert_eq!(changed["id"], action["id"]);
+}
+
+/// A replica keeps the pages it served while nothing changes, but a change made through another
+/// replica makes them stale the moment its stream hears of it.
+#[tokio::test]
+async fn a_page_kept_by_one_replica_is_not_reused_after_another_changes_it() {
+    let app = spawn_app(Backend::Postgres).await;
+    let fixture = Fixture::new(&app).await;
+    let replica = app
+        .spawn_replica_with(|settings| {
+            settings.read_cache_ttl = Some(Duration::from_secs(24 * 3600));
+        })
+        .await;
+    let reader = app
+        .key(
+            fixture.location.id,
+            &[inbox_domain::auth::Scope::ActionsRead],
+            None,
+        )
+        .await;
+    let pending = || {
+        let (client, url, reader) = (&app.client, format!("{replica}/api/v1/actions"), &reader);
+        async move {
+            let page: Value = client
+                .get(url)
+                .bearer_auth(reader)
+                .send()
+                .await
+                .expect("listed")
+                .json()
+                .await
+                .expect("a page");
+            ids(&page)
+        }
+    };
+    let mut stream = EventStream::open(
+        app.client
+            .get(format!("{replica}/api/v1/events"))
+            .bearer_auth(&reader),
+    )
+    .await;
+    stream.next("metrics").await;
+    assert!(pending().await.is_empty());
+    assert!(pending().await.is_empty(), "kept");
+
+    let (_, action) = app.propose(&proposal(&fixture)).await;
+    stream.next("action").await;
+
+    assert_eq!(pending().await, [id_of(&action)]);
 }
 
 /// A stream carries only its own location's changes.

@@ -284,6 +284,8 @@ fn test_settings() -> ServeSettings {
         undo_window: UNDO_WINDOW,
         // Off: tests change the store under the server and expect every request to see it.
         auth_cache_ttl: None,
+        // Off for the same reason; tests/api/read_cache.rs turns it on.
+        read_cache_ttl: None,
     }
 }
 

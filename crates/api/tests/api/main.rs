@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 mod propose;
 mod queries;
+mod read_cache;
 mod review;
 mod security;
 mod seed;

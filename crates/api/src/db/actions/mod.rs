@@ -259,7 +259,7 @@ pub async fn insert(
     if let Some(claim) = claim {
         claim.write(&txn, Some(announcement.change.id)).await?;
     }
-    bus.stage(&txn, &announcement).await?;
+    bus.stage(&txn, std::slice::from_ref(&announcement)).await?;
     txn.commit().await?;
     bus.committed(announcement);
     Ok(Inserted::Created)
@@ -349,12 +349,10 @@ pub async fn write_changes(
                     .clone()
                     .map(IntoActiveModel::into_active_model),
             );
-            let announcement = LocationChange {
+            announced.push(LocationChange {
                 location_id: change.location_id,
                 change: change.change.clone(),
-            };
-            bus.stage(&txn, &announcement).await?;
-            announced.push(announcement);
+            });
         }
         applied.push(done);
     }
@@ -372,6 +370,7 @@ pub async fn write_changes(
             .exec_without_returning(&txn)
             .await?;
     }
+    bus.stage(&txn, &announced).await?;
     txn.commit().await?;
     for announcement in announced {
         bus.committed(announcement);
@@ -449,5 +448,25 @@ pub async fn with_timer_due(
         .order_by_asc(actions::Column::Id)
         .limit(limit)
         .all(db)
+        .await
+}
+
+/// When the first of the location's timers fires after `now`, if one is set: until then, what
+/// its lists show changes only with its writes. The first row of the
+/// `(location_id, next_timer_at)` index past `now`.
+pub async fn next_timer_after(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    actions::Entity::find()
+        .select_only()
+        .expr_as(next_timer_at(), "next_timer_at")
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(next_timer_at().gt(now))
+        .order_by_asc(next_timer_at())
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
         .await
 }
