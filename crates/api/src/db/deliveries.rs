@@ -256,19 +256,19 @@ pub async fn retry(
     find(db, location_id, id).await
 }
 
-/// The deliveries of `action_ids` that still wait to leave at `now` (inside the undo window),
-/// by action.
-pub async fn waiting_for(
+/// The deliveries of `action_ids` that were not taken back, by action: whether each can still
+/// be is [`inbox_domain::delivery::check_undoable`]'s to say.
+pub async fn live_for(
     db: &DatabaseConnection,
     location_id: Uuid,
     action_ids: &[Uuid],
-    now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, deliveries::Model>, DbErr> {
     Ok(deliveries::Entity::find()
         .filter(deliveries::Column::LocationId.eq(location_id))
         .filter(deliveries::Column::ActionId.is_in(action_ids.iter().copied()))
-        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
-        .filter(deliveries::Column::DeliverAt.gt(now))
+        .filter(deliveries::Column::State.ne(DeliveryState::Cancelled))
+        // Oldest first, so the newest of an action's deliveries is the one kept.
+        .order_by_asc(deliveries::Column::Id)
         .all(db)
         .await?
         .into_iter()

@@ -14,27 +14,36 @@ use crate::helpers::{
 use crate::outside::{SignedReceiver, SmtpServer, TestCa};
 
 /// One delivery pass at the test's clock.
-async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
+pub async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
     run_once(&app.db, outbound, app.now())
         .await
         .expect("delivery pass ran")
 }
 
 /// The location's deliveries, newest first.
-async fn deliveries(app: &TestApp) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp) -> Vec<Value> {
     let (status, page) = app.get_json("/api/v1/deliveries").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page["items"].as_array().expect("items").clone()
 }
 
 /// One delivery pass that must send exactly one message (the failure says why not).
-async fn deliver_one(app: &TestApp, outbound: &Outbound) {
+pub async fn deliver_one(app: &TestApp, outbound: &Outbound) {
     let report = deliver(app, outbound).await;
     let why = deliveries(app).await[0]["last_error"].clone();
     assert_eq!(report, sent(1), "{why}");
 }
 
-fn sent(count: usize) -> DeliveryReport {
+/// Email to an SMTP port nothing listens on: every attempt fails and is retried.
+pub fn unreachable_smtp() -> Outbound {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    Outbound::new(Some(&format!("smtp://127.0.0.1:{closed_port}")), None).expect("a valid URL")
+}
+
+pub fn sent(count: usize) -> DeliveryReport {
     DeliveryReport {
         sent: count,
         ..DeliveryReport::default()
@@ -432,6 +441,82 @@ async fn after_the_undo_window_it_was_sent(#[case] backend: Backend) {
         .as_str()
         .is_some_and(|detail| detail.contains("sent already")));
     assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+}
+
+#[apply(backends)]
+async fn an_undo_at_the_end_of_the_window_is_too_late(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    app.clock.advance(UNDO_WINDOW);
+
+    let (status, problem) = app.review(&id, "undo", json!(null)).await;
+
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"]
+        .as_str()
+        .is_some_and(|detail| detail.contains("sent already")));
+    assert_eq!(
+        deliver(&app, &Outbound::default()).await,
+        sent(1),
+        "a worker may take it at that very moment"
+    );
+}
+
+/// `detail` of an undo's 409, alone and in bulk, which must say the same.
+async fn refused_undo(app: &TestApp, id: &str) -> String {
+    let (status, problem) = app.review(id, "undo", json!(null)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["current_status"], "approved");
+    let (status, bulk) = app
+        .post_json("/api/v1/actions/bulk", &json!({"op": "undo", "ids": [id]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    assert_eq!(bulk["results"][0]["ok"], false, "{bulk}");
+    assert_eq!(bulk["results"][0]["error"]["detail"], problem["detail"]);
+    problem["detail"].as_str().expect("detail").to_owned()
+}
+
+#[apply(backends)]
+async fn an_approval_whose_send_was_attempted_can_no_longer_be_undone(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    let down = unreachable_smtp();
+    assert_eq!(deliver(&app, &down).await.retrying, 1);
+    let retrying = &deliveries(&app).await[0];
+    assert_eq!(retrying["state"], "scheduled");
+    let retry_at =
+        chrono::DateTime::parse_from_rfc3339(retrying["deliver_at"].as_str().expect("a time"))
+            .expect("RFC 3339");
+    assert!(
+        retry_at > app.now(),
+        "its retry waits in the future, which is no new undo window: {retrying}"
+    );
+
+    let detail = refused_undo(&app, &id).await;
+
+    assert!(detail.contains("already attempted"), "{detail}");
+    let (_, action) = app.get_action(&id).await;
+    assert_eq!(action["status"], "approved");
+    assert_eq!(
+        deliveries(&app).await[0]["state"],
+        "scheduled",
+        "still retried"
+    );
+
+    // Failed for good, it was not sent, and cannot be undone either.
+    for _ in 1..inbox_domain::delivery::MAX_ATTEMPTS {
+        app.clock.advance(Duration::hours(2));
+        deliver(&app, &down).await;
+    }
+    assert_eq!(deliveries(&app).await[0]["state"], "failed");
+
+    let detail = refused_undo(&app, &id).await;
+
+    assert!(detail.contains("failed"), "{detail}");
+    assert!(!detail.contains("sent already"), "{detail}");
+    let kinds = event_kinds(&app, &id).await;
+    assert!(!kinds.contains(&"undone".to_owned()), "{kinds:?}");
 }
 
 #[apply(backends)]

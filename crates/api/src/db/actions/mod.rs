@@ -391,7 +391,7 @@ async fn update_row<C: ConnectionTrait>(db: &C, change: &PreparedChange) -> Resu
     Ok(result.rows_affected == 1)
 }
 
-/// Cancels a delivery that has not left yet; whether it was still waiting.
+/// Cancels a delivery that was never tried; whether it was still waiting.
 async fn cancel_delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
     let result = deliveries::Entity::update_many()
         .set(deliveries::ActiveModel {
@@ -400,6 +400,8 @@ async fn cancel_delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, D
         })
         .filter(deliveries::Column::Id.eq(id))
         .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        // A worker may have tried it since the undo was prepared: scheduled again, it is a retry.
+        .filter(deliveries::Column::Attempts.eq(0))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
