@@ -722,3 +722,49 @@ async fn email_goes_over_tls_from_the_start_or_after_starttls_to_a_trusted_serve
         "a CA is only for a TLS connection"
     );
 }
+
+#[apply(backends)]
+async fn a_retried_delivery_shows_in_the_history_with_who_retried_it(#[case] backend: Backend) {
+    let (app, fixture, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    let down = unreachable_smtp();
+    for _ in 0..inbox_domain::delivery::MAX_ATTEMPTS {
+        app.clock.advance(Duration::hours(2));
+        deliver(&app, &down).await;
+    }
+    let failed = &deliveries(&app).await[0];
+    assert_eq!(failed["state"], "failed");
+    let delivery_id = failed["id"].as_str().expect("id").to_owned();
+    app.use_token(
+        &app.key(
+            fixture.location.id,
+            &[Scope::ActionsRead, Scope::ActionsReview],
+            None,
+        )
+        .await,
+    );
+    let (_, me) = app.get_json("/api/v1/auth/me").await;
+    let reviewer = format!("key:{}", me["api_key"]["id"].as_str().expect("a key"));
+    app.clock.advance(Duration::minutes(3));
+    let retried_at = app.now();
+
+    let (status, again) = app
+        .post_json(
+            &format!("/api/v1/deliveries/{delivery_id}/retry"),
+            &json!({}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let (_, detail) = app.get_action(&id).await;
+    let history = detail["history"].as_array().expect("history");
+    let entry = history.last().expect("an entry");
+    assert_eq!(entry["kind"], "delivery_retried", "{entry}");
+    assert_eq!(entry["actor"], reviewer, "who retried it");
+    assert_eq!(entry["occurred_at"], json!(retried_at));
+    assert_eq!(entry["data"]["delivery_id"], delivery_id.as_str());
+    assert!(entry["data"]["last_error"].is_string(), "{entry}");
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+    let kinds = event_kinds(&app, &id).await;
+    assert_eq!(kinds[kinds.len() - 2..], ["delivery_retried", "sent"]);
+}
