@@ -301,3 +301,58 @@ async fn bad_registrations_are_refused_and_change_nothing(#[case] backend: Backe
     let (status, _) = app.get_json("/api/v1/webhooks").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[apply(backends)]
+async fn a_replayed_registration_neither_stores_nor_shows_the_secret_again(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::idempotency_keys;
+    use sea_orm::EntityTrait;
+    let app = spawn_app(backend).await;
+    let _fixture = Fixture::new(&app).await;
+    let body = json!({"url": "https://crm.example/hook", "events": ["action.sent"]});
+    let register = || {
+        app.request(reqwest::Method::POST, "/api/v1/webhooks")
+            .header("Idempotency-Key", "register-crm-1")
+            .json(&body)
+            .send()
+    };
+
+    let first = register().await.expect("sent");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("JSON");
+    let secret = first["secret"].as_str().expect("the secret, shown once");
+    let stored = idempotency_keys::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("read");
+    assert_eq!(stored.len(), 1);
+    assert!(
+        !stored[0]
+            .response_body
+            .as_deref()
+            .unwrap_or_default()
+            .contains(secret),
+        "the secret is never stored"
+    );
+
+    let replay = register().await.expect("sent");
+
+    assert_eq!(replay.status(), StatusCode::CONFLICT);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay = replay.text().await.expect("a body");
+    assert!(!replay.contains(secret), "{replay}");
+    let problem: Value = serde_json::from_str(&replay).expect("JSON");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(first["id"].as_str().expect("id")),
+        "names the endpoint registered: {detail}"
+    );
+    assert!(detail.contains("cannot be shown again"), "{detail}");
+    let (_, listed) = app.get_json("/api/v1/webhooks").await;
+    assert_eq!(
+        listed.as_array().expect("endpoints").len(),
+        1,
+        "one endpoint"
+    );
+}
