@@ -162,7 +162,10 @@ pub async fn bulk(
         }
     }
     let changes: Vec<&PreparedChange> = prepared.iter().collect();
-    let applied = db::actions::write_changes(db, ctx.bus, &changes, ctx.claim).await?;
+    // A retry that lost its response is not answered with one action, even for a single id:
+    // the answer of a bulk request is a list of results.
+    let claim = ctx.claim.map(|claim| (claim, None));
+    let applied = db::actions::write_changes(db, ctx.bus, &changes, claim).await?;
     let lost: Vec<Uuid> = prepared
         .iter()
         .zip(&applied)

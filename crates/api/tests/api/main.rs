@@ -13,6 +13,7 @@ mod deliveries;
 mod events;
 mod filters;
 mod health;
+mod idempotency;
 mod metrics;
 mod openapi;
 mod propose;

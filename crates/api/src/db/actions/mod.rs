@@ -303,13 +303,14 @@ pub struct PreparedChange {
 
 /// Writes prepared changes in one transaction and announces those applied. Returns, per change,
 /// whether it was applied: a change whose row moved on in the meantime (its version no longer
-/// matches) is skipped. When any was applied, the request's `claim` is marked committed with
-/// them.
+/// matches) is skipped. When any was applied, the request's `claim` is marked committed, with
+/// the action whose detail answers a retry that lost its response (none for a request whose
+/// answer is not one action's detail).
 pub async fn write_changes(
     db: &DatabaseConnection,
     bus: &EventBus,
     changes: &[&PreparedChange],
-    claim: Option<ClaimMark>,
+    claim: Option<(ClaimMark, Option<Uuid>)>,
 ) -> Result<Vec<bool>, DbErr> {
     let txn = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
@@ -360,12 +361,8 @@ pub async fn write_changes(
     }
     insert_history(&txn, events).await?;
     counts.write(&txn).await?;
-    if let Some(claim) = claim.filter(|_| applied.contains(&true)) {
-        let only = match changes {
-            [one] => Some(one.id),
-            _ => None,
-        };
-        claim.write(&txn, only).await?;
+    if let Some((claim, action_id)) = claim.filter(|_| applied.contains(&true)) {
+        claim.write(&txn, action_id).await?;
     }
     if !outbox.is_empty() {
         deliveries::Entity::insert_many(outbox)
