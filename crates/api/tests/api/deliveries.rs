@@ -8,8 +8,8 @@ use rstest_reuse::apply;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, proposal,
-    spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
+    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, item_ids,
+    proposal, spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
 };
 use crate::outside::{SignedReceiver, SmtpServer, TestCa};
 
@@ -721,6 +721,154 @@ async fn email_goes_over_tls_from_the_start_or_after_starttls_to_a_trusted_serve
         Outbound::new(Some("smtp://127.0.0.1:25"), Some(&ca.ca_pem())).is_err(),
         "a CA is only for a TLS connection"
     );
+}
+
+#[apply(backends)]
+async fn an_edited_approval_sends_the_edited_text_rendered(#[case] backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let (app, _, id) = app_with_proposal(backend).await;
+
+    let (status, approved) = app
+        .review(
+            &id,
+            "approve",
+            json!({
+                "subject": "Invoice {{invoice_number}}: two payments instead",
+                "body": "<p>We can split invoice {{invoice_number}} in two.</p>",
+            }),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let delivery = &deliveries(&app).await[0];
+    assert_eq!(delivery["subject"], "Invoice 1234: two payments instead");
+    let html = delivery["body_html"].as_str().expect("HTML");
+    assert!(
+        html.contains("<p>We can split invoice 1234 in two.</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("overdue"), "not the agent's draft: {html}");
+    let text = delivery["body_text"].as_str().expect("text");
+    assert!(text.contains("We can split invoice 1234 in two."), "{text}");
+
+    let outbound =
+        Outbound::new(Some(&format!("smtp://127.0.0.1:{}", smtp.port)), None).expect("URL");
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    deliver_one(&app, &outbound).await;
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let message = messages[0]
+        .replace("\r\n", "\n")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let (headers, body) = message.split_once("\n\n").expect("headers and a body");
+    assert!(
+        headers.contains("Subject: Invoice 1234: two payments instead"),
+        "{headers}"
+    );
+    let (text, html) = body
+        .split_once("Content-Type: text/html")
+        .expect("a text and an HTML part");
+    assert!(text.contains("We can split invoice 1234 in two."), "{text}");
+    assert!(
+        html.contains("<p>We can split invoice 1234 in two.</p>"),
+        "{html}"
+    );
+    assert!(!message.contains("overdue"), "{message}");
+}
+
+/// Approving `id` is refused with a 422 naming `field`, and changes nothing.
+async fn assert_refused_before_approval(app: &TestApp, id: &str, field: &str, why: &str) {
+    let (status, problem) = app.review(id, "approve", json!({})).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(why), "{problem}");
+    let (_, action) = app.get_action(id).await;
+    assert_eq!(action["status"], "pending");
+    assert_eq!(event_kinds(app, id).await, ["proposed"]);
+    assert!(deliveries(app).await.is_empty());
+}
+
+#[apply(backends)]
+async fn a_call_to_a_customer_without_a_phone_number_is_refused_before_it_is_approved(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::customers;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (status, call) = app.propose(&call_proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "{call}");
+    customers::Entity::update_many()
+        .col_expr(customers::Column::Phone, Expr::value("  "))
+        .filter(customers::Column::Id.eq(fixture.customer.id))
+        .exec(&app.db)
+        .await
+        .expect("phone blanked");
+
+    let id = call["id"].as_str().expect("id");
+    assert_refused_before_approval(&app, id, "customer_id", "no phone number").await;
+}
+
+#[apply(backends)]
+async fn an_email_from_a_location_without_a_sending_address_is_refused_before_it_is_approved(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::locations;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let (app, fixture, id) = app_with_proposal(backend).await;
+    locations::Entity::update_many()
+        .col_expr(locations::Column::SendingAddress, Expr::value(" "))
+        .filter(locations::Column::Id.eq(fixture.location.id))
+        .exec(&app.db)
+        .await
+        .expect("sending address blanked");
+
+    assert_refused_before_approval(&app, &id, "sending_address", "no sending address").await;
+}
+
+#[apply(backends)]
+async fn the_deliveries_page_by_cursor_without_duplicates_or_holes(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let ids: Vec<String> = fixture
+        .actions_minutes_ago(&app, [50, 40, 30, 20, 10])
+        .await
+        .iter()
+        .map(|action| action.id.to_string())
+        .collect();
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    let everything = item_ids(&deliveries(&app).await);
+    assert_eq!(everything.len(), 5);
+
+    let mut walked = Vec::new();
+    let mut sizes = Vec::new();
+    let mut path = "/api/v1/deliveries?limit=2".to_owned();
+    loop {
+        let (status, page) = app.get_json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 5, "{page}");
+        let items = page["items"].as_array().expect("items");
+        sizes.push(items.len());
+        walked.extend(item_ids(items));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/deliveries?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(walked, everything, "every delivery once, newest first");
 }
 
 #[apply(backends)]
