@@ -10,6 +10,7 @@ mod bulk;
 mod counts;
 mod crash;
 mod deliveries;
+mod delivery_worker;
 mod events;
 mod filters;
 mod health;
