@@ -95,6 +95,46 @@ pub fn after_failed_attempt(
     after_failure(attempts, now, jitter)
 }
 
+/// Why an approval's delivery can no longer be taken back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotUndoable {
+    /// It left, is leaving, or its undo window has passed.
+    #[error("It was sent already: the undo window has passed.")]
+    Sent,
+    /// An attempt failed and another is scheduled. A failure does not prove that nothing
+    /// arrived (an SMTP timeout after the data was taken, say), so it cannot be unsent.
+    #[error(
+        "Sending it was already attempted and it waits to be retried; the customer may have \
+         received it, so it can no longer be undone."
+    )]
+    Retrying,
+    /// Every attempt failed.
+    #[error(
+        "Sending it failed and it is not being retried; it can no longer be undone. Retry the \
+         delivery or follow up by hand."
+    )]
+    Failed,
+}
+
+/// Whether a delivery can still be taken back at `now`: only one that was never tried and is
+/// still inside its undo window (`deliver_at`, when a worker may take it, is the window's end).
+pub fn check_undoable(
+    state: DeliveryState,
+    attempts: i32,
+    deliver_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), NotUndoable> {
+    match state {
+        DeliveryState::Failed => Err(NotUndoable::Failed),
+        DeliveryState::Scheduled if attempts > 0 => Err(NotUndoable::Retrying),
+        DeliveryState::Scheduled if now < deliver_at => Ok(()),
+        DeliveryState::Scheduled
+        | DeliveryState::Sending
+        | DeliveryState::Sent
+        | DeliveryState::Cancelled => Err(NotUndoable::Sent),
+    }
+}
+
 /// One delivery as the API shows it: the exact message that went (or goes) out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -159,6 +199,31 @@ mod tests {
             after_failed_attempt(0, false, now, 0.0),
             (DeliveryState::Scheduled, now + Duration::seconds(30))
         );
+    }
+
+    #[test]
+    fn only_an_untried_delivery_inside_its_window_can_be_taken_back() {
+        let end = DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(10);
+        let before = end - Duration::seconds(1);
+        let undoable = |state, attempts, now| check_undoable(state, attempts, end, now);
+        assert_eq!(undoable(DeliveryState::Scheduled, 0, before), Ok(()));
+        assert_eq!(
+            undoable(DeliveryState::Scheduled, 0, end),
+            Err(NotUndoable::Sent),
+            "the window's end is outside it"
+        );
+        assert_eq!(
+            undoable(DeliveryState::Scheduled, 1, before),
+            Err(NotUndoable::Retrying),
+            "a retry scheduled later is no new window"
+        );
+        assert_eq!(
+            undoable(DeliveryState::Failed, MAX_ATTEMPTS, before),
+            Err(NotUndoable::Failed)
+        );
+        for state in [DeliveryState::Sending, DeliveryState::Sent] {
+            assert_eq!(undoable(state, 0, before), Err(NotUndoable::Sent));
+        }
     }
 
     #[test]

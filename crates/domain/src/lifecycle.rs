@@ -86,6 +86,8 @@ crate::action::wire_enum! {
         DeliveryAttemptFailed => ("delivery_attempt_failed", "Delivery attempt failed"),
         /// Its delivery failed for good after every attempt.
         DeliveryFailed => ("delivery_failed", "Delivery failed"),
+        /// A person sent its failed delivery again.
+        DeliveryRetried => ("delivery_retried", "Delivery retried"),
         /// A reviewer took the approval back before it was sent.
         Undone => ("undone", "Undone"),
         /// Its agent, trusted for it, sent it without review when it was released.

@@ -77,6 +77,7 @@ impl WebhookEvent {
             EventKind::SnoozeElapsed
             | EventKind::DeferralElapsed
             | EventKind::DeliveryAttemptFailed
+            | EventKind::DeliveryRetried
             | EventKind::Edited
             | EventKind::OutcomeReported
             | EventKind::ResponseLinked => None,

@@ -102,11 +102,12 @@ async fn action_of<C: ConnectionTrait>(
         .await
 }
 
-/// Adds what happened to a delivery to its action's history.
+/// Adds what happened to a delivery to its action's history, done by `actor`.
 async fn add_history<C: ConnectionTrait>(
     db: &C,
     action: &actions::Model,
     kind: EventKind,
+    actor: &str,
     now: DateTime<Utc>,
     data: serde_json::Value,
 ) -> Result<(), DbErr> {
@@ -116,7 +117,7 @@ async fn add_history<C: ConnectionTrait>(
         from: None,
         to: None,
         version: action.version,
-        actor: "system",
+        actor,
         at: now,
         data,
     };
@@ -182,7 +183,7 @@ pub async fn record_sent(
             .await?;
         }
         let data = sent_details(delivery, provider_id.as_deref(), delivery.attempts + 1);
-        add_history(&txn, &action, EventKind::Sent, now, data).await?;
+        add_history(&txn, &action, EventKind::Sent, "system", now, data).await?;
     }
     txn.commit().await
 }
@@ -223,20 +224,23 @@ pub async fn record_failure(
                 });
                 (EventKind::DeliveryAttemptFailed, data)
             };
-            add_history(&txn, &action, kind, now, data).await?;
+            add_history(&txn, &action, kind, "system", now, data).await?;
         }
     }
     txn.commit().await
 }
 
-/// Schedules a `failed` delivery of the location again, now, with a fresh count of attempts.
-/// `None` when there is no such delivery or it has not failed.
+/// Schedules a `failed` delivery of the location again, now, with a fresh count of attempts,
+/// and adds to its action's history that `actor` did. `None` when there is no such delivery or
+/// it has not failed.
 pub async fn retry(
     db: &DatabaseConnection,
     location_id: Uuid,
     id: Uuid,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<deliveries::Model>, DbErr> {
+    let txn = db.begin().await?;
     let result = deliveries::Entity::update_many()
         .set(deliveries::ActiveModel {
             state: Set(DeliveryState::Scheduled),
@@ -248,27 +252,36 @@ pub async fn retry(
         .filter(deliveries::Column::LocationId.eq(location_id))
         .filter(deliveries::Column::Id.eq(id))
         .filter(deliveries::Column::State.eq(DeliveryState::Failed))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if result.rows_affected == 0 {
+        txn.rollback().await?;
         return Ok(None);
     }
-    find(db, location_id, id).await
+    let delivery = find(&txn, location_id, id).await?;
+    if let Some(delivery) = &delivery {
+        if let Some(action) = action_of(&txn, delivery).await? {
+            let data = json!({ "delivery_id": delivery.id, "last_error": delivery.last_error });
+            add_history(&txn, &action, EventKind::DeliveryRetried, actor, now, data).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(delivery)
 }
 
-/// The deliveries of `action_ids` that still wait to leave at `now` (inside the undo window),
-/// by action.
-pub async fn waiting_for(
+/// The deliveries of `action_ids` that were not taken back, by action: whether each can still
+/// be is [`inbox_domain::delivery::check_undoable`]'s to say.
+pub async fn live_for(
     db: &DatabaseConnection,
     location_id: Uuid,
     action_ids: &[Uuid],
-    now: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, deliveries::Model>, DbErr> {
     Ok(deliveries::Entity::find()
         .filter(deliveries::Column::LocationId.eq(location_id))
         .filter(deliveries::Column::ActionId.is_in(action_ids.iter().copied()))
-        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
-        .filter(deliveries::Column::DeliverAt.gt(now))
+        .filter(deliveries::Column::State.ne(DeliveryState::Cancelled))
+        // Oldest first, so the newest of an action's deliveries is the one kept.
+        .order_by_asc(deliveries::Column::Id)
         .all(db)
         .await?
         .into_iter()
@@ -292,8 +305,8 @@ pub async fn live_of(
 }
 
 /// One delivery of the location, if it exists.
-pub async fn find(
-    db: &DatabaseConnection,
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
     location_id: Uuid,
     id: Uuid,
 ) -> Result<Option<deliveries::Model>, DbErr> {

@@ -114,7 +114,7 @@ pub async fn list_deliveries(
 }
 
 /// Try a `failed` delivery again: it is scheduled to leave at once, with a fresh count of
-/// attempts.
+/// attempts. The action's history records who did (`delivery_retried`).
 #[utoipa::path(
     tag = "deliveries",
     params(("id" = Uuid, Path, description = "The delivery's id.")),

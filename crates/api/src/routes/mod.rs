@@ -138,12 +138,35 @@ impl<S> ActionChange<S> {
 pub struct Reply {
     pub status: StatusCode,
     pub body: serde_json::Value,
+    /// What a replay of the request (same `Idempotency-Key`) answers instead, when `body` must
+    /// not be stored: it holds a secret shown once.
+    pub replay: Option<ApiError>,
 }
 
 impl Reply {
     pub fn new(status: StatusCode, body: &impl Serialize) -> Result<Reply, ApiError> {
         let body = serde_json::to_value(body).map_err(|error| ApiError::Internal(error.into()))?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            replay: None,
+        })
+    }
+
+    /// The same answer, never stored: a replay of the request gets `replay` instead.
+    pub fn replayed_as(self, replay: impl Into<ApiError>) -> Reply {
+        Reply {
+            replay: Some(replay.into()),
+            ..self
+        }
+    }
+}
+
+/// An error response as stored for replays.
+fn stored_problem(error: &ApiError) -> StoredResponse {
+    StoredResponse {
+        status: error.status_code().as_u16(),
+        body: serde_json::to_string(&error.problem()).unwrap_or_default(),
     }
 }
 
@@ -254,14 +277,15 @@ where
         Claim::New(claim_id) => {
             let result = handle(Some(ClaimMark { claim_id, at: now })).await;
             let stored = match &result {
+                Ok(Reply {
+                    replay: Some(replay),
+                    ..
+                }) => stored_problem(replay),
                 Ok(reply) => StoredResponse {
                     status: reply.status.as_u16(),
                     body: reply.body.to_string(),
                 },
-                Err(error) => StoredResponse {
-                    status: error.status_code().as_u16(),
-                    body: serde_json::to_string(&error.problem()).unwrap_or_default(),
-                },
+                Err(error) => stored_problem(error),
             };
             let kept = if stored.status >= 500 {
                 idempotency::release(&state.db, claim_id).await

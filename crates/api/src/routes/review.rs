@@ -128,7 +128,7 @@ pub async fn snooze_action(
         (status = 200, description = "Taken back: pending again.", body = ActionDetail),
         (status = 400, description = "The id is not a UUID."),
         (status = 404, description = "No such action in this location."),
-        (status = 409, description = "Not an approval, or its message has already left."),
+        (status = 409, description = "Not an approval, or its message can no longer be taken back: the undo window has passed, or a send was attempted already (it is retrying or failed); `detail` says which."),
     )
 )]
 #[post("/actions/{id}/undo")]

@@ -44,16 +44,20 @@ pub async fn list_webhooks(
 /// `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of
 /// "id.timestamp.body">` keyed with the secret, which this answer shows once. A failing
 /// endpoint is retried with backoff and never holds up reviewing.
+///
+/// With an `Idempotency-Key`, a retry never registers a second endpoint, but since the secret is
+/// not stored it cannot be shown again: the replay is a 409 naming the endpoint registered. Lost
+/// the first answer? Delete that endpoint and register again with a new key.
 #[utoipa::path(
     tag = "webhooks",
     request_body = CreateWebhookEndpoint,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body return the first response.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body never register a second endpoint; the replay is a 409, since the secret is shown once.")),
     responses(
         (status = 201, description = "Registered; the secret is shown only here.", body = CreatedWebhookEndpoint),
         (status = 400, description = "The body is not JSON or a field has the wrong type."),
         (status = 401, description = "Not authenticated."),
         (status = 403, description = "Needs `agents:admin`."),
-        (status = 409, description = "A request with this Idempotency-Key is still in progress."),
+        (status = 409, description = "A replay of a request with this Idempotency-Key: `detail` names the endpoint it registered, whose secret cannot be shown again; or that request is still in progress."),
         (status = 413, description = "The body is too large."),
         (status = 422, description = "Not an http(s) URL, no events, or the Idempotency-Key was used for another request."),
     )
@@ -70,7 +74,8 @@ pub async fn create_webhook(
         let ctx = caller.context(&state).with_claim(claim);
         async move {
             let created = webhooks::create(&ctx, endpoint).await?;
-            Reply::new(StatusCode::CREATED, &created)
+            let replay = webhooks::secret_shown_once(&created);
+            Ok(Reply::new(StatusCode::CREATED, &created)?.replayed_as(replay))
         }
     })
     .await

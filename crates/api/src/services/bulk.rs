@@ -131,8 +131,8 @@ pub async fn bulk(
     ids.dedup();
     let rows = db::actions::find_many(db, location.id, &ids).await?;
     let customers = db::actions::customers_of(db, location.id, rows.values()).await?;
-    let waiting = match verb {
-        Verb::Undo => db::deliveries::waiting_for(db, location.id, &ids, now).await?,
+    let live = match verb {
+        Verb::Undo => db::deliveries::live_for(db, location.id, &ids).await?,
         Verb::Review(_) => HashMap::new(),
     };
 
@@ -145,7 +145,7 @@ pub async fn bulk(
             continue;
         };
         let change = match &verb {
-            Verb::Undo => prepare_undo(row, waiting.get(id), &ctx.actor, now),
+            Verb::Undo => prepare_undo(row, live.get(id), &ctx.actor, now),
             Verb::Review(review) => customers
                 .get(&row.customer_id)
                 .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
@@ -162,7 +162,10 @@ pub async fn bulk(
         }
     }
     let changes: Vec<&PreparedChange> = prepared.iter().collect();
-    let applied = db::actions::write_changes(db, ctx.bus, &changes, ctx.claim).await?;
+    // A retry that lost its response is not answered with one action, even for a single id:
+    // the answer of a bulk request is a list of results.
+    let claim = ctx.claim.map(|claim| (claim, None));
+    let applied = db::actions::write_changes(db, ctx.bus, &changes, claim).await?;
     let lost: Vec<Uuid> = prepared
         .iter()
         .zip(&applied)

@@ -262,7 +262,8 @@ pub async fn write_one(
     change: &PreparedChange,
 ) -> Result<ActionDetail, ServiceError> {
     let (db, now) = (ctx.db, ctx.now);
-    if actions::write_changes(db, ctx.bus, &[change], ctx.claim).await? != [true] {
+    let claim = ctx.claim.map(|claim| (claim, Some(change.id)));
+    if actions::write_changes(db, ctx.bus, &[change], claim).await? != [true] {
         let current = load(db, ctx.location.id, change.id).await?;
         return Err(conflict(
             &current,

@@ -1,7 +1,11 @@
 //! Undo send: a reviewer takes an approval back while its message still waits to leave.
 
 use chrono::{DateTime, Utc};
-use inbox_domain::{dto::ActionDetail, LifecycleEvent, TransitionError};
+use inbox_domain::{
+    delivery::{check_undoable, NotUndoable},
+    dto::ActionDetail,
+    LifecycleEvent, TransitionError,
+};
 use uuid::Uuid;
 
 use super::{
@@ -14,11 +18,11 @@ use crate::db::{
     entities::{actions, deliveries::Model as Delivery},
 };
 
-/// The change that returns `row` to `pending` and cancels `waiting`, its delivery that has not
-/// left yet; a 409 when it is not an approval, or its message is gone.
+/// The change that returns `row` to `pending` and cancels `live`, its delivery; a 409 when it
+/// is not an approval, or its message can no longer be taken back (see [`check_undoable`]).
 pub fn prepare_undo(
     row: &actions::Model,
-    waiting: Option<&Delivery>,
+    live: Option<&Delivery>,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<PreparedChange, ServiceError> {
@@ -33,13 +37,13 @@ pub fn prepare_undo(
                 ),
                 other => conflict(row, now, format!("{other}.")),
             })?;
-    let Some(delivery) = waiting else {
-        return Err(conflict(
-            row,
-            now,
-            "It was sent already: the undo window has passed.".to_owned(),
-        ));
-    };
+    let delivery = live
+        .ok_or(NotUndoable::Sent)
+        .and_then(|delivery| {
+            check_undoable(delivery.state, delivery.attempts, delivery.deliver_at, now)
+                .map(|()| delivery)
+        })
+        .map_err(|why| conflict(row, now, why.to_string()))?;
     let mut change = transition_change(row, &transition, None, None, actor, now);
     change.cancels = Some(delivery.id);
     Ok(change)
@@ -59,11 +63,12 @@ pub fn lost_race(error: ServiceError) -> ServiceError {
     }
 }
 
-/// Returns the action to `pending` and cancels its delivery, if the delivery has not left.
+/// Returns the action to `pending` and cancels its delivery, if it was never tried and its
+/// undo window is still open.
 #[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn undo(ctx: &Context<'_>, id: Uuid) -> Result<ActionDetail, ServiceError> {
     let row = load(ctx.db, ctx.location.id, id).await?;
-    let waiting = deliveries::waiting_for(ctx.db, ctx.location.id, &[id], ctx.now).await?;
-    let change = prepare_undo(&row, waiting.get(&id), &ctx.actor, ctx.now)?;
+    let live = deliveries::live_for(ctx.db, ctx.location.id, &[id]).await?;
+    let change = prepare_undo(&row, live.get(&id), &ctx.actor, ctx.now)?;
     write_one(ctx, &change).await.map_err(lost_race)
 }

@@ -48,6 +48,17 @@ pub async fn create(
     })
 }
 
+/// What a replay of the request that registered `created` answers: the secret is never stored,
+/// so it cannot be shown again.
+pub fn secret_shown_once(created: &CreatedWebhookEndpoint) -> ServiceError {
+    ServiceError::WrongState(format!(
+        "The first request with this Idempotency-Key registered endpoint {}. Its secret was \
+         shown only in that response and is not stored, so it cannot be shown again; if it was \
+         lost, delete the endpoint and register it again.",
+        created.endpoint.id
+    ))
+}
+
 /// The location's endpoints, newest first, without their secrets.
 pub async fn list(ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>, ServiceError> {
     db::webhooks::endpoints(ctx.db, ctx.location.id)

@@ -8,33 +8,42 @@ use rstest_reuse::apply;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, proposal,
-    spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
+    app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, item_ids,
+    proposal, spawn_app, Backend, Fixture, TestApp, UNDO_WINDOW,
 };
 use crate::outside::{SignedReceiver, SmtpServer, TestCa};
 
 /// One delivery pass at the test's clock.
-async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
+pub async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
     run_once(&app.db, &app.bus, outbound, app.now())
         .await
         .expect("delivery pass ran")
 }
 
 /// The location's deliveries, newest first.
-async fn deliveries(app: &TestApp) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp) -> Vec<Value> {
     let (status, page) = app.get_json("/api/v1/deliveries").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page["items"].as_array().expect("items").clone()
 }
 
 /// One delivery pass that must send exactly one message (the failure says why not).
-async fn deliver_one(app: &TestApp, outbound: &Outbound) {
+pub async fn deliver_one(app: &TestApp, outbound: &Outbound) {
     let report = deliver(app, outbound).await;
     let why = deliveries(app).await[0]["last_error"].clone();
     assert_eq!(report, sent(1), "{why}");
 }
 
-fn sent(count: usize) -> DeliveryReport {
+/// Email to an SMTP port nothing listens on: every attempt fails and is retried.
+pub fn unreachable_smtp() -> Outbound {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    Outbound::new(Some(&format!("smtp://127.0.0.1:{closed_port}")), None).expect("a valid URL")
+}
+
+pub fn sent(count: usize) -> DeliveryReport {
     DeliveryReport {
         sent: count,
         ..DeliveryReport::default()
@@ -435,6 +444,82 @@ async fn after_the_undo_window_it_was_sent(#[case] backend: Backend) {
 }
 
 #[apply(backends)]
+async fn an_undo_at_the_end_of_the_window_is_too_late(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    app.clock.advance(UNDO_WINDOW);
+
+    let (status, problem) = app.review(&id, "undo", json!(null)).await;
+
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"]
+        .as_str()
+        .is_some_and(|detail| detail.contains("sent already")));
+    assert_eq!(
+        deliver(&app, &Outbound::default()).await,
+        sent(1),
+        "a worker may take it at that very moment"
+    );
+}
+
+/// `detail` of an undo's 409, alone and in bulk, which must say the same.
+async fn refused_undo(app: &TestApp, id: &str) -> String {
+    let (status, problem) = app.review(id, "undo", json!(null)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["current_status"], "approved");
+    let (status, bulk) = app
+        .post_json("/api/v1/actions/bulk", &json!({"op": "undo", "ids": [id]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    assert_eq!(bulk["results"][0]["ok"], false, "{bulk}");
+    assert_eq!(bulk["results"][0]["error"]["detail"], problem["detail"]);
+    problem["detail"].as_str().expect("detail").to_owned()
+}
+
+#[apply(backends)]
+async fn an_approval_whose_send_was_attempted_can_no_longer_be_undone(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    let down = unreachable_smtp();
+    assert_eq!(deliver(&app, &down).await.retrying, 1);
+    let retrying = &deliveries(&app).await[0];
+    assert_eq!(retrying["state"], "scheduled");
+    let retry_at =
+        chrono::DateTime::parse_from_rfc3339(retrying["deliver_at"].as_str().expect("a time"))
+            .expect("RFC 3339");
+    assert!(
+        retry_at > app.now(),
+        "its retry waits in the future, which is no new undo window: {retrying}"
+    );
+
+    let detail = refused_undo(&app, &id).await;
+
+    assert!(detail.contains("already attempted"), "{detail}");
+    let (_, action) = app.get_action(&id).await;
+    assert_eq!(action["status"], "approved");
+    assert_eq!(
+        deliveries(&app).await[0]["state"],
+        "scheduled",
+        "still retried"
+    );
+
+    // Failed for good, it was not sent, and cannot be undone either.
+    for _ in 1..inbox_domain::delivery::MAX_ATTEMPTS {
+        app.clock.advance(Duration::hours(2));
+        deliver(&app, &down).await;
+    }
+    assert_eq!(deliveries(&app).await[0]["state"], "failed");
+
+    let detail = refused_undo(&app, &id).await;
+
+    assert!(detail.contains("failed"), "{detail}");
+    assert!(!detail.contains("sent already"), "{detail}");
+    let kinds = event_kinds(&app, &id).await;
+    assert!(!kinds.contains(&"undone".to_owned()), "{kinds:?}");
+}
+
+#[apply(backends)]
 async fn an_undo_loses_to_a_worker_that_took_the_message_first(#[case] backend: Backend) {
     let (app, _, id) = app_with_proposal(backend).await;
     app.review(&id, "approve", json!({})).await;
@@ -636,4 +721,198 @@ async fn email_goes_over_tls_from_the_start_or_after_starttls_to_a_trusted_serve
         Outbound::new(Some("smtp://127.0.0.1:25"), Some(&ca.ca_pem())).is_err(),
         "a CA is only for a TLS connection"
     );
+}
+
+#[apply(backends)]
+async fn an_edited_approval_sends_the_edited_text_rendered(#[case] backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let (app, _, id) = app_with_proposal(backend).await;
+
+    let (status, approved) = app
+        .review(
+            &id,
+            "approve",
+            json!({
+                "subject": "Invoice {{invoice_number}}: two payments instead",
+                "body": "<p>We can split invoice {{invoice_number}} in two.</p>",
+            }),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    let delivery = &deliveries(&app).await[0];
+    assert_eq!(delivery["subject"], "Invoice 1234: two payments instead");
+    let html = delivery["body_html"].as_str().expect("HTML");
+    assert!(
+        html.contains("<p>We can split invoice 1234 in two.</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("overdue"), "not the agent's draft: {html}");
+    let text = delivery["body_text"].as_str().expect("text");
+    assert!(text.contains("We can split invoice 1234 in two."), "{text}");
+
+    let outbound =
+        Outbound::new(Some(&format!("smtp://127.0.0.1:{}", smtp.port)), None).expect("URL");
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    deliver_one(&app, &outbound).await;
+
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let message = messages[0]
+        .replace("\r\n", "\n")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let (headers, body) = message.split_once("\n\n").expect("headers and a body");
+    assert!(
+        headers.contains("Subject: Invoice 1234: two payments instead"),
+        "{headers}"
+    );
+    let (text, html) = body
+        .split_once("Content-Type: text/html")
+        .expect("a text and an HTML part");
+    assert!(text.contains("We can split invoice 1234 in two."), "{text}");
+    assert!(
+        html.contains("<p>We can split invoice 1234 in two.</p>"),
+        "{html}"
+    );
+    assert!(!message.contains("overdue"), "{message}");
+}
+
+/// Approving `id` is refused with a 422 naming `field`, and changes nothing.
+async fn assert_refused_before_approval(app: &TestApp, id: &str, field: &str, why: &str) {
+    let (status, problem) = app.review(id, "approve", json!({})).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    let message = problem["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(why), "{problem}");
+    let (_, action) = app.get_action(id).await;
+    assert_eq!(action["status"], "pending");
+    assert_eq!(event_kinds(app, id).await, ["proposed"]);
+    assert!(deliveries(app).await.is_empty());
+}
+
+#[apply(backends)]
+async fn a_call_to_a_customer_without_a_phone_number_is_refused_before_it_is_approved(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::customers;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let (status, call) = app.propose(&call_proposal(&fixture)).await;
+    assert_eq!(status, StatusCode::CREATED, "{call}");
+    customers::Entity::update_many()
+        .col_expr(customers::Column::Phone, Expr::value("  "))
+        .filter(customers::Column::Id.eq(fixture.customer.id))
+        .exec(&app.db)
+        .await
+        .expect("phone blanked");
+
+    let id = call["id"].as_str().expect("id");
+    assert_refused_before_approval(&app, id, "customer_id", "no phone number").await;
+}
+
+#[apply(backends)]
+async fn an_email_from_a_location_without_a_sending_address_is_refused_before_it_is_approved(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::locations;
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let (app, fixture, id) = app_with_proposal(backend).await;
+    locations::Entity::update_many()
+        .col_expr(locations::Column::SendingAddress, Expr::value(" "))
+        .filter(locations::Column::Id.eq(fixture.location.id))
+        .exec(&app.db)
+        .await
+        .expect("sending address blanked");
+
+    assert_refused_before_approval(&app, &id, "sending_address", "no sending address").await;
+}
+
+#[apply(backends)]
+async fn the_deliveries_page_by_cursor_without_duplicates_or_holes(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let ids: Vec<String> = fixture
+        .actions_minutes_ago(&app, [50, 40, 30, 20, 10])
+        .await
+        .iter()
+        .map(|action| action.id.to_string())
+        .collect();
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    let everything = item_ids(&deliveries(&app).await);
+    assert_eq!(everything.len(), 5);
+
+    let mut walked = Vec::new();
+    let mut sizes = Vec::new();
+    let mut path = "/api/v1/deliveries?limit=2".to_owned();
+    loop {
+        let (status, page) = app.get_json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 5, "{page}");
+        let items = page["items"].as_array().expect("items");
+        sizes.push(items.len());
+        walked.extend(item_ids(items));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/deliveries?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(walked, everything, "every delivery once, newest first");
+}
+
+#[apply(backends)]
+async fn a_retried_delivery_shows_in_the_history_with_who_retried_it(#[case] backend: Backend) {
+    let (app, fixture, id) = app_with_proposal(backend).await;
+    app.review(&id, "approve", json!({})).await;
+    let down = unreachable_smtp();
+    for _ in 0..inbox_domain::delivery::MAX_ATTEMPTS {
+        app.clock.advance(Duration::hours(2));
+        deliver(&app, &down).await;
+    }
+    let failed = &deliveries(&app).await[0];
+    assert_eq!(failed["state"], "failed");
+    let delivery_id = failed["id"].as_str().expect("id").to_owned();
+    app.use_token(
+        &app.key(
+            fixture.location.id,
+            &[Scope::ActionsRead, Scope::ActionsReview],
+            None,
+        )
+        .await,
+    );
+    let (_, me) = app.get_json("/api/v1/auth/me").await;
+    let reviewer = format!("key:{}", me["api_key"]["id"].as_str().expect("a key"));
+    app.clock.advance(Duration::minutes(3));
+    let retried_at = app.now();
+
+    let (status, again) = app
+        .post_json(
+            &format!("/api/v1/deliveries/{delivery_id}/retry"),
+            &json!({}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let (_, detail) = app.get_action(&id).await;
+    let history = detail["history"].as_array().expect("history");
+    let entry = history.last().expect("an entry");
+    assert_eq!(entry["kind"], "delivery_retried", "{entry}");
+    assert_eq!(entry["actor"], reviewer, "who retried it");
+    assert_eq!(entry["occurred_at"], json!(retried_at));
+    assert_eq!(entry["data"]["delivery_id"], delivery_id.as_str());
+    assert!(entry["data"]["last_error"].is_string(), "{entry}");
+    assert_eq!(deliver(&app, &Outbound::default()).await, sent(1));
+    let kinds = event_kinds(&app, &id).await;
+    assert_eq!(kinds[kinds.len() - 2..], ["delivery_retried", "sent"]);
 }

@@ -42,7 +42,40 @@ impl SmtpServer {
             .kill_on_drop(true)
             .spawn()
             .expect("python3 with aiosmtpd (`just test` installs it)");
-        // Ready once it accepts a connection; it takes well under the limit.
+        SmtpServer::ready(process, port, maildir).await
+    }
+
+    /// Our own aiosmtpd server (`smtp_server.py`), for what aiosmtpd's command line cannot do:
+    /// `--refuse "550 …"` answers every message with that reply; `--auth user:password`
+    /// requires AUTH with those credentials, over plain TCP.
+    pub async fn start_scripted(options: &[&str]) -> SmtpServer {
+        let maildir = tempfile::tempdir().expect("a maildir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let process = tokio::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/api/smtp_server.py"
+            ))
+            .arg(port.to_string())
+            .arg(maildir.path().join("mail"))
+            .args(options)
+            // aiosmtpd warns about AUTH without TLS, which is what the test wants.
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 with aiosmtpd (`just test` installs it)");
+        SmtpServer::ready(process, port, maildir).await
+    }
+
+    /// The server once it accepts a connection; it takes well under the limit.
+    async fn ready(
+        process: tokio::process::Child,
+        port: u16,
+        maildir: tempfile::TempDir,
+    ) -> SmtpServer {
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await

@@ -13,11 +13,12 @@ use rstest_reuse::apply;
 use serde_json::{json, Value};
 
 use crate::{
+    deliveries::deliver,
     helpers::{
-        app_with_proposal, assert_field_error, backends, proposal, spawn_app, Backend, Fixture,
-        TestApp, UNDO_WINDOW,
+        app_with_proposal, assert_field_error, backends, id_of, proposal, spawn_app, Backend,
+        Fixture, TestApp, UNDO_WINDOW,
     },
-    outside::SignedReceiver,
+    outside::{SignedReceiver, SmtpServer},
 };
 
 /// One pass of the webhook worker at the test's clock.
@@ -300,4 +301,147 @@ async fn bad_registrations_are_refused_and_change_nothing(#[case] backend: Backe
     assert_eq!(status, StatusCode::FORBIDDEN, "admins only");
     let (status, _) = app.get_json("/api/v1/webhooks").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[apply(backends)]
+async fn a_failed_delivery_a_snooze_and_a_rejection_reach_the_endpoint_as_they_happened(
+    #[case] backend: Backend,
+) {
+    let smtp = SmtpServer::start_scripted(&["--refuse", "550 5.7.1 Refused by policy"]).await;
+    let (app, fixture, approved) = app_with_proposal(backend).await;
+    let (receiver, endpoint_id) =
+        registered_receiver(&app, &["delivery.failed", "action.decided"]).await;
+    let snoozed = id_of(&app.propose(&proposal(&fixture)).await.1).to_owned();
+    let rejected = id_of(&app.propose(&proposal(&fixture)).await.1).to_owned();
+
+    let decided_at = app.now();
+    app.review(&approved, "approve", json!({})).await;
+    let (status, _) = app
+        .review(
+            &snoozed,
+            "snooze",
+            json!({"duration": "1d", "note": "After the audit"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .review(
+            &rejected,
+            "reject",
+            json!({"reason": "already_resolved", "note": "Paid at the desk"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
+    let refusing =
+        Outbound::new(Some(&format!("smtp://127.0.0.1:{}", smtp.port)), None).expect("a valid URL");
+    assert_eq!(deliver(&app, &refusing).await.failed, 1);
+
+    let report = send_webhooks(&app).await;
+
+    assert_eq!(
+        report.sent,
+        4,
+        "{report:?} {}",
+        log(&app, &endpoint_id).await
+    );
+    assert_eq!(
+        accepted_types(&receiver),
+        [
+            "action.decided",
+            "action.decided",
+            "action.decided",
+            "delivery.failed"
+        ],
+        "not the proposals: they were not subscribed to"
+    );
+    let messages: Vec<Value> = receiver
+        .accepted
+        .lock()
+        .expect("accepted")
+        .iter()
+        .map(|(_, body)| serde_json::from_slice(body).expect("JSON"))
+        .collect();
+    let expected = [
+        (&approved, "approved"),
+        (&snoozed, "snoozed"),
+        (&rejected, "rejected"),
+    ];
+    for (message, (id, status)) in messages.iter().zip(expected) {
+        assert_eq!(message["data"]["action_id"], id.as_str(), "{message}");
+        assert_eq!(message["data"]["history"]["kind"], status, "{message}");
+        assert_eq!(message["data"]["history"]["to_status"], status, "{message}");
+    }
+    let snooze = &messages[1]["data"]["history"]["data"];
+    assert_eq!(snooze["note"], "After the audit");
+    assert_eq!(snooze["until"], json!(decided_at + Duration::days(1)));
+    let rejection = &messages[2]["data"]["history"]["data"];
+    assert_eq!(rejection["reason"], "already_resolved");
+    assert_eq!(rejection["note"], "Paid at the desk");
+    let failure = &messages[3]["data"];
+    assert_eq!(failure["action_id"], approved.as_str());
+    assert_eq!(failure["history"]["kind"], "delivery_failed");
+    assert_eq!(failure["history"]["actor"], "system");
+    assert_eq!(failure["history"]["data"]["attempts"], 1);
+    assert!(
+        failure["history"]["data"]["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("Refused by policy")),
+        "why it failed: {failure}"
+    );
+}
+
+#[apply(backends)]
+async fn a_replayed_registration_neither_stores_nor_shows_the_secret_again(
+    #[case] backend: Backend,
+) {
+    use inbox_api::db::entities::idempotency_keys;
+    use sea_orm::EntityTrait;
+    let app = spawn_app(backend).await;
+    let _fixture = Fixture::new(&app).await;
+    let body = json!({"url": "https://crm.example/hook", "events": ["action.sent"]});
+    let register = || {
+        app.request(reqwest::Method::POST, "/api/v1/webhooks")
+            .header("Idempotency-Key", "register-crm-1")
+            .json(&body)
+            .send()
+    };
+
+    let first = register().await.expect("sent");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("JSON");
+    let secret = first["secret"].as_str().expect("the secret, shown once");
+    let stored = idempotency_keys::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("read");
+    assert_eq!(stored.len(), 1);
+    assert!(
+        !stored[0]
+            .response_body
+            .as_deref()
+            .unwrap_or_default()
+            .contains(secret),
+        "the secret is never stored"
+    );
+
+    let replay = register().await.expect("sent");
+
+    assert_eq!(replay.status(), StatusCode::CONFLICT);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay = replay.text().await.expect("a body");
+    assert!(!replay.contains(secret), "{replay}");
+    let problem: Value = serde_json::from_str(&replay).expect("JSON");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(first["id"].as_str().expect("id")),
+        "names the endpoint registered: {detail}"
+    );
+    assert!(detail.contains("cannot be shown again"), "{detail}");
+    let (_, listed) = app.get_json("/api/v1/webhooks").await;
+    assert_eq!(
+        listed.as_array().expect("endpoints").len(),
+        1,
+        "one endpoint"
+    );
 }

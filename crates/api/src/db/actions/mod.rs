@@ -303,13 +303,14 @@ pub struct PreparedChange {
 
 /// Writes prepared changes in one transaction and announces those applied. Returns, per change,
 /// whether it was applied: a change whose row moved on in the meantime (its version no longer
-/// matches) is skipped. When any was applied, the request's `claim` is marked committed with
-/// them.
+/// matches) is skipped. When any was applied, the request's `claim` is marked committed, with
+/// the action whose detail answers a retry that lost its response (none for a request whose
+/// answer is not one action's detail).
 pub async fn write_changes(
     db: &DatabaseConnection,
     bus: &EventBus,
     changes: &[&PreparedChange],
-    claim: Option<ClaimMark>,
+    claim: Option<(ClaimMark, Option<Uuid>)>,
 ) -> Result<Vec<bool>, DbErr> {
     let txn = db.begin().await?;
     let mut applied = Vec::with_capacity(changes.len());
@@ -358,12 +359,8 @@ pub async fn write_changes(
     }
     insert_history(&txn, events).await?;
     counts.write(&txn).await?;
-    if let Some(claim) = claim.filter(|_| applied.contains(&true)) {
-        let only = match changes {
-            [one] => Some(one.id),
-            _ => None,
-        };
-        claim.write(&txn, only).await?;
+    if let Some((claim, action_id)) = claim.filter(|_| applied.contains(&true)) {
+        claim.write(&txn, action_id).await?;
     }
     if !outbox.is_empty() {
         deliveries::Entity::insert_many(outbox)
@@ -390,7 +387,7 @@ async fn update_row<C: ConnectionTrait>(db: &C, change: &PreparedChange) -> Resu
     Ok(result.rows_affected == 1)
 }
 
-/// Cancels a delivery that has not left yet; whether it was still waiting.
+/// Cancels a delivery that was never tried; whether it was still waiting.
 async fn cancel_delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
     let result = deliveries::Entity::update_many()
         .set(deliveries::ActiveModel {
@@ -399,6 +396,8 @@ async fn cancel_delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, D
         })
         .filter(deliveries::Column::Id.eq(id))
         .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        // A worker may have tried it since the undo was prepared: scheduled again, it is a retry.
+        .filter(deliveries::Column::Attempts.eq(0))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
