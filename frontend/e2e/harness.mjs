@@ -24,14 +24,89 @@ const chromiumFlags = [
   "--disable-sync",
 ];
 
+/** The headers of a raw message, names in lower case, folded lines unfolded. */
+function headersOf(raw) {
+  const head = raw.split(/\r?\n\r?\n/, 1)[0].replace(/\r?\n[ \t]+/g, " ");
+  const headers = {};
+  for (const line of head.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] ??= line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** An SMTP server (Python's aiosmtpd, `just smtp` installs it) on a free port that keeps what it
+ * receives: `url` for `INBOX_SMTP_URL`; `messages`, each `{ mailFrom, rcptTos, headers, data }`
+ * in the order they arrived; `close()` stops it. */
+export async function startSmtp() {
+  const sink = spawn("python3", [join(root, "frontend/e2e/smtp_sink.py")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const messages = [];
+  const port = await new Promise((resolvePort, reject) => {
+    let seen = "";
+    sink.stdout.on("data", (chunk) => {
+      seen += chunk;
+      let newline;
+      while ((newline = seen.indexOf("\n")) >= 0) {
+        const line = seen.slice(0, newline);
+        seen = seen.slice(newline + 1);
+        const listening = line.match(/^listening on (\d+)$/);
+        if (listening) {
+          resolvePort(Number(listening[1]));
+        } else if (line.trim()) {
+          const { mail_from: mailFrom, rcpt_tos: rcptTos, data } = JSON.parse(line);
+          messages.push({ mailFrom, rcptTos, headers: headersOf(data), data });
+        }
+      }
+    });
+    sink.on("exit", (code) => reject(new Error(`the SMTP server exited with ${code} before listening (is aiosmtpd installed? just smtp)`)));
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    async close() {
+      if (sink.exitCode === null && sink.signalCode === null) {
+        const exited = new Promise((resolveExit) => sink.once("exit", resolveExit));
+        sink.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
+
+/** Polls `check` until it returns something truthy (and returns that), failing with `what`
+ * after `timeoutMs`. */
+export async function eventually(what, check, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
 /** A seeded server and a browser page; `close()` stops both and removes their files.
- * `serverEnv` adds settings for the server, such as `INBOX_UNDO_SECONDS`. */
-export async function start(serverEnv = {}) {
+ * `serverEnv` adds settings for the server, such as `INBOX_UNDO_SECONDS`; with `smtp: true` the
+ * server sends email to an SMTP server of its own, `app.smtp` (see `startSmtp`). */
+export async function start(serverEnv = {}, { smtp: withSmtp = false } = {}) {
+  const smtp = withSmtp ? await startSmtp() : undefined;
+  try {
+    return await startServer(serverEnv, smtp);
+  } catch (error) {
+    await smtp?.close();
+    throw error;
+  }
+}
+
+async function startServer(serverEnv, smtp) {
   const workDir = mkdtempSync(join(tmpdir(), "inbox-e2e-"));
   const env = {
     RUST_LOG: "warn",
     ...process.env,
     ...serverEnv,
+    ...(smtp ? { INBOX_SMTP_URL: smtp.url } : {}),
     DATABASE_URL: `sqlite://${join(workDir, "inbox.db")}?mode=rwc`,
   };
   const seeded = execFileSync(binary, ["seed", "--demo"], { env, encoding: "utf8" });
@@ -67,6 +142,7 @@ export async function start(serverEnv = {}) {
     agentKey,
     page,
     pageErrors,
+    smtp,
     async close() {
       await context.close();
       if (server.exitCode === null && server.signalCode === null) {
@@ -78,6 +154,7 @@ export async function start(serverEnv = {}) {
         await exited;
         clearTimeout(impatient);
       }
+      await smtp?.close();
       rmSync(workDir, { recursive: true, force: true });
     },
   };
@@ -98,10 +175,10 @@ export async function signIn(page, password = "demo-reviewer") {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/** A server (with `serverEnv`, see `start`) with the demo reviewer signed in and past the
- * introduction. */
-export async function startSignedIn(serverEnv = {}) {
-  const app = await start(serverEnv);
+/** A server (with `serverEnv` and `options`, see `start`) with the demo reviewer signed in and
+ * past the introduction. */
+export async function startSignedIn(serverEnv = {}, options = {}) {
+  const app = await start(serverEnv, options);
   await app.page.goto(`${app.baseUrl}/`);
   await signIn(app.page);
   await app.page.getByRole("button", { name: "Go to the inbox" }).waitFor();
@@ -126,12 +203,12 @@ export async function openFirstRow(app, path) {
   return id;
 }
 
-/** Registers hooks that start a signed-in app (with `serverEnv`, see `start`) before the file's
- * tests and close it after; `set` receives the app. */
-export function useSignedInApp(set, serverEnv = {}) {
+/** Registers hooks that start a signed-in app (with `serverEnv` and `options`, see `start`)
+ * before the file's tests and close it after; `set` receives the app. */
+export function useSignedInApp(set, serverEnv = {}, options = {}) {
   let app;
   before(async () => {
-    app = await startSignedIn(serverEnv);
+    app = await startSignedIn(serverEnv, options);
     set(app);
   });
   after(async () => {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ActionType, Channel};
+use crate::{ActionType, Channel, EventKind};
 
 crate::action::wire_enum! {
     /// How a delivery goes out.
@@ -46,6 +46,16 @@ impl DeliveryChannel {
             Some(Channel::Email) => DeliveryChannel::Email,
             Some(Channel::Voice) => DeliveryChannel::Voice,
             None => DeliveryChannel::Internal,
+        }
+    }
+
+    /// What the provider's id for a delivery on this channel is called; `None` where there is
+    /// no provider.
+    pub const fn provider_id_label(self) -> Option<&'static str> {
+        match self {
+            DeliveryChannel::Email => Some("Message-ID"),
+            DeliveryChannel::Voice => Some("Call id"),
+            DeliveryChannel::Internal => None,
         }
     }
 }
@@ -164,6 +174,59 @@ pub struct Delivery {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// What the `sent` entry of an action's history records: where the delivery went, and which
+/// attempt took it there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentEntry {
+    pub delivery_id: Uuid,
+    pub channel: DeliveryChannel,
+    /// The email address or phone number; none for a note or task.
+    pub to: Option<String>,
+    pub subject: Option<String>,
+    /// The email's `Message-ID`, or the voice provider's call id.
+    pub provider_id: Option<String>,
+    /// Which attempt took it there, from 1.
+    pub attempt: i32,
+}
+
+/// What the entry of a failed attempt records: `delivery_attempt_failed` (tried again at
+/// `retry_at`) or `delivery_failed` (not tried again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedAttemptEntry {
+    pub delivery_id: Uuid,
+    /// Why it failed.
+    pub error: String,
+    /// Which attempt failed, from 1 (entries written before this type say `attempts`).
+    #[serde(alias = "attempts")]
+    pub attempt: i32,
+    /// When it is tried again; none when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// What a history entry says about the action's delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryEntry {
+    Sent(SentEntry),
+    Failed(FailedAttemptEntry),
+}
+
+impl DeliveryEntry {
+    /// The delivery details of a history entry of `kind` with `data`; `None` for an entry of
+    /// another kind, or one whose data has another shape.
+    pub fn of(kind: EventKind, data: &serde_json::Value) -> Option<DeliveryEntry> {
+        match kind {
+            EventKind::Sent => SentEntry::deserialize(data).ok().map(DeliveryEntry::Sent),
+            EventKind::DeliveryAttemptFailed | EventKind::DeliveryFailed => {
+                FailedAttemptEntry::deserialize(data)
+                    .ok()
+                    .map(DeliveryEntry::Failed)
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +302,38 @@ mod tests {
         assert_eq!(
             DeliveryChannel::for_action(ActionType::TaskReminder),
             DeliveryChannel::Internal
+        );
+    }
+
+    #[test]
+    fn a_history_entry_reads_back_what_the_delivery_wrote() {
+        let sent = SentEntry {
+            delivery_id: Uuid::nil(),
+            channel: DeliveryChannel::Email,
+            to: Some("zoe@cafe-ole.example".to_owned()),
+            subject: Some("Invoice".to_owned()),
+            provider_id: Some("<1@ai-inbox>".to_owned()),
+            attempt: 1,
+        };
+        let data = serde_json::to_value(&sent).expect("serialises");
+        assert_eq!(
+            DeliveryEntry::of(EventKind::Sent, &data),
+            Some(DeliveryEntry::Sent(sent))
+        );
+        assert_eq!(DeliveryEntry::of(EventKind::Edited, &data), None);
+        let older = serde_json::json!({ "delivery_id": Uuid::nil(), "error": "SMTP: refused", "attempts": 5 });
+        assert_eq!(
+            DeliveryEntry::of(EventKind::DeliveryFailed, &older),
+            Some(DeliveryEntry::Failed(FailedAttemptEntry {
+                delivery_id: Uuid::nil(),
+                error: "SMTP: refused".to_owned(),
+                attempt: 5,
+                retry_at: None,
+            }))
+        );
+        assert_eq!(
+            DeliveryEntry::of(EventKind::Sent, &serde_json::json!({})),
+            None
         );
     }
 

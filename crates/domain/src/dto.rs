@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    delivery::{Delivery, DeliveryState},
+    delivery::{Delivery, DeliveryEntry, DeliveryState},
     ActionStatus, ActionType, Channel, Confidence, ConfidenceFactor, CustomerType, EventKind,
     Priority, RejectionReason, Tone,
 };
@@ -180,6 +180,14 @@ pub struct ActionEvent {
     /// Details: the edit as before/after, the reason, the note, the snooze time.
     #[cfg_attr(feature = "openapi", schema(value_type = Object, example = json!({})))]
     pub data: serde_json::Value,
+}
+
+impl ActionEvent {
+    /// What the entry says about the action's delivery: where a sent message went, or why an
+    /// attempt failed; `None` for other entries.
+    pub fn delivery_entry(&self) -> Option<DeliveryEntry> {
+        DeliveryEntry::of(self.kind, &self.data)
+    }
 }
 
 /// The decisions taken on an action so far.

@@ -1,10 +1,10 @@
 //! Where the message of an approved (or auto-executed) action stands: a badge for list rows, and
 //! in the detail panel when it leaves or left, its attempts and last error, with Retry for one
-//! that failed.
+//! that failed; and what each delivery entry of the history says was sent or went wrong.
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    delivery::{Delivery, DeliveryState, MAX_ATTEMPTS},
+    delivery::{Delivery, DeliveryEntry, DeliveryState, MAX_ATTEMPTS},
     display::{short_duration, time_ago},
 };
 use leptos::prelude::*;
@@ -59,7 +59,48 @@ fn delivery_facts(delivery: &Delivery, now: DateTime<Utc>) -> Vec<(&'static str,
     if let Some(error) = delivery.last_error.clone() {
         facts.push(("Last error", error));
     }
+    if let (Some(label), Some(id)) = (
+        delivery.channel.provider_id_label(),
+        delivery.provider_id.clone(),
+    ) {
+        facts.push((label, id));
+    }
     facts
+}
+
+/// What a delivery entry of the history says, line by line: where a sent message went (the
+/// recipient, the subject, the provider's id for it), or which attempt failed and why.
+pub fn entry_facts(entry: &DeliveryEntry) -> Vec<(&'static str, String)> {
+    match entry {
+        DeliveryEntry::Sent(sent) => {
+            let mut facts: Vec<_> = [("To", &sent.to), ("Subject", &sent.subject)]
+                .into_iter()
+                .filter_map(|(name, value)| Some((name, value.clone()?)))
+                .collect();
+            facts.extend((sent.channel.provider_id_label()).zip(sent.provider_id.clone()));
+            // A message that left at the first try needs no count.
+            if sent.attempt > 1 {
+                facts.push(("Attempt", sent.attempt.to_string()));
+            }
+            facts
+        }
+        DeliveryEntry::Failed(failed) => vec![
+            ("Attempt", failed.attempt.to_string()),
+            ("Error", failed.error.clone()),
+        ],
+    }
+}
+
+/// Name–value lines, such as [`entry_facts`].
+#[component]
+pub fn Facts(facts: Vec<(&'static str, String)>) -> impl IntoView {
+    (!facts.is_empty()).then(|| {
+        view! {
+            <dl class="fields">
+                {facts.into_iter().map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> }).collect_view()}
+            </dl>
+        }
+    })
 }
 
 /// The delivery in the detail panel; Retry schedules a failed one again and reloads the panel.
@@ -81,11 +122,7 @@ pub fn DeliveryFacts(delivery: Delivery) -> impl IntoView {
     view! {
         <section class="delivery" aria-label="Delivery">
             <h3>"Delivery " <DeliveryBadge state=delivery.state/></h3>
-            {(!facts.is_empty()).then(|| view! {
-                <dl class="fields">
-                    {facts.into_iter().map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> }).collect_view()}
-                </dl>
-            })}
+            <Facts facts/>
             {(delivery.state == DeliveryState::Failed).then(|| view! {
                 <button type="button" class="secondary" disabled=move || retry.pending().get()
                     on:click=move |_| { retry.dispatch(()); }>"Retry delivery"</button>
@@ -99,7 +136,7 @@ pub fn DeliveryFacts(delivery: Delivery) -> impl IntoView {
 mod tests {
     use super::*;
     use chrono::Duration;
-    use inbox_domain::delivery::DeliveryChannel;
+    use inbox_domain::delivery::{DeliveryChannel, FailedAttemptEntry, SentEntry};
     use uuid::Uuid;
 
     fn delivery(state: DeliveryState, attempts: i32, deliver_at: DateTime<Utc>) -> Delivery {
@@ -176,11 +213,27 @@ mod tests {
         let now = Utc::now();
         let sent = Delivery {
             sent_at: Some(now - Duration::hours(2)),
+            provider_id: Some("<7@ai-inbox>".to_owned()),
             ..delivery(DeliveryState::Sent, 1, now - Duration::hours(3))
         };
         assert_eq!(
             delivery_facts(&sent, now),
-            [("Left", "2 hours ago".to_owned())]
+            [
+                ("Left", "2 hours ago".to_owned()),
+                ("Message-ID", "<7@ai-inbox>".to_owned()),
+            ]
+        );
+        let called = Delivery {
+            channel: DeliveryChannel::Voice,
+            provider_id: Some("call_42".to_owned()),
+            ..sent
+        };
+        assert_eq!(
+            delivery_facts(&called, now),
+            [
+                ("Left", "2 hours ago".to_owned()),
+                ("Call id", "call_42".to_owned()),
+            ]
         );
         let sent_at_last = Delivery {
             last_error: Some("timed out".to_owned()),
@@ -192,6 +245,57 @@ mod tests {
                 ("Left", "5 minutes ago".to_owned()),
                 ("Attempts", "3".to_owned()),
                 ("Last error", "timed out".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sent_entry_shows_where_the_message_went_and_its_id() {
+        let sent = SentEntry {
+            delivery_id: Uuid::nil(),
+            channel: DeliveryChannel::Email,
+            to: Some("zoe@cafe-ole.example".to_owned()),
+            subject: Some("Invoice".to_owned()),
+            provider_id: Some("<7@ai-inbox>".to_owned()),
+            attempt: 1,
+        };
+        assert_eq!(
+            entry_facts(&DeliveryEntry::Sent(sent.clone())),
+            [
+                ("To", "zoe@cafe-ole.example".to_owned()),
+                ("Subject", "Invoice".to_owned()),
+                ("Message-ID", "<7@ai-inbox>".to_owned()),
+            ]
+        );
+        let note = SentEntry {
+            channel: DeliveryChannel::Internal,
+            to: None,
+            provider_id: None,
+            attempt: 2,
+            ..sent
+        };
+        assert_eq!(
+            entry_facts(&DeliveryEntry::Sent(note)),
+            [
+                ("Subject", "Invoice".to_owned()),
+                ("Attempt", "2".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_attempt_entry_says_which_and_why() {
+        let failed = FailedAttemptEntry {
+            delivery_id: Uuid::nil(),
+            error: "SMTP: connection refused".to_owned(),
+            attempt: 3,
+            retry_at: None,
+        };
+        assert_eq!(
+            entry_facts(&DeliveryEntry::Failed(failed)),
+            [
+                ("Attempt", "3".to_owned()),
+                ("Error", "SMTP: connection refused".to_owned()),
             ]
         );
     }

@@ -87,7 +87,9 @@ fn Detail(
     decide: Decide,
 ) -> impl IntoView {
     let reviewable = detail.status.is_reviewable();
-    let delivery = detail.delivery.clone().filter(|_| detail.status.is_sent());
+    // Sent, or approved and waiting: the undo window, or opening hours for a deferred call (the
+    // server shows no delivery that was taken back).
+    let delivery = detail.delivery.clone();
     let detail = StoredValue::new(detail);
     view! {
         <div class="split">

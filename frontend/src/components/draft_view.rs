@@ -6,6 +6,8 @@ use inbox_domain::{
 };
 use leptos::prelude::*;
 
+use crate::components::delivery::{entry_facts, Facts};
+
 /// The draft as it stands, for email, voice, notes and tasks.
 #[component]
 pub fn DraftView(detail: ActionDetail) -> impl IntoView {
@@ -43,7 +45,8 @@ pub fn DraftView(detail: ActionDetail) -> impl IntoView {
     }
 }
 
-/// What was sent or why it was rejected, when, what followed, and every event of the action.
+/// What was sent or why it was rejected, when, what followed, and every event of the action with
+/// what it records of the delivery (where the message went, why an attempt failed).
 #[component]
 pub fn History(detail: ActionDetail) -> impl IntoView {
     let decisions = detail.decisions.clone();
@@ -84,6 +87,14 @@ pub fn History(detail: ActionDetail) -> impl IntoView {
                 .map(|n| format!(" — {n}"))
                 .unwrap_or_default()
         )),
+        // An approved call held for opening hours: the delivery above says when it leaves.
+        ActionStatus::Deferred if detail.delivery.is_some() => decisions.approved_at.map(|at| {
+            format!(
+                "{} {}; not sent yet.",
+                EventKind::ApprovedForLater.label(),
+                time_ago(at, now)
+            )
+        }),
         ActionStatus::Expired => Some("Expired before anyone decided.".to_owned()),
         _ => None,
     };
@@ -97,8 +108,14 @@ pub fn History(detail: ActionDetail) -> impl IntoView {
             <blockquote class="response">{format!("“{}” — {}", r.excerpt, time_ago(r.received_at, now))}</blockquote>
         }).collect_view()}
         <ol class="events">
-            {detail.history.iter().map(|e| view! {
-                <li>{format!("{} · {} · {}", e.kind.label(), e.actor, time_ago(e.occurred_at, now))}</li>
+            {detail.history.iter().map(|e| {
+                let facts = e.delivery_entry().map(|entry| entry_facts(&entry)).unwrap_or_default();
+                view! {
+                    <li>
+                        {format!("{} · {} · {}", e.kind.label(), e.actor, time_ago(e.occurred_at, now))}
+                        <Facts facts/>
+                    </li>
+                }
             }).collect_view()}
         </ol>
     }

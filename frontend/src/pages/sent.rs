@@ -199,13 +199,19 @@ fn SentMessage(delivery: Delivery) -> impl IntoView {
         }
         (None, None, None) => view! { <p class="muted">"No body."</p> }.into_any(),
     };
+    let provider_id = delivery
+        .channel
+        .provider_id_label()
+        .map(|label| (label, delivery.provider_id.clone()));
     let fields = [
         ("From", delivery.sender.clone()),
         ("To", delivery.recipient.clone()),
         ("Subject", delivery.subject.clone()),
         ("State", Some(delivery.state.label().to_owned())),
         ("Last error", delivery.last_error.clone()),
-    ];
+    ]
+    .into_iter()
+    .chain(provider_id);
     view! {
         <section class="sent-message" aria-label="Sent message">
             <h3>{title_of(&delivery)}</h3>

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    delivery::{Delivery, DeliveryChannel, DeliveryState},
+    delivery::{Delivery, DeliveryChannel, DeliveryState, FailedAttemptEntry, SentEntry},
     dto::{HistoryKind, Page},
     EventKind,
 };
@@ -131,13 +131,13 @@ pub fn sent_details(
     provider_id: Option<&str>,
     attempt: i32,
 ) -> serde_json::Value {
-    json!({
-        "delivery_id": delivery.id,
-        "channel": delivery.channel,
-        "to": delivery.recipient,
-        "subject": delivery.subject,
-        "provider_id": provider_id,
-        "attempt": attempt,
+    json!(SentEntry {
+        delivery_id: delivery.id,
+        channel: delivery.channel,
+        to: delivery.recipient.clone(),
+        subject: delivery.subject.clone(),
+        provider_id: provider_id.map(str::to_owned),
+        attempt,
     })
 }
 
@@ -210,21 +210,19 @@ pub async fn record_failure(
     // Every attempt shows in the history: each retry, and the failure for good.
     if finish_attempt(&txn, delivery, update).await? {
         if let Some(action) = action_of(&txn, delivery).await? {
-            let attempt = delivery.attempts + 1;
-            let (kind, data) = if state == DeliveryState::Failed {
-                let data =
-                    json!({ "delivery_id": delivery.id, "error": error, "attempts": attempt });
-                (EventKind::DeliveryFailed, data)
-            } else {
-                let data = json!({
-                    "delivery_id": delivery.id,
-                    "error": error,
-                    "attempt": attempt,
-                    "retry_at": retry_at,
-                });
-                (EventKind::DeliveryAttemptFailed, data)
+            let given_up = state == DeliveryState::Failed;
+            let entry = FailedAttemptEntry {
+                delivery_id: delivery.id,
+                error: error.to_owned(),
+                attempt: delivery.attempts + 1,
+                retry_at: (!given_up).then_some(retry_at),
             };
-            add_history(&txn, &action, kind, "system", now, data).await?;
+            let kind = if given_up {
+                EventKind::DeliveryFailed
+            } else {
+                EventKind::DeliveryAttemptFailed
+            };
+            add_history(&txn, &action, kind, "system", now, json!(entry)).await?;
         }
     }
     txn.commit().await

@@ -199,6 +199,15 @@ async fn an_unreachable_smtp_server_is_retried_then_the_delivery_fails_until_tri
     let (_, detail) = app.get_action(&id).await;
     assert_eq!(detail["history"][2]["data"]["attempt"], 1);
     assert!(detail["history"][2]["data"]["retry_at"].is_string());
+    let given_up = &detail["history"][6]["data"];
+    assert_eq!(given_up["attempt"], inbox_domain::delivery::MAX_ATTEMPTS);
+    assert!(given_up["error"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("SMTP")));
+    assert!(
+        given_up.get("retry_at").is_none(),
+        "not tried again: {given_up}"
+    );
     assert_eq!(detail["delivery"]["state"], "failed", "the panel shows it");
     let (_, listed) = app.list("status=approved&delivery_state=failed").await;
     assert_eq!(listed["total"], 1, "a filterable delivery state: {listed}");
