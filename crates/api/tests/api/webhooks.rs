@@ -382,7 +382,7 @@ async fn a_failed_delivery_a_snooze_and_a_rejection_reach_the_endpoint_as_they_h
     assert_eq!(failure["action_id"], approved.as_str());
     assert_eq!(failure["history"]["kind"], "delivery_failed");
     assert_eq!(failure["history"]["actor"], "system");
-    assert_eq!(failure["history"]["data"]["attempts"], 1);
+    assert_eq!(failure["history"]["data"]["attempt"], 1);
     assert!(
         failure["history"]["data"]["error"]
             .as_str()
