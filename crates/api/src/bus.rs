@@ -139,9 +139,13 @@ impl EventBus {
         Ok(())
     }
 
-    /// Announces `change` once its transaction committed (when the database does not).
+    /// Announces `change` once its transaction committed (when the database does not). Where
+    /// the database does, this process still counts it at once: what it computed before must
+    /// not be reused while the notification travels (its echo counts it again, harmlessly).
     pub fn committed(&self, change: LocationChange) {
-        if !self.through_database {
+        if self.through_database {
+            self.generations.touch(change.location_id);
+        } else {
             self.generations
                 .send(&self.sender, BusMessage::Change(change));
         }
@@ -201,6 +205,8 @@ async fn forward(
                         Err(error) => tracing::warn!(?error, "cannot listen for changes yet"),
                     }
                 };
+                // What was computed while nobody listened may have missed changes.
+                generations.send(&sender, BusMessage::Resync);
             }
         }
     }

@@ -178,7 +178,7 @@ struct ServeArgs {
     auth_cache_ms: u64,
     /// Milliseconds a list page or an action is reused while no change in its location was
     /// announced and no timer fired: what another replica writes past the event bus (a delivery
-    /// attempt) shows within this (0 computes every read).
+    /// attempt, an outcome) shows within this (0 computes every read).
     #[arg(long, env = "INBOX_READ_CACHE_MS", default_value_t = 1000)]
     read_cache_ms: u64,
 }

@@ -46,7 +46,6 @@ pub struct ReadKey {
 #[derive(Debug)]
 struct Entry {
     generation: (u64, u64),
-    computed_at: DateTime<Utc>,
     valid_until: DateTime<Utc>,
     body: Bytes,
 }
@@ -96,19 +95,19 @@ impl ReadCache {
         // Read before computing: a change announced meanwhile makes the answer stale at once.
         let generation = bus.generation(location_id);
         if let Some(entry) = kept.as_ref() {
-            if entry.generation == generation && entry.computed_at <= now && now < entry.valid_until
-            {
+            // Not `computed_at <= now`: a request that read the clock before an answer was
+            // computed for a later instant may use it; it is no less true.
+            if entry.generation == generation && now < entry.valid_until {
                 return Ok(entry.body.clone());
             }
         }
         let body = compute().await?;
         self.kept_bytes.fetch_add(body.len(), Ordering::Relaxed);
-        let next_timer = db::actions::next_timer_after(db, location_id, now)
+        let next_timer = db::actions::next_change_by_time(db, location_id, now)
             .await
             .map_err(StoreError::from)?;
         *kept = Some(Entry {
             generation,
-            computed_at: now,
             valid_until: next_timer.map_or(now + ttl, |timer| timer.min(now + ttl)),
             body: body.clone(),
         });

@@ -263,6 +263,10 @@ pub async fn run_once(
     let mut report = DeliveryReport::default();
     loop {
         let claimed = deliveries::claim_due(db, now, LEASE, BATCH).await?;
+        // Claimed deliveries show as `sending`.
+        for delivery in &claimed {
+            bus.touch(delivery.location_id);
+        }
         for delivery in &claimed {
             match send(db, outbound, delivery, now).await {
                 Ok(provider_id) => {

@@ -3,7 +3,10 @@
 //! have done it (the same row and event constructors, the domain's transitions), and written in
 //! large batches, one transaction each, so a run that is stopped can simply be run again.
 
-use std::io::{IsTerminal, Write};
+use std::{
+    collections::VecDeque,
+    io::{IsTerminal, Write},
+};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -18,6 +21,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
     Iterable, PaginatorTrait, QueryFilter, TransactionTrait,
 };
+use tokio::task::JoinHandle;
 
 use super::{
     applied, changed,
@@ -112,8 +116,14 @@ pub async fn top_up(
     };
     let mut progress = Progress::new(wanted);
     let (mut made, mut written) = (0u64, 0u64);
-    // The database writes one batch while the next is made: each takes about a core.
-    let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<u64>>> = None;
+    // Batches are written while the next ones are made. PostgreSQL writes two at once, one per
+    // core (their transactions meet only on the kept counts, updated last and in key order);
+    // SQLite has one writer.
+    let writers = match db.get_database_backend() {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    };
+    let mut writing: VecDeque<JoinHandle<anyhow::Result<u64>>> = VecDeque::new();
     while made < wanted {
         let size = usize::try_from((wanted - made).min(BATCH as u64)).unwrap_or(BATCH);
         // Seeded by position: the same run makes the same rows.
@@ -124,15 +134,17 @@ pub async fn top_up(
             maker.action(status, &mut rng, &mut batch)?;
         }
         made += batch.actions.len() as u64;
-        if let Some(previous) = writing.take() {
-            written += previous.await??;
-            progress.show(written);
+        if writing.len() == writers {
+            if let Some(oldest) = writing.pop_front() {
+                written += oldest.await??;
+                progress.show(written);
+            }
         }
         let db = db.clone();
-        writing = Some(tokio::spawn(async move { batch.write(&db).await }));
+        writing.push_back(tokio::spawn(async move { batch.write(&db).await }));
     }
-    if let Some(last) = writing {
-        written += last.await??;
+    for done in writing {
+        written += done.await??;
         progress.show(written);
     }
     progress.finish();
@@ -166,9 +178,10 @@ impl Batch {
         let counts = CountChanges::of_new(&self.actions);
         let txn = db.begin().await?;
         insert_all::<actions::Entity, _>(&txn, self.actions).await?;
-        counts.write(&txn).await?;
         insert_all::<action_events::Entity, _>(&txn, self.events).await?;
         insert_all::<deliveries::Entity, _>(&txn, self.deliveries).await?;
+        // Last: another batch's transaction waits for these rows until this one commits.
+        counts.write(&txn).await?;
         txn.commit().await?;
         Ok(written)
     }

@@ -55,7 +55,8 @@ pub fn lost_race(error: ServiceError) -> ServiceError {
         ServiceError::Conflict {
             status, version, ..
         } => ServiceError::Conflict {
-            detail: "It was sent, or changed by someone else, first.".to_owned(),
+            detail: "Its message was sent (or its first attempt began), or someone else changed it, first."
+                .to_owned(),
             status,
             version,
         },

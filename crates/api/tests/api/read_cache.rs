@@ -97,6 +97,15 @@ async fn a_snooze_ending_shows_at_once_without_a_sweep(#[case] backend: Backend)
     assert_eq!(ids(&pending), [id.as_str()], "{pending}");
     let (action, _) = read(&app, &format!("/api/v1/actions/{id}")).await;
     assert_eq!(action["status"], "pending");
+
+    // Still unswept, its next change is its expiry, which its stored timer no longer says.
+    let expires_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(action["expires_at"].clone()).expect("an expiry");
+    app.clock.advance(expires_at - app.now());
+    let (pending, _) = read(&app, "/api/v1/actions").await;
+    assert!(ids(&pending).is_empty(), "expired: {pending}");
+    let (action, _) = read(&app, &format!("/api/v1/actions/{id}")).await;
+    assert_eq!(action["status"], "expired");
 }
 
 /// The delivery worker's attempts are not announced to the streams, but a page kept from before
@@ -120,4 +129,32 @@ async fn a_message_leaving_shows_at_once(#[case] backend: Backend) {
 
     let (page, _) = read(&app, "/api/v1/actions?status=approved").await;
     assert_eq!(page["items"][0]["delivery_state"], "sent", "{page}");
+}
+
+/// An outcome or a customer's reply is not a status change the streams carry, but an action
+/// kept from before it is not reused after it.
+#[apply(backends)]
+async fn an_outcome_and_a_reply_show_at_once(#[case] backend: Backend) {
+    let (app, fixture) = cached_app(backend).await;
+    let (_, action) = app.propose(&proposal(&fixture)).await;
+    let id = id_of(&action).to_owned();
+    let detail = format!("/api/v1/actions/{id}");
+    app.review(&id, "approve", json!({})).await;
+    let (before, _) = read(&app, &detail).await;
+    assert_eq!(before["outcomes"], json!([]));
+
+    let outcome = json!({"kind": "payment_made", "occurred_at": app.now(), "data": {}});
+    let (status, body) = app.review(&id, "outcome", outcome).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (after, _) = read(&app, &detail).await;
+    assert_eq!(after["outcomes"][0]["kind"], "payment_made", "{after}");
+
+    let reply = json!({"conversation_id": "conv_1", "excerpt": "Paid.", "received_at": app.now()});
+    let (status, body) = app.review(&id, "responses", reply).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (after, _) = read(&app, &detail).await;
+    assert_eq!(
+        after["responses"][0]["conversation_id"], "conv_1",
+        "{after}"
+    );
 }

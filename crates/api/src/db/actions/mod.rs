@@ -450,15 +450,17 @@ pub async fn with_timer_due(
         .await
 }
 
-/// When the first of the location's timers fires after `now`, if one is set: until then, what
-/// its lists show changes only with its writes. The first row of the
-/// `(location_id, next_timer_at)` index past `now`.
-pub async fn next_timer_after(
+/// The first instant after `now` at which one of the location's actions shows another status by
+/// time alone, if any: until then, what its lists and actions show changes only with its
+/// writes. That is the first stored timer past `now` (the first row of the
+/// `(location_id, next_timer_at)` index past it) or, for a row whose timer fired but the sweep
+/// has not stored yet (a snooze that ended), its expiry, which its stored timer no longer says.
+pub async fn next_change_by_time(
     db: &DatabaseConnection,
     location_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
-    actions::Entity::find()
+    let next_stored = actions::Entity::find()
         .select_only()
         .expr_as(next_timer_at(), "next_timer_at")
         .filter(actions::Column::LocationId.eq(location_id))
@@ -467,5 +469,17 @@ pub async fn next_timer_after(
         .limit(1)
         .into_tuple::<DateTime<Utc>>()
         .one(db)
-        .await
+        .await?;
+    let fired_expiry = actions::Entity::find()
+        .select_only()
+        .column(actions::Column::ExpiresAt)
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(timer_due(now))
+        .filter(actions::Column::ExpiresAt.gt(now))
+        .order_by_asc(actions::Column::ExpiresAt)
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    Ok(next_stored.into_iter().chain(fired_expiry).min())
 }
