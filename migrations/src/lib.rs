@@ -14,6 +14,7 @@ mod m20261203_000008_segment_reads;
 mod m20261203_000009_create_rate_windows;
 mod m20261203_000010_customer_search_trigrams;
 mod m20261203_000011_customer_search_sqlite;
+mod m20261203_000012_customer_segment_index;
 mod tables;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_create_rate_windows::Migration),
             Box::new(m20261203_000010_customer_search_trigrams::Migration),
             Box::new(m20261203_000011_customer_search_sqlite::Migration),
+            Box::new(m20261203_000012_customer_segment_index::Migration),
         ]
     }
 }
