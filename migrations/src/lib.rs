@@ -15,6 +15,7 @@ mod m20261203_000009_create_rate_windows;
 mod m20261203_000010_customer_search_trigrams;
 mod m20261203_000011_customer_search_sqlite;
 mod m20261203_000012_customer_segment_index;
+mod m20261203_000013_covering_segment_indexes;
 mod tables;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_customer_search_trigrams::Migration),
             Box::new(m20261203_000011_customer_search_sqlite::Migration),
             Box::new(m20261203_000012_customer_segment_index::Migration),
+            Box::new(m20261203_000013_covering_segment_indexes::Migration),
         ]
     }
 }
