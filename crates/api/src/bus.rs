@@ -58,15 +58,13 @@ struct Generations(Arc<Mutex<(u64, HashMap<Uuid, u64>)>>);
 
 impl Generations {
     fn bump(&self, message: &BusMessage) {
-        let mut generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match message {
-            BusMessage::Change(change) => {
-                *generations.1.entry(change.location_id).or_default() += 1
-            }
-            BusMessage::Resync => generations.0 += 1,
+            BusMessage::Change(change) => self.touch(change.location_id),
+            BusMessage::Resync => self.0.lock().unwrap_or_else(PoisonError::into_inner).0 += 1,
         }
     }
 
+    /// One more change of `location_id`.
     fn touch(&self, location_id: Uuid) {
         let mut generations = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         *generations.1.entry(location_id).or_default() += 1;

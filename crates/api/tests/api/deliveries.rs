@@ -20,6 +20,27 @@ pub async fn deliver(app: &TestApp, outbound: &Outbound) -> DeliveryReport {
         .expect("delivery pass ran")
 }
 
+/// Actions proposed `minutes_ago`, approved in one bulk request.
+async fn approve_in_bulk(
+    app: &TestApp,
+    fixture: &Fixture,
+    minutes_ago: impl IntoIterator<Item = i64>,
+) {
+    let ids: Vec<String> = fixture
+        .actions_minutes_ago(app, minutes_ago)
+        .await
+        .iter()
+        .map(|action| action.id.to_string())
+        .collect();
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+}
+
 /// The location's deliveries, newest first.
 pub async fn deliveries(app: &TestApp) -> Vec<Value> {
     let (status, page) = app.get_json("/api/v1/deliveries").await;
@@ -555,19 +576,7 @@ async fn an_undo_loses_to_a_worker_that_took_the_message_first(#[case] backend: 
 async fn two_workers_racing_over_many_approvals_send_each_once(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let ids: Vec<String> = fixture
-        .actions_minutes_ago(&app, std::iter::repeat_n(30, 200))
-        .await
-        .iter()
-        .map(|action| action.id.to_string())
-        .collect();
-    let (status, bulk) = app
-        .post_json(
-            "/api/v1/actions/bulk",
-            &json!({"op": "approve", "ids": ids}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{bulk}");
+    approve_in_bulk(&app, &fixture, std::iter::repeat_n(30, 200)).await;
     app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
 
     // Two servers' workers: each its own connection pool, the same database.
@@ -844,19 +853,7 @@ async fn an_email_from_a_location_without_a_sending_address_is_refused_before_it
 async fn the_deliveries_page_by_cursor_without_duplicates_or_holes(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let ids: Vec<String> = fixture
-        .actions_minutes_ago(&app, [50, 40, 30, 20, 10])
-        .await
-        .iter()
-        .map(|action| action.id.to_string())
-        .collect();
-    let (status, bulk) = app
-        .post_json(
-            "/api/v1/actions/bulk",
-            &json!({"op": "approve", "ids": ids}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{bulk}");
+    approve_in_bulk(&app, &fixture, [50, 40, 30, 20, 10]).await;
     let everything = item_ids(&deliveries(&app).await);
     assert_eq!(everything.len(), 5);
 

@@ -85,13 +85,9 @@ async fn the_event_stream_announces_changes_with_fresh_metrics(#[case] backend: 
     assert_eq!(changed["version"], 2);
 }
 
-/// Replicas share one PostgreSQL: a reviewer whose stream is served by one replica sees what
-/// another replica changed.
-#[tokio::test]
-async fn a_change_on_one_replica_reaches_streams_on_another() {
-    let app = spawn_app(Backend::Postgres).await;
-    let fixture = Fixture::new(&app).await;
-    let replica = app.spawn_replica().await;
+/// A reader's key of `fixture`'s location and its event stream served by `replica`, past the
+/// stream's first metrics.
+async fn read_on(app: &TestApp, fixture: &Fixture, replica: &str) -> (String, EventStream) {
     let reader = app
         .key(
             fixture.location.id,
@@ -102,10 +98,21 @@ async fn a_change_on_one_replica_reaches_streams_on_another() {
     let mut stream = EventStream::open(
         app.client
             .get(format!("{replica}/api/v1/events"))
-            .bearer_auth(reader),
+            .bearer_auth(&reader),
     )
     .await;
     stream.next("metrics").await;
+    (reader, stream)
+}
+
+/// Replicas share one PostgreSQL: a reviewer whose stream is served by one replica sees what
+/// another replica changed.
+#[tokio::test]
+async fn a_change_on_one_replica_reaches_streams_on_another() {
+    let app = spawn_app(Backend::Postgres).await;
+    let fixture = Fixture::new(&app).await;
+    let replica = app.spawn_replica().await;
+    let (_, mut stream) = read_on(&app, &fixture, &replica).await;
 
     let (_, action) = app.propose(&proposal(&fixture)).await;
 
@@ -124,13 +131,7 @@ async fn a_page_kept_by_one_replica_is_not_reused_after_another_changes_it() {
             settings.read_cache_ttl = Some(Duration::from_secs(24 * 3600));
         })
         .await;
-    let reader = app
-        .key(
-            fixture.location.id,
-            &[inbox_domain::auth::Scope::ActionsRead],
-            None,
-        )
-        .await;
+    let (reader, mut stream) = read_on(&app, &fixture, &replica).await;
     let pending = || {
         let (client, url, reader) = (&app.client, format!("{replica}/api/v1/actions"), &reader);
         async move {
@@ -146,13 +147,6 @@ async fn a_page_kept_by_one_replica_is_not_reused_after_another_changes_it() {
             ids(&page)
         }
     };
-    let mut stream = EventStream::open(
-        app.client
-            .get(format!("{replica}/api/v1/events"))
-            .bearer_auth(&reader),
-    )
-    .await;
-    stream.next("metrics").await;
     assert!(pending().await.is_empty());
     assert!(pending().await.is_empty(), "kept");
 

@@ -29,7 +29,8 @@ use inbox_domain::{
 use reqwest::StatusCode;
 use rstest_reuse::template;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -662,6 +663,20 @@ pub async fn app_with_proposal(backend: Backend) -> (TestApp, Fixture, String) {
     assert_eq!(status, StatusCode::CREATED, "{action}");
     let id = id_of(&action).to_owned();
     (app, fixture, id)
+}
+
+/// The server failed between committing a request and storing its response: only the mark that
+/// it committed is left.
+pub async fn lose_stored_responses(app: &TestApp) {
+    idempotency_keys::Entity::update_many()
+        .set(idempotency_keys::ActiveModel {
+            response_status: Set(None),
+            response_body: Set(None),
+            ..Default::default()
+        })
+        .exec(&app.db)
+        .await
+        .expect("responses lost");
 }
 
 /// How many actions the store holds.

@@ -1,16 +1,18 @@
 //! `Idempotency-Key` on the review verbs: a client that lost the response to an approval, alone
 //! or in bulk, retries it, and each message is still sent once.
 
-use inbox_api::db::entities::{action_events, idempotency_keys};
+use inbox_api::db::entities::action_events;
 use inbox_domain::EventKind;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::{
     deliveries::deliveries,
-    helpers::{app_with_proposal, backends, spawn_app, Backend, Fixture, TestApp},
+    helpers::{
+        app_with_proposal, backends, lose_stored_responses, spawn_app, Backend, Fixture, TestApp,
+    },
 };
 
 /// POSTs `body` to `path` with `Idempotency-Key: key`; the status, whether it was a replay, and
@@ -31,20 +33,6 @@ async fn post_once(
     let status = response.status();
     let replayed = response.headers().contains_key("idempotent-replayed");
     (status, replayed, response.json().await.expect("JSON"))
-}
-
-/// The server failed between committing a request and storing its response: only the mark that
-/// it committed is left.
-async fn lose_stored_responses(app: &TestApp) {
-    idempotency_keys::Entity::update_many()
-        .set(idempotency_keys::ActiveModel {
-            response_status: Set(None),
-            response_body: Set(None),
-            ..Default::default()
-        })
-        .exec(&app.db)
-        .await
-        .expect("responses lost");
 }
 
 async fn approved_events(app: &TestApp) -> u64 {

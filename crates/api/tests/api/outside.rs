@@ -26,43 +26,49 @@ impl SmtpServer {
     /// With more of aiosmtpd's options: `--smtpscert`/`--smtpskey` for TLS from the start,
     /// `--tlscert`/`--tlskey` to require STARTTLS.
     pub async fn start_with(options: &[&str]) -> SmtpServer {
-        let maildir = tempfile::tempdir().expect("a maildir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = tokio::process::Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(options)
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            // aiosmtpd creates the maildir only where nothing exists yet.
-            .arg(maildir.path().join("mail"))
-            // Refused handshakes are expected in some tests; their tracebacks are noise.
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 with aiosmtpd (`just test` installs it)");
-        SmtpServer::ready(process, port, maildir).await
+        SmtpServer::launch(|command, port, mail| {
+            command
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                .args(options)
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(mail);
+        })
+        .await
     }
 
     /// Our own aiosmtpd server (`smtp_server.py`), for what aiosmtpd's command line cannot do:
     /// `--refuse "550 …"` answers every message with that reply; `--auth user:password`
     /// requires AUTH with those credentials, over plain TCP.
     pub async fn start_scripted(options: &[&str]) -> SmtpServer {
+        SmtpServer::launch(|command, port, mail| {
+            command
+                .arg(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/api/smtp_server.py"
+                ))
+                .arg(port.to_string())
+                .arg(mail)
+                .args(options);
+        })
+        .await
+    }
+
+    /// Runs python3 with the arguments `args` gives for a free port and a maildir, until the
+    /// server accepts connections.
+    async fn launch(
+        args: impl FnOnce(&mut tokio::process::Command, u16, std::path::PathBuf),
+    ) -> SmtpServer {
         let maildir = tempfile::tempdir().expect("a maildir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let process = tokio::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/api/smtp_server.py"
-            ))
-            .arg(port.to_string())
-            .arg(maildir.path().join("mail"))
-            .args(options)
-            // aiosmtpd warns about AUTH without TLS, which is what the test wants.
+        let mut command = tokio::process::Command::new("python3");
+        // aiosmtpd creates the maildir only where nothing exists yet.
+        args(&mut command, port, maildir.path().join("mail"));
+        let process = command
+            // Refused handshakes and AUTH without TLS are expected in some tests; aiosmtpd's
+            // tracebacks and warnings about them are noise.
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()

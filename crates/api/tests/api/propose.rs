@@ -6,7 +6,10 @@ use rstest_reuse::apply;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde_json::json;
 
-use crate::helpers::{action_count, backends, error_fields, proposal, spawn_app, Backend, Fixture};
+use crate::helpers::{
+    action_count, backends, error_fields, lose_stored_responses, proposal, spawn_app, Backend,
+    Fixture,
+};
 
 #[apply(backends)]
 async fn an_agent_proposes_an_email_that_waits_for_review(#[case] backend: Backend) {
@@ -142,7 +145,7 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_response(#[case] back
 #[apply(backends)]
 async fn a_response_lost_after_the_commit_never_leads_to_a_second_action(#[case] backend: Backend) {
     use inbox_api::db::entities::idempotency_keys;
-    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use sea_orm::EntityTrait;
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
     let send = || {
@@ -167,16 +170,7 @@ async fn a_response_lost_after_the_commit_never_leads_to_a_second_action(#[case]
         record.action_id.map(|id| id.to_string()).as_deref(),
         first["id"].as_str()
     );
-    // The server failed between the commit and storing the response: only the mark is left.
-    idempotency_keys::Entity::update_many()
-        .set(idempotency_keys::ActiveModel {
-            response_status: Set(None),
-            response_body: Set(None),
-            ..Default::default()
-        })
-        .exec(&app.db)
-        .await
-        .expect("response lost");
+    lose_stored_responses(&app).await;
 
     let retry = send().await.expect("sent");
 

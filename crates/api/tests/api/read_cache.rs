@@ -17,10 +17,14 @@ use crate::helpers::{
 /// can make a kept answer stale.
 const FOR_A_DAY: Option<StdDuration> = Some(StdDuration::from_secs(24 * 3600));
 
-async fn cached_app(backend: Backend) -> (TestApp, Fixture) {
+/// A server with the read cache on and one proposed action: its id and the path of its detail.
+async fn cached_app_with_proposal(backend: Backend) -> (TestApp, String, String) {
     let app = spawn_app_with(backend, |settings| settings.read_cache_ttl = FOR_A_DAY).await;
     let fixture = Fixture::new(&app).await;
-    (app, fixture)
+    let (_, action) = app.propose(&proposal(&fixture)).await;
+    let id = id_of(&action).to_owned();
+    let detail = format!("/api/v1/actions/{id}");
+    (app, id, detail)
 }
 
 /// GETs `path` (which must answer 200); returns the body and how many statements it cost.
@@ -33,9 +37,7 @@ async fn read(app: &TestApp, path: &str) -> (Value, usize) {
 
 #[apply(backends)]
 async fn a_repeated_read_costs_only_the_callers_lookup(#[case] backend: Backend) {
-    let (app, fixture) = cached_app(backend).await;
-    let (_, action) = app.propose(&proposal(&fixture)).await;
-    let detail = format!("/api/v1/actions/{}", id_of(&action));
+    let (app, id, detail) = cached_app_with_proposal(backend).await;
 
     for path in ["/api/v1/actions?limit=50", detail.as_str()] {
         let (first, computed) = read(&app, path).await;
@@ -46,15 +48,12 @@ async fn a_repeated_read_costs_only_the_callers_lookup(#[case] backend: Backend)
     }
     let (other, statements) = read(&app, "/api/v1/actions?limit=49").await;
     assert!(statements > 1, "another query is another read");
-    assert_eq!(ids(&other), [id_of(&action)]);
+    assert_eq!(ids(&other), [id.as_str()]);
 }
 
 #[apply(backends)]
 async fn a_decision_shows_at_once(#[case] backend: Backend) {
-    let (app, fixture) = cached_app(backend).await;
-    let (_, action) = app.propose(&proposal(&fixture)).await;
-    let id = id_of(&action).to_owned();
-    let detail = format!("/api/v1/actions/{id}");
+    let (app, id, detail) = cached_app_with_proposal(backend).await;
     let (pending, _) = read(&app, "/api/v1/actions").await;
     assert_eq!(ids(&pending), [id.as_str()]);
     read(&app, &detail).await;
@@ -79,9 +78,7 @@ async fn a_decision_shows_at_once(#[case] backend: Backend) {
 /// when it stops being true.
 #[apply(backends)]
 async fn a_snooze_ending_shows_at_once_without_a_sweep(#[case] backend: Backend) {
-    let (app, fixture) = cached_app(backend).await;
-    let (_, action) = app.propose(&proposal(&fixture)).await;
-    let id = id_of(&action).to_owned();
+    let (app, id, detail) = cached_app_with_proposal(backend).await;
     let (status, body) = app.review(&id, "snooze", json!({"duration": "1h"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (pending, _) = read(&app, "/api/v1/actions").await;
@@ -95,7 +92,7 @@ async fn a_snooze_ending_shows_at_once_without_a_sweep(#[case] backend: Backend)
     app.clock.advance(Duration::minutes(1));
     let (pending, _) = read(&app, "/api/v1/actions").await;
     assert_eq!(ids(&pending), [id.as_str()], "{pending}");
-    let (action, _) = read(&app, &format!("/api/v1/actions/{id}")).await;
+    let (action, _) = read(&app, &detail).await;
     assert_eq!(action["status"], "pending");
 
     // Still unswept, its next change is its expiry, which its stored timer no longer says.
@@ -104,7 +101,7 @@ async fn a_snooze_ending_shows_at_once_without_a_sweep(#[case] backend: Backend)
     app.clock.advance(expires_at - app.now());
     let (pending, _) = read(&app, "/api/v1/actions").await;
     assert!(ids(&pending).is_empty(), "expired: {pending}");
-    let (action, _) = read(&app, &format!("/api/v1/actions/{id}")).await;
+    let (action, _) = read(&app, &detail).await;
     assert_eq!(action["status"], "expired");
 }
 
@@ -112,10 +109,9 @@ async fn a_snooze_ending_shows_at_once_without_a_sweep(#[case] backend: Backend)
 /// a send is not reused after it.
 #[apply(backends)]
 async fn a_message_leaving_shows_at_once(#[case] backend: Backend) {
-    let (app, fixture) = cached_app(backend).await;
-    let (_, action) = app.propose(&proposal(&fixture)).await;
+    let (app, id, _) = cached_app_with_proposal(backend).await;
     let (status, body) = app
-        .review(id_of(&action), "approve", json!({"expected_version": 1}))
+        .review(&id, "approve", json!({"expected_version": 1}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (page, _) = read(&app, "/api/v1/actions?status=approved").await;
@@ -135,10 +131,7 @@ async fn a_message_leaving_shows_at_once(#[case] backend: Backend) {
 /// kept from before it is not reused after it.
 #[apply(backends)]
 async fn an_outcome_and_a_reply_show_at_once(#[case] backend: Backend) {
-    let (app, fixture) = cached_app(backend).await;
-    let (_, action) = app.propose(&proposal(&fixture)).await;
-    let id = id_of(&action).to_owned();
-    let detail = format!("/api/v1/actions/{id}");
+    let (app, id, detail) = cached_app_with_proposal(backend).await;
     app.review(&id, "approve", json!({})).await;
     let (before, _) = read(&app, &detail).await;
     assert_eq!(before["outcomes"], json!([]));

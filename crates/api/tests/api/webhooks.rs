@@ -85,9 +85,7 @@ async fn an_endpoint_hears_every_event_it_subscribed_to_signed(#[case] backend: 
     let (status, _) = app.review(&id, "approve", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     app.clock.advance(UNDO_WINDOW + Duration::seconds(1));
-    inbox_api::jobs::deliveries::run_once(&app.db, &app.bus, &Outbound::default(), app.now())
-        .await
-        .expect("delivered");
+    deliver(&app, &Outbound::default()).await;
 
     let report = send_webhooks(&app).await;
 
