@@ -272,3 +272,54 @@ async fn many_streams_share_one_computation_of_the_metrics_per_change(#[case] ba
         .iter()
         .all(|metrics| metrics.as_ref().expect("computed").pending_review == 1));
 }
+
+/// Metrics that only time has aged are answered at once while fresh ones are computed in the
+/// background, so readers never queue behind the once-a-second recomputation; older ones (an
+/// idle location) are computed before the answer.
+#[apply(backends)]
+async fn metrics_aged_by_time_alone_are_answered_at_once_and_refreshed_behind(
+    #[case] backend: Backend,
+) {
+    use inbox_api::live_metrics::LiveMetrics;
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    fixture.action(&app, app.now(), |_| {}).await;
+    let live = LiveMetrics::default();
+    let location = fixture.location.id;
+    let pending = |metrics: Result<inbox_domain::metrics::Metrics, _>| {
+        metrics.expect("computed").pending_review
+    };
+    assert_eq!(
+        pending(live.of(&app.db, &app.bus, location, app.now()).await),
+        1
+    );
+    // A change the bus does not carry, so only a recomputation can see it.
+    app.db
+        .execute_unprepared("UPDATE action_counts SET count = count + 1 WHERE status = 'pending'")
+        .await
+        .expect("count changed");
+
+    app.clock.advance(chrono::Duration::milliseconds(1500));
+    let stale = live.of(&app.db, &app.bus, location, app.now()).await;
+    assert_eq!(pending(stale), 1, "answered with the last ones");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while live.computed() < 2 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("refreshed in the background");
+    let refreshed = live.of(&app.db, &app.bus, location, app.now()).await;
+    assert_eq!(pending(refreshed), 2);
+    assert_eq!(live.computed(), 2, "the refreshed ones are reused");
+
+    app.clock.advance(chrono::Duration::seconds(2));
+    app.db
+        .execute_unprepared("UPDATE action_counts SET count = count + 1 WHERE status = 'pending'")
+        .await
+        .expect("count changed");
+    let idle = live.of(&app.db, &app.bus, location, app.now()).await;
+    assert_eq!(pending(idle), 3, "too old to answer with: computed first");
+    assert_eq!(live.computed(), 3);
+}
