@@ -16,6 +16,7 @@ mod m20261203_000010_customer_search_trigrams;
 mod m20261203_000011_customer_search_sqlite;
 mod m20261203_000012_customer_segment_index;
 mod m20261203_000013_covering_segment_indexes;
+mod m20261203_000014_sort_indexes;
 mod tables;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_customer_search_sqlite::Migration),
             Box::new(m20261203_000012_customer_segment_index::Migration),
             Box::new(m20261203_000013_covering_segment_indexes::Migration),
+            Box::new(m20261203_000014_sort_indexes::Migration),
         ]
     }
 }

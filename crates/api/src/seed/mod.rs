@@ -450,8 +450,8 @@ fn propose(
     let action = NewAction {
         id: id_at(created_at, rng),
         location_id,
-        agent_id: agent.id,
-        customer_id: customer.id,
+        agent,
+        customer,
         proposal: &valid,
         lifecycle,
         not_before,

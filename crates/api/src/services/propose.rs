@@ -114,8 +114,8 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     let row = NewAction {
         id: Uuid::now_v7(),
         location_id: location.id,
-        agent_id: agent.id,
-        customer_id: customer.id,
+        agent: &agent,
+        customer: &customer,
         proposal: &valid,
         lifecycle,
         not_before,

@@ -68,6 +68,8 @@ pub struct TestApp {
     token: std::sync::Mutex<Option<String>>,
     /// How many statements the server (and the test) sent to the database so far.
     pub queries: Arc<AtomicUsize>,
+    /// The statements themselves, in order.
+    pub statements: Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>,
     _database: TestDatabase,
 }
 
@@ -301,9 +303,13 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
     let mut db = db::connect(&database.url).await.expect("connected");
     db::migrate(&db).await.expect("migrated");
     let queries = Arc::new(AtomicUsize::new(0));
-    let counted = queries.clone();
-    db.set_metric_callback(move |_| {
+    let statements = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (counted, sent) = (queries.clone(), statements.clone());
+    db.set_metric_callback(move |info| {
         counted.fetch_add(1, Ordering::Relaxed);
+        sent.lock()
+            .expect("not poisoned")
+            .push(info.statement.clone());
     });
     let clock = ManualClock::new(start_time());
     let mut settings = test_settings();
@@ -322,6 +328,7 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
         bus,
         token: std::sync::Mutex::new(None),
         queries,
+        statements,
         _database: database,
     }
 }
@@ -508,8 +515,8 @@ impl Fixture {
         let mut action = NewAction {
             id: Uuid::now_v7(),
             location_id: self.location.id,
-            agent_id: self.agent.id,
-            customer_id: self.customer.id,
+            agent: &self.agent,
+            customer: &self.customer,
             proposal: &proposal,
             lifecycle: initial_lifecycle(created_at, expires_at, None, false).expect("timing"),
             not_before: None,

@@ -23,5 +23,6 @@ mod read_cache;
 mod review;
 mod security;
 mod seed;
+mod sort_plans;
 mod time;
 mod webhooks;

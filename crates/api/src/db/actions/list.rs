@@ -12,10 +12,7 @@ use inbox_domain::{
     ActionStatus, ActionType, Channel, Confidence, CustomerType, Lifecycle, Priority,
 };
 use sea_orm::{
-    sea_query::{
-        Alias, Asterisk, CaseStatement, Expr, Func, LikeExpr, Query, SelectStatement, SimpleExpr,
-        UnionType,
-    },
+    sea_query::{Alias, Asterisk, Expr, LikeExpr, Query, SelectStatement, SimpleExpr, UnionType},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     RelationTrait, Select,
@@ -28,7 +25,7 @@ use super::{
     next_timer_at, timer_due,
 };
 use crate::db::{
-    entities::{actions, agents, customers, deliveries, locations},
+    entities::{actions, customers, deliveries, locations},
     parse_json, search_key, StoreError,
 };
 
@@ -45,33 +42,22 @@ trait SortSql {
 }
 
 impl SortSql for SortField {
-    /// The SQL the list orders by; columns are qualified because customers and agents are joined.
+    /// The SQL the list orders by: a column of `actions` (qualified, as customers are joined)
+    /// that an index `(location_id, status, <column>, id)` walks in order.
     fn expr(self) -> SimpleExpr {
         let action = |column: actions::Column| Expr::col((actions::Entity, column));
+        // Columns the database computes (see the migration that adds them), not in the entity.
+        let computed = |name: &str| Expr::col((actions::Entity, Alias::new(name))).into();
         match self {
             SortField::Subject => action(actions::Column::Headline).into(),
-            SortField::Customer => {
-                Expr::col((customers::Entity, customers::Column::FullName)).into()
-            }
-            SortField::Agent => Expr::col((agents::Entity, agents::Column::Name)).into(),
+            SortField::Customer => action(actions::Column::CustomerName).into(),
+            SortField::Agent => action(actions::Column::AgentName).into(),
             SortField::ActionType => action(actions::Column::ActionType).into(),
             // Notes and tasks have no channel; they sort as the empty string.
-            SortField::Channel => Func::coalesce([
-                action(actions::Column::Channel).into(),
-                Expr::val("").into(),
-            ])
-            .into(),
+            SortField::Channel => computed("channel_key"),
             SortField::Confidence => action(actions::Column::Confidence).into(),
-            SortField::Priority => Priority::ALL
-                .iter()
-                .fold(CaseStatement::new(), |case, priority| {
-                    case.case(
-                        action(actions::Column::Priority).eq(*priority),
-                        priority_rank(*priority),
-                    )
-                })
-                .finally(-1)
-                .into(),
+            // By urgency: the database ranks as `priority_rank` does.
+            SortField::Priority => computed("priority_rank"),
             SortField::Status => action(actions::Column::Status).into(),
             SortField::CreatedAt => action(actions::Column::CreatedAt).into(),
             SortField::ExpiresAt => action(actions::Column::ExpiresAt).into(),
@@ -113,6 +99,7 @@ impl SortSql for SortField {
     }
 }
 
+/// A priority's urgency, as the database's `priority_rank` column computes it.
 fn priority_rank(priority: Priority) -> i64 {
     match priority {
         Priority::Low => 0,
@@ -224,7 +211,7 @@ impl ListFilter {
         };
         statuses
             .iter()
-            .map(|status| waiting_in(*status, now))
+            .map(|status| waiting_in(*status, now, backend))
             .chain(fired_branch)
             .map(|branch| Condition::all().add(branch).add(others.clone()))
             .collect()
@@ -367,11 +354,18 @@ pub struct ListQuery {
 const MAX_FIRED_IDS: usize = 1_000;
 
 /// The rows stored with `status` whose timers have not fired: they show `status` now.
-fn waiting_in(status: ActionStatus, now: DateTime<Utc>) -> Condition {
+fn waiting_in(status: ActionStatus, now: DateTime<Utc>, backend: DbBackend) -> Condition {
     let stored = Condition::all().add(actions::Column::Status.eq(status));
+    // A segment is walked by its sort column's index, the timer only checked on the way. SQLite
+    // would rather range over the timer's index and sort the whole segment for the page; a
+    // unary `+` keeps an index from serving the term.
+    let timer = match backend {
+        DbBackend::Sqlite => Expr::expr(Expr::cust(r#"+"actions"."next_timer_at""#)),
+        _ => Expr::expr(next_timer_at()),
+    };
     match status {
         ActionStatus::Pending | ActionStatus::Snoozed | ActionStatus::Deferred => {
-            stored.add(next_timer_at().gt(now))
+            stored.add(timer.gt(now))
         }
         ActionStatus::Approved
         | ActionStatus::Rejected
@@ -540,15 +534,14 @@ fn list_rows(location_id: Uuid) -> Select<actions::Entity> {
             A::AgentId,
             A::Variables,
         ])
-        .column_as(customers::Column::FullName, "customer_full_name")
+        .column_as(A::CustomerName, "customer_full_name")
         .column_as(customers::Column::Company, "customer_company")
         .column_as(customers::Column::CustomerType, "customer_type")
         .column_as(customers::Column::Email, "customer_email")
         .column_as(customers::Column::Phone, "customer_phone")
         .column_as(customers::Column::Plan, "customer_plan")
-        .column_as(agents::Column::Name, "agent_name")
+        .column_as(A::AgentName, "agent_name")
         .join(JoinType::InnerJoin, actions::Relation::Customer.def())
-        .join(JoinType::InnerJoin, actions::Relation::Agent.def())
         .filter(A::LocationId.eq(location_id))
 }
 

@@ -1,6 +1,7 @@
 //! Actions: loading rows, the one constructor of a new row and of a history entry, and writing
 //! changes as conditional updates with their history, in one transaction.
 
+mod batch_update;
 pub mod counts;
 pub mod detail;
 pub mod list;
@@ -22,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    entities::{action_events, actions, customers, deliveries},
+    entities::{action_events, actions, agents, customers, deliveries},
     idempotency::ClaimMark,
     webhooks, StoreError,
 };
@@ -119,8 +120,8 @@ pub fn lifecycle_of(action: &actions::Model) -> Lifecycle {
 pub struct NewAction<'a> {
     pub id: Uuid,
     pub location_id: Uuid,
-    pub agent_id: Uuid,
-    pub customer_id: Uuid,
+    pub agent: &'a agents::Model,
+    pub customer: &'a customers::Model,
     /// Already sanitised and validated.
     pub proposal: &'a ValidProposal,
     /// Where the lifecycle starts, from [`inbox_domain::review::initial_lifecycle`].
@@ -136,8 +137,8 @@ impl NewAction<'_> {
         actions::Model {
             id: self.id,
             location_id: self.location_id,
-            agent_id: self.agent_id,
-            customer_id: self.customer_id,
+            agent_id: self.agent.id,
+            customer_id: self.customer.id,
             external_id: proposal.external_id.clone(),
             action_type: proposal.action_type,
             channel: proposal.channel,
@@ -177,6 +178,8 @@ impl NewAction<'_> {
             rejection_note: None,
             expired_at: None,
             auto_executed_at: (self.lifecycle.status == ActionStatus::AutoExecuted).then_some(now),
+            customer_name: self.customer.full_name.clone(),
+            agent_name: self.agent.name.clone(),
         }
     }
 }
@@ -313,6 +316,12 @@ pub async fn write_changes(
     claim: Option<(ClaimMark, Option<Uuid>)>,
 ) -> Result<Vec<bool>, DbErr> {
     let txn = db.begin().await?;
+    let plain: Vec<&PreparedChange> = changes
+        .iter()
+        .copied()
+        .filter(|change| change.cancels.is_none())
+        .collect();
+    let updated = batch_update::update_rows(&txn, &plain).await?;
     let mut applied = Vec::with_capacity(changes.len());
     let mut events = Vec::new();
     let mut outbox = Vec::new();
@@ -320,7 +329,7 @@ pub async fn write_changes(
     let mut counts = CountChanges::default();
     for change in changes {
         let done = match change.cancels {
-            None => update_row(&txn, change).await?,
+            None => updated.contains(&change.id),
             // In a savepoint: an undo whose action moved on keeps its delivery scheduled.
             Some(delivery_id) => {
                 let step = txn.begin().await?;

@@ -46,6 +46,10 @@ pub struct Model {
     pub rejection_note: Option<String>,
     pub expired_at: Option<DateTimeUtc>,
     pub auto_executed_at: Option<DateTimeUtc>,
+    /// The customer's name when the action was proposed, kept for sorting by customer.
+    pub customer_name: String,
+    /// The agent's name, kept for sorting by agent.
+    pub agent_name: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
