@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod agents;
 pub mod auth;
+pub mod bulk_load;
 pub mod customers;
 pub mod deliveries;
 pub mod entities;

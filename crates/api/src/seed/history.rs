@@ -1,12 +1,11 @@
 //! `inbox seed --demo --actions N`: a year of history in the demo location, up to N actions in
 //! all, for benchmarks. Every action is proposed, decided and delivered the way the API would
-//! have done it (the same row and event constructors, the domain's transitions), and written in
-//! large batches, one transaction each, so a run that is stopped can simply be run again.
+//! have done it (the same row and event constructors, the domain's transitions). Batches are made
+//! on a thread of their own while the last is written, all in one transaction, so a run that is
+//! stopped leaves nothing behind and can simply be run again; a load larger than the history
+//! already there sets the secondary indexes aside and builds them again (see [`bulk_load`]).
 
-use std::{
-    collections::VecDeque,
-    io::{IsTerminal, Write},
-};
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -18,10 +17,9 @@ use inbox_domain::{
 };
 use rand::{rngs::SmallRng, seq::SliceRandom, Rng, SeedableRng};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel,
-    Iterable, PaginatorTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
-use tokio::task::JoinHandle;
 
 use super::{
     applied, changed,
@@ -33,6 +31,7 @@ use super::{
 use crate::{
     db::{
         actions::{counts::CountChanges, NewEvent},
+        bulk_load,
         deliveries::{new_row, sent_details},
         entities::{action_events, actions, agents, customers, deliveries, locations},
     },
@@ -90,9 +89,10 @@ pub async fn top_up(
         .one(db)
         .await?
         .context("the demo location is missing: run `inbox seed --demo` first")?;
+    let location_id = location.id;
     let count = || {
         actions::Entity::find()
-            .filter(actions::Column::LocationId.eq(location.id))
+            .filter(actions::Column::LocationId.eq(location_id))
             .count(db)
     };
     let before = count().await?;
@@ -101,53 +101,57 @@ pub async fn top_up(
         return Ok(HistoryReport { before, added: 0 });
     }
     let customers = customers::Entity::find()
-        .filter(customers::Column::LocationId.eq(location.id))
+        .filter(customers::Column::LocationId.eq(location_id))
         .all(db)
         .await?;
     let agents = agents::Entity::find()
-        .filter(agents::Column::LocationId.eq(location.id))
+        .filter(agents::Column::LocationId.eq(location_id))
         .all(db)
         .await?;
-    let maker = Maker {
-        now,
-        location: &location,
-        customers: &customers,
-        agents: &agents,
-    };
     let mut progress = Progress::new(wanted);
-    let (mut made, mut written) = (0u64, 0u64);
-    // Batches are written while the next ones are made. PostgreSQL writes two at once, one per
-    // core (their transactions meet only on the kept counts, updated last and in key order);
-    // SQLite has one writer.
-    let writers = match db.get_database_backend() {
-        DbBackend::Postgres => 2,
-        _ => 1,
-    };
-    let mut writing: VecDeque<JoinHandle<anyhow::Result<u64>>> = VecDeque::new();
-    while made < wanted {
-        let size = usize::try_from((wanted - made).min(BATCH as u64)).unwrap_or(BATCH);
-        // Seeded by position: the same run makes the same rows.
-        let mut rng = SmallRng::seed_from_u64(before + made);
-        let mut batch = Batch::default();
-        for _ in 0..size {
-            let status = *pick_weighted(&mut rng, HISTORY_MIX);
-            maker.action(status, &mut rng, &mut batch)?;
-        }
-        made += batch.actions.len() as u64;
-        if writing.len() == writers {
-            if let Some(oldest) = writing.pop_front() {
-                written += oldest.await??;
-                progress.show(written);
+    // Made on a thread of their own while the previous batch is written.
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
+    let making = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let maker = Maker {
+            now,
+            location: &location,
+            customers: &customers,
+            agents: &agents,
+        };
+        let mut made = 0;
+        while made < wanted {
+            let size = usize::try_from((wanted - made).min(BATCH as u64)).unwrap_or(BATCH);
+            // Seeded by position: the same run makes the same rows.
+            let mut rng = SmallRng::seed_from_u64(before + made);
+            let mut batch = Batch::default();
+            for _ in 0..size {
+                let status = *pick_weighted(&mut rng, HISTORY_MIX);
+                maker.action(status, &mut rng, &mut batch)?;
+            }
+            if batch.actions.is_empty() {
+                anyhow::bail!("the demo location has no agents or customers to make actions of");
+            }
+            made += batch.actions.len() as u64;
+            if sender.blocking_send(batch).is_err() {
+                break; // The writer failed; it reports why.
             }
         }
-        let db = db.clone();
-        writing.push_back(tokio::spawn(async move { batch.write(&db).await }));
-    }
-    for done in writing {
-        written += done.await??;
+        Ok(())
+    });
+    // One transaction: a run that is stopped leaves nothing behind and can simply be run again.
+    // A load larger than what is there is written without the secondary indexes, which are
+    // built again before it commits. One writer while the maker makes the next batch: on two
+    // cores, the database's side of a `COPY` takes one, the maker and the writer the other
+    // (batches of their own transactions, written two at once, were measured slower).
+    let mut load = bulk_load::Load::begin(db, wanted > before).await?;
+    let mut written = 0;
+    while let Some(batch) = batches.recv().await {
+        written += batch.write(&mut load).await?;
         progress.show(written);
     }
+    making.await??;
     progress.finish();
+    load.commit().await?;
     // The planner's statistics still describe the table before the load; fresh ones keep it
     // from choosing plans for an empty table. On PostgreSQL, VACUUM also marks the new pages
     // all-visible, so the metrics' index-only reads need not visit the table until autovacuum
@@ -163,7 +167,7 @@ pub async fn top_up(
     })
 }
 
-/// Rows to write in one transaction.
+/// Rows to write together.
 #[derive(Default)]
 struct Batch {
     actions: Vec<actions::Model>,
@@ -172,39 +176,18 @@ struct Batch {
 }
 
 impl Batch {
-    /// Writes the batch in one transaction; returns how many actions it held.
-    async fn write(self, db: &DatabaseConnection) -> anyhow::Result<u64> {
+    /// Writes the batch with the kept counts; returns how many actions it held.
+    async fn write(self, load: &mut bulk_load::Load) -> anyhow::Result<u64> {
         let written = self.actions.len() as u64;
         let counts = CountChanges::of_new(&self.actions);
-        let txn = db.begin().await?;
-        insert_all::<actions::Entity, _>(&txn, self.actions).await?;
-        insert_all::<action_events::Entity, _>(&txn, self.events).await?;
-        insert_all::<deliveries::Entity, _>(&txn, self.deliveries).await?;
-        // Last: another batch's transaction waits for these rows until this one commits.
-        counts.write(&txn).await?;
-        txn.commit().await?;
+        load.insert::<actions::Entity>(self.actions).await?;
+        load.insert::<action_events::Entity>(self.events).await?;
+        load.insert::<deliveries::Entity>(self.deliveries).await?;
+        if let Some(statement) = counts.into_statement() {
+            load.run(&statement).await?;
+        }
         Ok(written)
     }
-}
-
-/// Inserts `models` in statements as large as the database's limit on bound parameters allows
-/// (SQLite's 32,766 is the lower).
-async fn insert_all<E, C>(db: &C, models: Vec<E::Model>) -> anyhow::Result<()>
-where
-    E: EntityTrait,
-    E::Model: IntoActiveModel<E::ActiveModel>,
-    C: ConnectionTrait,
-{
-    let per_statement = (30_000 / E::Column::iter().count()).max(1);
-    let mut models = models
-        .into_iter()
-        .map(IntoActiveModel::into_active_model)
-        .peekable();
-    while models.peek().is_some() {
-        let chunk: Vec<_> = models.by_ref().take(per_statement).collect();
-        E::insert_many(chunk).exec_without_returning(db).await?;
-    }
-    Ok(())
 }
 
 /// Makes actions of the location as its agents would have proposed them.

@@ -135,3 +135,61 @@ async fn a_year_of_history_is_added_up_to_the_total_once(#[case] backend: Backen
         assert_eq!(history[1]["version"], detail["version"]);
     }
 }
+
+/// Every index of the database, by name, with its definition.
+async fn indexes(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
+             WHERE schemaname = current_schema() ORDER BY indexname"
+        }
+        _ => {
+            "SELECT name, COALESCE(sql, '') AS definition FROM sqlite_master \
+             WHERE type = 'index' ORDER BY name"
+        }
+    };
+    app.db
+        .query_all(Statement::from_string(backend, sql))
+        .await
+        .expect("indexes listed")
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").expect("name"),
+                row.try_get("", "definition").expect("definition"),
+            )
+        })
+        .collect()
+}
+
+/// A load larger than the history there is written without the secondary indexes and builds
+/// them again; a smaller one writes through them. Either way they end as they were.
+#[apply(backends)]
+async fn a_large_load_builds_every_index_again_as_it_was(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let SeedReport::Created { agent_key, .. } =
+        seed::demo(&app.db, app.now()).await.expect("seeded")
+    else {
+        panic!("a fresh database is seeded");
+    };
+    app.use_token(&agent_key);
+    let before = indexes(&app).await;
+    assert!(before.len() > 20, "{before:?}");
+
+    let large = seed::history::top_up(&app.db, app.now(), 1_000)
+        .await
+        .expect("loaded");
+    assert!(large.added > large.before);
+    assert_eq!(indexes(&app).await, before);
+    let small = seed::history::top_up(&app.db, app.now(), 1_100)
+        .await
+        .expect("loaded");
+    assert_eq!(small.added, 100);
+    assert_eq!(indexes(&app).await, before);
+    let (_, page) = app
+        .get_json("/api/v1/actions?status=approved&sort=customer&limit=1")
+        .await;
+    assert!(page["total"].as_u64() > Some(300), "{page}");
+}

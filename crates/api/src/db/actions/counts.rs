@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, Lifecycle};
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict},
+    sea_query::{Alias, Expr, InsertStatement, OnConflict},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 use uuid::Uuid;
 
@@ -51,6 +52,17 @@ impl CountChanges {
     /// Adds the changes to the kept counts, in one statement. The rows are written in key order,
     /// so concurrent transactions lock them in one order and cannot deadlock on them.
     pub async fn write<C: ConnectionTrait>(self, db: &C) -> Result<(), DbErr> {
+        match self.into_statement() {
+            Some(statement) => db
+                .execute(db.get_database_backend().build(&statement))
+                .await
+                .map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// The statement [`CountChanges::write`] runs; `None` when nothing changed.
+    pub fn into_statement(self) -> Option<InsertStatement> {
         let rows: Vec<_> = self
             .0
             .into_iter()
@@ -65,22 +77,22 @@ impl CountChanges {
             )
             .collect();
         if rows.is_empty() {
-            return Ok(());
+            return None;
         }
         use action_counts::Column as C;
-        action_counts::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([C::LocationId, C::AgentId, C::Status])
-                    .value(
-                        C::Count,
-                        Expr::col((action_counts::Entity, C::Count))
-                            .add(Expr::col((Alias::new("excluded"), C::Count))),
-                    )
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await
-            .map(drop)
+        Some(
+            action_counts::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([C::LocationId, C::AgentId, C::Status])
+                        .value(
+                            C::Count,
+                            Expr::col((action_counts::Entity, C::Count))
+                                .add(Expr::col((Alias::new("excluded"), C::Count))),
+                        )
+                        .to_owned(),
+                )
+                .into_query(),
+        )
     }
 }
 
