@@ -23,16 +23,29 @@ pub struct Rendered {
 }
 
 /// One `{{ name }}` found in a text: its byte range and its name.
+///
+/// Read straight through: after each `{{`, optional spaces, a name, optional spaces and `}}`, or
+/// not a placeholder. Every byte is looked at a bounded number of times, so a draft made of
+/// nothing but braces (`{{{{{{…}}`) costs linear time, not a search for the next `}}` from
+/// every `{{`.
 fn placeholders(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
     let mut from = 0;
     std::iter::from_fn(move || loop {
         let start = from + text[from..].find("{{")?;
-        let close = start + 2 + text[start + 2..].find("}}")?;
-        let name = text[start + 2..close].trim();
         from = start + 2;
-        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            from = close + 2;
-            return Some((start..close + 2, name));
+        let inner = &text[start + 2..];
+        let rest = inner.trim_start();
+        let name_length = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        if name_length == 0 {
+            continue;
+        }
+        let (name, after) = rest.split_at(name_length);
+        if let Some(beyond) = after.trim_start().strip_prefix("}}") {
+            let end = text.len() - beyond.len();
+            from = end;
+            return Some((start..end, name));
         }
     })
 }
@@ -192,7 +205,41 @@ mod tests {
         assert!(!values.contains_key("customer_email"));
     }
 
+    /// The scan as it was written first (quadratic on `{{{{…`): the one above must find exactly
+    /// what it found.
+    fn placeholders_by_search(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some(start) = text[from..].find("{{").map(|at| from + at) {
+            let Some(close) = text[start + 2..].find("}}").map(|at| start + 2 + at) else {
+                break;
+            };
+            let name = text[start + 2..close].trim();
+            from = start + 2;
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                from = close + 2;
+                found.push((start..close + 2, name));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_draft_of_nothing_but_braces_is_read_in_one_pass() {
+        let braces = format!("{}-{}", "{{".repeat(200_000), "}}".repeat(200_000));
+        assert!(names(&braces).is_empty());
+        let rendered = render(&braces, &BTreeMap::new(), Escape::None);
+        assert_eq!(rendered.text, braces);
+    }
+
     proptest! {
+        #[test]
+        fn the_scan_finds_what_a_search_for_each_closing_pair_finds(
+            text in "[{} a_\\-\t\u{a0}é]{0,40}",
+        ) {
+            prop_assert_eq!(placeholders(&text).collect::<Vec<_>>(), placeholders_by_search(&text));
+        }
+
         #[test]
         fn rendering_with_every_value_known_leaves_no_placeholder(
             words in proptest::collection::vec("[a-z_]{1,8}", 1..6),
