@@ -168,3 +168,19 @@ pub async fn revoke_key(
         .await
         .map(drop)
 }
+
+/// Forgets the sessions that ended (expired or signed out) before `cutoff`; returns how many.
+pub async fn forget_sessions_ended_before(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let deleted = sessions::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(sessions::Column::ExpiresAt.lt(cutoff))
+                .add(sessions::Column::RevokedAt.lt(cutoff)),
+        )
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}

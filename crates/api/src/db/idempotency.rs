@@ -193,3 +193,15 @@ pub async fn release(db: &DatabaseConnection, claim_id: Uuid) -> Result<(), sea_
         .await?;
     Ok(())
 }
+
+/// Forgets the keys first used before `cutoff`; returns how many.
+pub async fn forget_before(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    let deleted = idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}

@@ -5,6 +5,7 @@
 //! same conditional `UPDATE … WHERE version = ?` as a reviewer's, so each transition happens once.
 
 pub mod deliveries;
+pub mod housekeeping;
 pub mod webhook;
 pub mod webhooks;
 
@@ -104,7 +105,8 @@ where
 }
 
 /// Starts the background work of a server: the timer sweep, the delivery worker, the webhook
-/// worker and the clean-up of past rate-limit windows, each on its own task so that none holds
+/// worker and the housekeeping (past rate-limit windows, old idempotency keys, ended sessions),
+/// each on its own task so that none holds
 /// up another.
 pub fn spawn_all(
     db: &DatabaseConnection,
@@ -129,12 +131,8 @@ pub fn spawn_all(
         async move { webhooks::run_once(&db, &http, now).await }
     }));
     let (db2, clock2) = (db.clone(), clock.clone());
-    tokio::spawn(repeat(
-        "forgetting past rate windows",
-        Duration::from_secs(60),
-        move || {
-            let (db, minute) = (db2.clone(), clock2.now().timestamp().div_euclid(60));
-            async move { Ok(crate::db::rate_windows::forget_before(&db, minute).await?) }
-        },
-    ));
+    tokio::spawn(repeat("housekeeping", Duration::from_secs(60), move || {
+        let (db, now) = (db2.clone(), clock2.now());
+        async move { housekeeping::run_once(&db, now).await }
+    }));
 }

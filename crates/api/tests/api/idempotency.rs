@@ -17,7 +17,7 @@ use crate::{
 
 /// POSTs `body` to `path` with `Idempotency-Key: key`; the status, whether it was a replay, and
 /// the JSON body.
-async fn post_once(
+pub(crate) async fn post_once(
     app: &TestApp,
     path: &str,
     key: &str,

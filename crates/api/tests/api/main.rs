@@ -14,6 +14,7 @@ mod delivery_worker;
 mod events;
 mod filters;
 mod health;
+mod housekeeping;
 mod idempotency;
 mod metrics;
 mod openapi;
