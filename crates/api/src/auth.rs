@@ -4,7 +4,13 @@
 
 use std::{future::Future, marker::PhantomData, ops::Deref, pin::Pin};
 
-use actix_web::{dev::Payload, http::Method, web, FromRequest, HttpRequest};
+use actix_web::{
+    body::MessageBody,
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::Method,
+    middleware::Next,
+    web, FromRequest, HttpMessage, HttpRequest,
+};
 use inbox_domain::auth::{Me, Scope, UserView};
 
 use crate::{
@@ -102,77 +108,108 @@ fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized(detail.to_owned())
 }
 
+/// What [`authenticate_first`] found out about a request's caller, for [`Caller`] to take.
+struct Authentication(Result<Caller, ApiError>);
+
+/// Authenticates every API request before any handler's extractors run, so that a caller who
+/// may not make a request is told so (401, 403) before anything checks what they sent: actix
+/// extracts a handler's arguments side by side, and a malformed id or body is known at once
+/// while the caller's token is still being looked up. [`Caller`] then takes the answer.
+pub async fn authenticate_first(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if request.path().starts_with("/api/") {
+        let authentication = authenticate(request.request()).await;
+        request
+            .extensions_mut()
+            .insert(Authentication(authentication));
+    }
+    next.call(request).await
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let authorization = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .map(|value| value.to_str().unwrap_or_default().to_owned());
-        let cookie = req
-            .cookie(SESSION_COOKIE)
-            .map(|cookie| cookie.value().to_owned());
-        let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let csrf = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
-            let (token, from_cookie) = match (authorization, cookie) {
-                (Some(header), _) => match header.strip_prefix("Bearer ") {
-                    Some(token) => (token.trim().to_owned(), false),
-                    None => {
-                        return Err(unauthorized(
-                            "Send the token as `Authorization: Bearer <token>`.",
-                        ))
-                    }
-                },
-                (None, Some(cookie)) => (cookie, true),
-                (None, None) => {
+        // Taken in a statement of its own: reading the cookie borrows the extensions again.
+        let done = req.extensions_mut().remove::<Authentication>();
+        match done {
+            Some(Authentication(done)) => Box::pin(std::future::ready(done)),
+            None => authenticate(req),
+        }
+    }
+}
+
+/// The caller of `req`, from its bearer token or its session cookie (with the CSRF token the
+/// session expects on a request that changes something).
+fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let authorization = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or_default().to_owned());
+    let cookie = req
+        .cookie(SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let csrf = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Box::pin(async move {
+        let state =
+            state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
+        let (token, from_cookie) = match (authorization, cookie) {
+            (Some(header), _) => match header.strip_prefix("Bearer ") {
+                Some(token) => (token.trim().to_owned(), false),
+                None => {
                     return Err(unauthorized(
-                        "Sign in, or send an API key as `Authorization: Bearer <token>`.",
+                        "Send the token as `Authorization: Bearer <token>`.",
                     ))
                 }
-            };
-            let now = state.clock.now();
-            let hash = services::auth::token_hash(&token);
-            let authenticated = match state.auth_cache.get(&hash, now) {
-                Some(authenticated) => authenticated,
-                None => {
-                    let authenticated = services::auth::authenticate(&state.db, &token, now)
-                        .await
-                        .map_err(|error| match error {
-                            AuthError::BadToken | AuthError::BadCredentials => unauthorized(
-                                "The token is unknown, revoked or expired; sign in again.",
-                            ),
-                            AuthError::Service(error) => error.into(),
-                        })?;
-                    state.auth_cache.put(hash, &authenticated);
-                    authenticated
-                }
-            };
-            // A cookie rides along with any request the browser makes, even one another site
-            // triggers; only the SPA knows the CSRF token to repeat.
-            if from_cookie && changes_state {
-                let expected = match &authenticated.principal {
-                    Principal::User { session, .. } => Some(session.csrf_token.as_str()),
-                    Principal::Key(_) => None,
-                };
-                if expected.is_none() || csrf.as_deref() != expected {
-                    return Err(ApiError::Forbidden(format!(
-                        "Send the session's CSRF token in `{CSRF_HEADER}` (see GET /api/v1/auth/me)."
-                    )));
-                }
+            },
+            (None, Some(cookie)) => (cookie, true),
+            (None, None) => {
+                return Err(unauthorized(
+                    "Sign in, or send an API key as `Authorization: Bearer <token>`.",
+                ))
             }
-            Ok(Caller(authenticated))
-        })
-    }
+        };
+        let now = state.clock.now();
+        let hash = services::auth::token_hash(&token);
+        let authenticated = match state.auth_cache.get(&hash, now) {
+            Some(authenticated) => authenticated,
+            None => {
+                let authenticated = services::auth::authenticate(&state.db, &token, now)
+                    .await
+                    .map_err(|error| match error {
+                        AuthError::BadToken | AuthError::BadCredentials => {
+                            unauthorized("The token is unknown, revoked or expired; sign in again.")
+                        }
+                        AuthError::Service(error) => error.into(),
+                    })?;
+                state.auth_cache.put(hash, &authenticated);
+                authenticated
+            }
+        };
+        // A cookie rides along with any request the browser makes, even one another site
+        // triggers; only the SPA knows the CSRF token to repeat.
+        if from_cookie && changes_state {
+            let expected = match &authenticated.principal {
+                Principal::User { session, .. } => Some(session.csrf_token.as_str()),
+                Principal::Key(_) => None,
+            };
+            if expected.is_none() || csrf.as_deref() != expected {
+                return Err(ApiError::Forbidden(format!(
+                    "Send the session's CSRF token in `{CSRF_HEADER}` (see GET /api/v1/auth/me)."
+                )));
+            }
+        }
+        Ok(Caller(authenticated))
+    })
 }
 
 /// A scope a handler needs.

@@ -147,6 +147,7 @@ fn app(
         .app_data(state)
         .app_data(web::PathConfig::default().error_handler(query::path_error))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .wrap(from_fn(crate::auth::authenticate_first))
         .wrap(cors(cors_origins))
         .wrap(from_fn(content_security_policy))
         .wrap(security_headers())

@@ -791,3 +791,56 @@ async fn an_oversized_body_is_refused_whole(#[case] backend: Backend) {
     assert_eq!(problem["type"], "urn:ai-inbox:problem:payload-too-large");
     assert_eq!(crate::helpers::action_count(&app).await, 0);
 }
+
+/// Authenticate, then authorize, then validate: a caller without the scope is told so before
+/// anything looks at what they sent (a malformed id, query or body would otherwise answer first,
+/// and describe the schema to someone who may not use it).
+#[apply(backends)]
+async fn a_caller_without_the_scope_is_refused_before_their_input_is_read(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let read_only = app
+        .key(fixture.location.id, &[Scope::ActionsRead], None)
+        .await;
+    app.use_token(&read_only);
+    let agent = format!("/api/v1/agents/{}", fixture.agent.id);
+    for (method, path, body) in [
+        (Method::PATCH, agent.as_str(), "{\"enabled\": \"no\""),
+        (Method::PATCH, "/api/v1/agents/not-a-uuid", "{}"),
+        (Method::POST, "/api/v1/api-keys", "[1, 2"),
+        (Method::POST, "/api/v1/webhooks", "{\"url\": 7}"),
+        (Method::DELETE, "/api/v1/webhooks/not-a-uuid", ""),
+        (Method::POST, "/api/v1/actions", "not json"),
+        (Method::POST, "/api/v1/actions/bulk", "{\"op\": \"launch\"}"),
+        (Method::POST, "/api/v1/actions/not-a-uuid/approve", "{"),
+    ] {
+        let response = app
+            .request(method.clone(), path)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    // Holding the scope, the same malformed body is described.
+    app.use_token(
+        &app.key(fixture.location.id, &[Scope::AgentsAdmin], None)
+            .await,
+    );
+    let response = app
+        .request(Method::PATCH, &agent)
+        .header("content-type", "application/json")
+        .body("{\"enabled\": \"no\"")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
