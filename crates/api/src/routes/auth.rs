@@ -150,7 +150,7 @@ pub async fn list_api_keys(
         (status = 201, description = "The key and its token.", body = CreatedApiKey),
         (status = 400, description = "Malformed body (e.g. an unknown scope)."),
         (status = 401, description = "Not authenticated."),
-        (status = 403, description = "Needs `agents:admin`."),
+        (status = 403, description = "Needs `agents:admin`, and every scope given to the key."),
         (status = 422, description = "A blank name, no scopes, or an agent of another location."),
     )
 )]
@@ -160,6 +160,20 @@ pub async fn create_api_key(
     caller: Authorized<Admin>,
     body: Json<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
+    // A key carries no more than its maker holds: `agents:admin` alone mints no reviewers.
+    let beyond: Vec<String> = body
+        .value
+        .scopes
+        .iter()
+        .filter(|scope| !caller.has(**scope))
+        .map(|scope| format!("`{scope}`"))
+        .collect();
+    if !beyond.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "A key can only carry scopes you hold yourself; you do not hold {}.",
+            beyond.join(", ")
+        )));
+    }
     let created = services::auth::create_api_key(
         &state.db,
         caller.location().id,

@@ -18,7 +18,7 @@ use crate::{auth::Propose, error::ApiError, json::Json, services::follow_up};
     responses(
         (status = 201, description = "Recorded.", body = Outcome),
         (status = 400, description = "Malformed id or body."),
-        (status = 404, description = "No such action in this location."),
+        (status = 404, description = "No such action in this location (or, for an agent's key, of its agent)."),
         (status = 409, description = "The action was never sent."),
         (status = 422, description = "`data` is not an object."),
     )
@@ -28,12 +28,12 @@ pub async fn report_outcome(
     change: ActionChange<Propose>,
     body: Json<ReportOutcome>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, report) = (change.id, &body.value);
+    let (id, report, agent) = (change.id, &body.value, change.caller.agent_id());
     change
         .once(&body.raw, |claim| {
             let ctx = change.context().with_claim(claim);
             async move {
-                let outcome = follow_up::report_outcome(&ctx, id, report).await?;
+                let outcome = follow_up::report_outcome(&ctx, agent, id, report).await?;
                 Reply::new(StatusCode::CREATED, &outcome)
             }
         })
@@ -51,7 +51,7 @@ pub async fn report_outcome(
     responses(
         (status = 201, description = "Linked.", body = CustomerResponse),
         (status = 400, description = "Malformed id or body."),
-        (status = 404, description = "No such action in this location."),
+        (status = 404, description = "No such action in this location (or, for an agent's key, of its agent)."),
         (status = 409, description = "The action was never sent."),
         (status = 422, description = "A blank conversation id or an overlong excerpt."),
     )
@@ -61,12 +61,12 @@ pub async fn link_response(
     change: ActionChange<Propose>,
     body: Json<LinkResponse>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, report) = (change.id, &body.value);
+    let (id, report, agent) = (change.id, &body.value, change.caller.agent_id());
     change
         .once(&body.raw, |claim| {
             let ctx = change.context().with_claim(claim);
             async move {
-                let response = follow_up::link_response(&ctx, id, report).await?;
+                let response = follow_up::link_response(&ctx, agent, id, report).await?;
                 Reply::new(StatusCode::CREATED, &response)
             }
         })

@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    change::{conflict, load},
+    change::{conflict, load, not_found},
     Actor, Context, ServiceError,
 };
 use crate::{
@@ -62,15 +62,30 @@ fn note<'a>(
     }
 }
 
+/// The action `id`, which a key bound to an agent (`agent`) may follow up only if that agent
+/// proposed it: another agent's action is, to it, not there.
+async fn load_followed(
+    ctx: &Context<'_>,
+    agent: Option<Uuid>,
+    id: Uuid,
+) -> Result<actions::Model, ServiceError> {
+    let row = load(ctx.db, ctx.location.id, id).await?;
+    match agent {
+        Some(agent) if agent != row.agent_id => Err(not_found(id)),
+        _ => Ok(row),
+    }
+}
+
 /// Records what followed a sent action; it shows in the action's history.
 #[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn report_outcome(
     ctx: &Context<'_>,
+    agent: Option<Uuid>,
     id: Uuid,
     request: &ReportOutcome,
 ) -> Result<Outcome, ServiceError> {
     let (location, now) = (ctx.location, ctx.now);
-    let row = load(ctx.db, location.id, id).await?;
+    let row = load_followed(ctx, agent, id).await?;
     require_sent(&row, now, "an outcome")?;
     let data = match &request.data {
         serde_json::Value::Null => json!({}),
@@ -102,11 +117,12 @@ pub async fn report_outcome(
 #[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn link_response(
     ctx: &Context<'_>,
+    agent: Option<Uuid>,
     id: Uuid,
     request: &LinkResponse,
 ) -> Result<CustomerResponse, ServiceError> {
     let (location, now) = (ctx.location, ctx.now);
-    let row = load(ctx.db, location.id, id).await?;
+    let row = load_followed(ctx, agent, id).await?;
     require_sent(&row, now, "responses")?;
     let mut errors = FieldErrors::default();
     errors.check_not_blank(

@@ -198,7 +198,7 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
         (
             Method::POST,
             "/api/v1/api-keys",
-            json!({"name": "new", "scopes": ["actions:read"]}),
+            json!({"name": "new", "scopes": ["agents:admin"]}),
             Scope::AgentsAdmin,
             StatusCode::CREATED,
         ),
@@ -843,4 +843,79 @@ async fn a_caller_without_the_scope_is_refused_before_their_input_is_read(
         .await
         .expect("sent");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A key carries no more than its maker holds.
+#[apply(backends)]
+async fn a_key_can_only_give_the_scopes_it_holds(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    app.use_token(
+        &app.key(fixture.location.id, &[Scope::AgentsAdmin], None)
+            .await,
+    );
+    let (status, refused) = app
+        .post_json(
+            "/api/v1/api-keys",
+            &json!({"name": "n", "scopes": ["agents:admin", "actions:review"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("`actions:review`")),
+        "{refused}"
+    );
+    let (status, created) = app
+        .post_json(
+            "/api/v1/api-keys",
+            &json!({"name": "n", "scopes": ["agents:admin"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}
+
+/// An agent's key follows up only on its own agent's actions: another agent's are not there.
+#[apply(backends)]
+async fn an_agents_key_reports_only_on_its_own_agents_actions(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let other_agent = app
+        .insert(agents::Model {
+            id: Uuid::now_v7(),
+            slug: "other".into(),
+            ..fixture.agent.clone()
+        })
+        .await;
+    let sent_by = |agent_id: Uuid| {
+        fixture.action(&app, app.now(), move |action| {
+            action.status = ActionStatus::Approved;
+            action.agent_id = agent_id;
+        })
+    };
+    let (own, others) = (
+        sent_by(fixture.agent.id).await.id,
+        sent_by(other_agent.id).await.id,
+    );
+    app.use_token(
+        &app.key(
+            fixture.location.id,
+            &[Scope::ActionsPropose],
+            Some(fixture.agent.id),
+        )
+        .await,
+    );
+    let outcome = json!({"kind": "payment_made", "occurred_at": app.now()});
+    let reply = json!({"conversation_id": "c1", "excerpt": "Thanks", "received_at": app.now()});
+    for (path, body) in [("outcome", &outcome), ("responses", &reply)] {
+        let (status, answer) = app
+            .post_json(&format!("/api/v1/actions/{others}/{path}"), body)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+        let (status, answer) = app
+            .post_json(&format!("/api/v1/actions/{own}/{path}"), body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {answer}");
+    }
 }
