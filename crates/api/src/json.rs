@@ -76,8 +76,8 @@ fn decode<T: DeserializeOwned>(is_json: bool, raw: Bytes) -> Result<Json<T>, Api
             "send the body as application/json",
         ));
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(&raw);
-    let value = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let mut deserializer = serde_json::Deserializer::from_slice(&raw);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();
         let field = if field == "." {
             "body".to_owned()
@@ -87,6 +87,13 @@ fn decode<T: DeserializeOwned>(is_json: bool, raw: Bytes) -> Result<Json<T>, Api
         ApiError::invalid(
             "The body is not valid for this request.",
             vec![FieldError::new(field, error.inner())],
+        )
+    })?;
+    // One JSON value and nothing after it but whitespace: `{...}garbage` is not a body.
+    deserializer.end().map_err(|error| {
+        ApiError::invalid(
+            "The body is not valid for this request.",
+            vec![FieldError::new("body", error)],
         )
     })?;
     Ok(Json { value, raw })

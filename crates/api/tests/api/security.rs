@@ -919,3 +919,28 @@ async fn an_agents_key_reports_only_on_its_own_agents_actions(#[case] backend: B
         assert_eq!(status, StatusCode::CREATED, "{path}: {answer}");
     }
 }
+
+/// A body is one JSON value: anything after it is refused, and nothing changes.
+#[apply(backends)]
+async fn a_body_with_anything_after_its_json_is_refused(#[case] backend: Backend) {
+    let (app, _, id) = crate::helpers::app_with_proposal(backend).await;
+    for trailing in [
+        "{\"duration\": \"1h\"} junk",
+        "{\"duration\": \"1h\"}{}",
+        "{\"duration\": \"1h\"}\u{0}",
+    ] {
+        let response = app
+            .request(Method::POST, &format!("/api/v1/actions/{id}/snooze"))
+            .header("content-type", "application/json")
+            .body(trailing)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{trailing:?}");
+        let problem: Value = response.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["field"], "body", "{problem}");
+    }
+    let (_, action) = app.get_action(&id).await;
+    assert_eq!(action["status"], "pending");
+    assert_eq!(action["version"], 1);
+}
