@@ -55,6 +55,26 @@ impl FieldErrors {
         }
     }
 
+    /// Text that becomes one line somewhere else (an email's `Subject:` header, a list row): no
+    /// control characters (NUL, line breaks, tabs...) and none of the invisible marks that
+    /// reverse how the rest reads (U+202A–U+202E, U+2066–U+2069).
+    pub fn check_one_line(&mut self, field: &str, value: Option<&str>) {
+        let hidden = |c: char| {
+            c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        };
+        if let Some(found) = value.and_then(|v| v.chars().find(|c| hidden(*c))) {
+            self.add(
+                field,
+                format!(
+                    "must be one line of visible text (found U+{:04X})",
+                    u32::from(found)
+                ),
+            );
+        }
+    }
+
     pub fn check_not_blank(&mut self, field: &str, value: Option<&str>, why: &str) {
         if value.is_none_or(|v| v.trim().is_empty()) {
             self.add(field, why);

@@ -125,6 +125,7 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
         );
     }
     issues.check_len("subject", request.subject.as_deref(), MAX_SUBJECT_CHARS);
+    issues.check_one_line("subject", request.subject.as_deref());
     issues.check_len("body", request.body.as_deref(), MAX_BODY_CHARS);
     issues.check_len("script", request.script.as_deref(), MAX_BODY_CHARS);
     issues.check_not_blank(
@@ -266,6 +267,7 @@ impl DraftChanges {
             }
         }
         issues.check_len("subject", self.subject.as_deref(), MAX_SUBJECT_CHARS);
+        issues.check_one_line("subject", self.subject.as_deref());
         issues.check_len("body", self.body.as_deref(), MAX_BODY_CHARS);
         issues.check_len("script", self.script.as_deref(), MAX_BODY_CHARS);
         issues.finish(())

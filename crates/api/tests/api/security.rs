@@ -944,3 +944,27 @@ async fn a_body_with_anything_after_its_json_is_refused(#[case] backend: Backend
     assert_eq!(action["status"], "pending");
     assert_eq!(action["version"], 1);
 }
+
+/// A subject that would break out of its `Subject:` header, or hide how it reads, is refused
+/// before anything is stored.
+#[apply(backends)]
+async fn a_subject_with_a_line_break_or_a_hidden_mark_is_refused(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    for subject in [
+        "Hi\r\nBcc: all@example.com",
+        "Invoice\u{202e}fdp.exe",
+        "A\0B",
+    ] {
+        let mut body = proposal(&fixture);
+        body["subject"] = json!(subject);
+        let (status, problem) = app.propose(&body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{subject:?}: {problem}"
+        );
+        assert_eq!(error_fields(&problem), ["subject"]);
+    }
+    assert_eq!(action_count(&app).await, 0);
+}

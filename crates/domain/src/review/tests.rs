@@ -183,3 +183,30 @@ proptest! {
         prop_assert_eq!(validate_proposal(&request).is_ok(), (0..=100).contains(&confidence));
     }
 }
+
+#[test]
+fn a_subject_is_one_line_of_visible_text() {
+    for hidden in [
+        "\0",
+        "\r\nBcc: all@example.com",
+        "\t",
+        "\u{202e}gnp.exe",
+        "\u{2066}x",
+    ] {
+        let mut request = email_proposal();
+        request.subject = Some(format!("Reminder{hidden}"));
+        let issues = validate_proposal(&request).expect_err(hidden);
+        assert_eq!(fields(&issues), ["subject"], "{hidden:?}");
+        let edit = DraftChanges {
+            subject: Some(format!("Edited{hidden}")),
+            ..DraftChanges::default()
+        };
+        assert!(
+            edit.validate(ActionType::DraftMessage).is_err(),
+            "{hidden:?}"
+        );
+    }
+    let mut request = email_proposal();
+    request.subject = Some("Zoë's invoice — due «today» 🧾".into());
+    assert!(validate_proposal(&request).is_ok());
+}
