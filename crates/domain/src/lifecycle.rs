@@ -205,7 +205,12 @@ pub enum ProposalTimingError {
     ExpiryNotInFuture,
     #[error("not_before must be earlier than expires_at")]
     NotBeforeAfterExpiry,
+    #[error("expires_at must be within 90 days")]
+    ExpiryTooFar,
 }
+
+/// The longest an action may wait for a decision (and an agent's default time to expire).
+pub const LONGEST_EXPIRY: chrono::TimeDelta = chrono::TimeDelta::days(90);
 
 impl Lifecycle {
     /// The lifecycle of a newly proposed action: held as `deferred` until `not_before` when that
@@ -219,6 +224,9 @@ impl Lifecycle {
     ) -> Result<Lifecycle, ProposalTimingError> {
         if expires_at <= now {
             return Err(ProposalTimingError::ExpiryNotInFuture);
+        }
+        if expires_at > now + LONGEST_EXPIRY {
+            return Err(ProposalTimingError::ExpiryTooFar);
         }
         let hold_until = not_before.filter(|at| *at > now);
         if hold_until.is_some_and(|at| at >= expires_at) {

@@ -206,7 +206,9 @@ pub fn check_reachable(
 /// The timing of a proposal as field issues.
 pub fn proposal_issue(error: ProposalTimingError) -> FieldError {
     match error {
-        ProposalTimingError::ExpiryNotInFuture => FieldError::new("expires_at", error.to_string()),
+        ProposalTimingError::ExpiryNotInFuture | ProposalTimingError::ExpiryTooFar => {
+            FieldError::new("expires_at", error.to_string())
+        }
         ProposalTimingError::NotBeforeAfterExpiry => {
             FieldError::new("not_before", error.to_string())
         }

@@ -37,7 +37,8 @@ fn changes(request: &UpdateAgent) -> Result<AgentChanges, ServiceError> {
             .map_err(|error| errors.add("auto_execute_min_confidence", error))
             .ok()
     });
-    let expiry_range = Duration::hours(1).num_seconds()..=Duration::days(90).num_seconds();
+    let expiry_range =
+        Duration::hours(1).num_seconds()..=inbox_domain::lifecycle::LONGEST_EXPIRY.num_seconds();
     if request
         .default_expiry_seconds
         .is_some_and(|seconds| !expiry_range.contains(&seconds))

@@ -968,3 +968,24 @@ async fn a_subject_with_a_line_break_or_a_hidden_mark_is_refused(#[case] backend
     }
     assert_eq!(action_count(&app).await, 0);
 }
+
+/// An action waits for a decision at most 90 days: a far-future expiry (9999-12-31) is refused.
+#[apply(backends)]
+async fn a_proposal_expiring_beyond_ninety_days_is_refused(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    for expires_at in [
+        json!("9999-12-31T00:00:00Z"),
+        json!(app.now() + Duration::days(91)),
+    ] {
+        let mut body = proposal(&fixture);
+        body["expires_at"] = expires_at;
+        let (status, problem) = app.propose(&body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(error_fields(&problem), ["expires_at"]);
+    }
+    assert_eq!(action_count(&app).await, 0);
+    let mut body = proposal(&fixture);
+    body["expires_at"] = json!(app.now() + Duration::days(90));
+    assert_eq!(app.propose(&body).await.0, StatusCode::CREATED);
+}

@@ -61,7 +61,8 @@ pub struct ProposeAction {
     /// Values for the draft's `{{placeholders}}`, besides the customer's and location's fields.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
-    /// When the action stops being worth sending; default: the agent's time to expire.
+    /// When the action stops being worth sending, at most 90 days ahead; default: the agent's time
+    /// to expire.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
     /// Hold the action (as `deferred`) until this time.

@@ -34,6 +34,16 @@ fn a_proposal_needs_a_future_expiry_after_its_hold() {
         Lifecycle::proposed(at(0), at(5), Some(at(5)), false),
         Err(ProposalTimingError::NotBeforeAfterExpiry)
     );
+    assert_eq!(
+        Lifecycle::proposed(
+            at(0),
+            at(0) + LONGEST_EXPIRY + chrono::TimeDelta::seconds(1),
+            None,
+            false
+        ),
+        Err(ProposalTimingError::ExpiryTooFar)
+    );
+    assert!(Lifecycle::proposed(at(0), at(0) + LONGEST_EXPIRY, None, false).is_ok());
 }
 
 #[test]
