@@ -40,6 +40,9 @@ pub enum ApiError {
         current_status: Option<ActionStatus>,
         current_version: Option<i32>,
     },
+    /// The path exists, but not for this method; `allowed` are the ones it answers.
+    #[error("method not allowed")]
+    MethodNotAllowed { allowed: Vec<String> },
     /// The body is larger than the server accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Unprocessable { .. } => ("validation", "The request breaks a rule"),
             ApiError::Conflict { .. } => ("conflict", "The action has changed"),
+            ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "The body is too large"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
@@ -89,6 +93,10 @@ impl ApiError {
             | ApiError::Unprocessable { detail, errors } => (detail.clone(), Some(errors.clone())),
             ApiError::TooManyRequests { retry_after } => (
                 format!("Slow down: try again in {retry_after} seconds."),
+                None,
+            ),
+            ApiError::MethodNotAllowed { allowed } => (
+                format!("This path answers {} only.", allowed.join(", ")),
                 None,
             ),
             ApiError::NotFound(detail)
@@ -178,6 +186,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -195,6 +204,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after } => {
                 response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            ApiError::MethodNotAllowed { allowed } => {
+                response.insert_header(("Allow", allowed.join(", ")));
             }
             _ => {}
         }

@@ -61,6 +61,44 @@ where
         )
 }
 
+/// The methods the document lists for the path that `path` (a request's) matches, upper case;
+/// none when it matches no documented path. `{id}` in a documented path matches any segment.
+pub fn methods_of(path: &str) -> Vec<String> {
+    static PATHS: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
+    let paths = PATHS.get_or_init(|| {
+        let document = serde_json::to_value(document()).unwrap_or_default();
+        document["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(template, operations)| {
+                let segments = template.split('/').map(str::to_owned).collect();
+                let methods = operations
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(method, _)| method.to_uppercase())
+                    .collect();
+                (segments, methods)
+            })
+            .collect()
+    });
+    let asked: Vec<&str> = path.split('/').collect();
+    let mut methods: Vec<String> = paths
+        .iter()
+        .filter(|(template, _)| {
+            template.len() == asked.len()
+                && template.iter().zip(&asked).all(|(expected, given)| {
+                    expected == given || (expected.starts_with('{') && !given.is_empty())
+                })
+        })
+        .flat_map(|(_, methods)| methods.iter().cloned())
+        .collect();
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
 /// The complete document, exactly as `GET /api-docs/openapi.json` serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = with_documented_routes(App::new().into_utoipa_app()).split_for_parts();

@@ -314,9 +314,15 @@ fn stored_response(stored: &StoredResponse) -> HttpResponse {
         .body(stored.body.clone())
 }
 
-/// Any other path under `/api/v1`: a problem+json 404, not the SPA.
-pub async fn api_route_not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(
-        "No such API endpoint; see /docs/ for the API.".into(),
-    ))
+/// Any other request under `/api/v1`, as problem+json (not the SPA): a 405 naming the methods
+/// of a documented path asked with another (`TRACE`, say), else a 404.
+pub async fn api_route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allowed = crate::openapi::methods_of(request.path());
+    if allowed.is_empty() {
+        Err(ApiError::NotFound(
+            "No such API endpoint; see /docs/ for the API.".into(),
+        ))
+    } else {
+        Err(ApiError::MethodNotAllowed { allowed })
+    }
 }

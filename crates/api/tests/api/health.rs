@@ -138,3 +138,45 @@ async fn locations_are_created_once_with_a_valid_slug_and_time_zone(#[case] back
         Err(NewLocationError::TimeZone(_))
     ));
 }
+
+/// A documented path asked with a method it does not answer is a 405 saying which it does;
+/// an unknown path is a 404. Both as problem+json.
+#[tokio::test]
+async fn a_method_a_path_does_not_answer_is_405_with_the_ones_it_does() {
+    let app = spawn_app(Backend::Sqlite).await;
+    for (method, path, allowed) in [
+        ("TRACE", "/api/v1/actions", Some("GET, POST")),
+        ("DELETE", "/api/v1/metrics", Some("GET")),
+        (
+            "PUT",
+            "/api/v1/agents/0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f58",
+            Some("GET, PATCH"),
+        ),
+        ("GET", "/api/v1/nothing-here", None),
+    ] {
+        let response = app
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("a method"),
+                app.url(path),
+            )
+            .send()
+            .await
+            .expect("sent");
+        let expected = if allowed.is_some() { 405 } else { 404 };
+        assert_eq!(response.status().as_u16(), expected, "{method} {path}");
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|value| value.to_str().ok()),
+            allowed,
+            "{method} {path}"
+        );
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+    }
+}
