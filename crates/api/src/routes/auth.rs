@@ -51,16 +51,21 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let email = body.value.email.trim().to_lowercase();
-    state
-        .sign_in_limiter
-        .check(&state.db, &format!("email:{email}"), now)
-        .await?;
-    if let Some(peer) = request.peer_addr() {
+    // The address first, so that attempts it is no longer allowed count against no one's
+    // email; then the email from that address, so that guessing from one place cannot lock its
+    // owner out everywhere else (the right password from a new address still signs in).
+    let address = request.peer_addr().map(|peer| peer.ip().to_string());
+    if let Some(address) = &address {
         state
             .sign_in_limiter
-            .check(&state.db, &format!("address:{}", peer.ip()), now)
+            .check(&state.db, &format!("address:{address}"), now)
             .await?;
     }
+    let from = address.as_deref().unwrap_or("unknown");
+    state
+        .sign_in_limiter
+        .check(&state.db, &format!("email:{email}@{from}"), now)
+        .await?;
     let (token, authenticated) = services::auth::sign_in(
         &state.db,
         &email,

@@ -989,3 +989,45 @@ async fn a_proposal_expiring_beyond_ninety_days_is_refused(#[case] backend: Back
     body["expires_at"] = json!(app.now() + Duration::days(90));
     assert_eq!(app.propose(&body).await.0, StatusCode::CREATED);
 }
+
+/// Guessing a password from one address locks that address out, not the account: the right
+/// password from another address still signs in.
+#[apply(backends)]
+async fn guessing_from_one_address_does_not_lock_the_owner_out(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let password = "correct horse battery staple";
+    create_user(
+        &app.db,
+        fixture.location.id,
+        "sam@example.com",
+        "Sam",
+        Role::Reviewer,
+        password,
+        app.now(),
+    )
+    .await
+    .expect("user");
+    let from = |address: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(address))
+            .build()
+            .expect("client")
+    };
+    let (guesser, owner) = (from([127, 0, 0, 2]), from([127, 0, 0, 3]));
+    let sign_in = |client: &reqwest::Client, password: &str| {
+        client
+            .post(app.url("/api/v1/auth/sign-in"))
+            .json(&json!({"email": "sam@example.com", "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        let response = sign_in(&guesser, "guess-guess").await.expect("sent");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let blocked = sign_in(&guesser, password).await.expect("sent");
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let owner_signs_in = sign_in(&owner, password).await.expect("sent");
+    assert_eq!(owner_signs_in.status(), StatusCode::OK);
+}
