@@ -3,12 +3,12 @@
 
 use actix_web::{
     dev::{ServiceFactory, ServiceRequest},
-    web, App,
+    web, App, HttpRequest, HttpResponse,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 
-use crate::routes;
+use crate::{error::ApiError, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,8 +57,21 @@ where
         .service(
             scope::scope("/api/v1")
                 .configure(routes::configure_api)
-                .default_service(web::to(routes::api_route_not_found)),
+                .default_service(web::to(api_route_not_found)),
         )
+}
+
+/// Any other request under `/api/v1`, as problem+json (not the SPA): a 405 naming the methods
+/// of a documented path asked with another (`TRACE`, say), else a 404.
+pub async fn api_route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let allowed = methods_of(request.path());
+    if allowed.is_empty() {
+        Err(ApiError::NotFound(
+            "No such API endpoint; see /docs/ for the API.".into(),
+        ))
+    } else {
+        Err(ApiError::MethodNotAllowed { allowed })
+    }
 }
 
 /// The methods the document lists for the path that `path` (a request's) matches, upper case;

@@ -313,16 +313,3 @@ fn stored_response(stored: &StoredResponse) -> HttpResponse {
         .insert_header(("Idempotent-Replayed", "true"))
         .body(stored.body.clone())
 }
-
-/// Any other request under `/api/v1`, as problem+json (not the SPA): a 405 naming the methods
-/// of a documented path asked with another (`TRACE`, say), else a 404.
-pub async fn api_route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let allowed = crate::openapi::methods_of(request.path());
-    if allowed.is_empty() {
-        Err(ApiError::NotFound(
-            "No such API endpoint; see /docs/ for the API.".into(),
-        ))
-    } else {
-        Err(ApiError::MethodNotAllowed { allowed })
-    }
-}
