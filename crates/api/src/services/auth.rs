@@ -163,8 +163,20 @@ pub async fn sign_in(
     lifetime: Duration,
 ) -> Result<(String, Authenticated), AuthError> {
     let user = db::auth::user_by_email(db, &email.trim().to_lowercase()).await?;
-    let Some(user) = user.filter(|user| password_matches(&user.password_hash, password)) else {
-        let _ = password_matches(decoy_hash(), password);
+    // Argon2 spends tens of milliseconds of CPU on purpose: on a blocking thread, so that
+    // sign-ins never hold up the threads that answer requests. An unknown email is checked
+    // against a decoy, so it takes as long as a wrong password.
+    let (hash, given) = (
+        user.as_ref().map(|user| user.password_hash.clone()),
+        password.to_owned(),
+    );
+    let matches = tokio::task::spawn_blocking(move || match &hash {
+        Some(hash) => password_matches(hash, &given),
+        None => password_matches(decoy_hash(), &given),
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| matches) else {
         return Err(AuthError::BadCredentials);
     };
     let token = new_secret(SESSION_PREFIX);
