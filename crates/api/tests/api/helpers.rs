@@ -428,7 +428,26 @@ pub struct Fixture {
     pub agent: agents::Model,
 }
 
+/// The password [`Fixture::reviewer`] gives.
+pub const REVIEWER_PASSWORD: &str = "correct horse battery staple";
+
 impl Fixture {
+    /// A reviewer of the fixture's location who signs in as `email` with
+    /// [`REVIEWER_PASSWORD`].
+    pub async fn reviewer(&self, app: &TestApp, email: &str) {
+        inbox_api::services::auth::create_user(
+            &app.db,
+            self.location.id,
+            email,
+            "Sam",
+            inbox_domain::auth::Role::Reviewer,
+            REVIEWER_PASSWORD,
+            app.now(),
+        )
+        .await
+        .expect("user");
+    }
+
     pub async fn new(app: &TestApp) -> Fixture {
         let created = app.now() - Duration::days(30);
         let location = locations::Model {

@@ -1,6 +1,6 @@
 use chrono::Duration;
-use inbox_api::{db::entities::agents, services::auth::create_user, startup::ServeSettings};
-use inbox_domain::auth::{Role, Scope};
+use inbox_api::{db::entities::agents, startup::ServeSettings};
+use inbox_domain::auth::Scope;
 use inbox_domain::ActionStatus;
 use reqwest::{Method, StatusCode};
 use rstest_reuse::apply;
@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     action_count, backends, error_fields, other_location, proposal, spawn_app, spawn_app_with,
-    Backend, Fixture, TestApp,
+    Backend, Fixture, TestApp, REVIEWER_PASSWORD,
 };
 
 async fn call(
@@ -331,18 +331,8 @@ async fn reviewers_sign_in_with_a_cookie_that_needs_its_csrf_token_to_change_any
     })
     .await;
     let fixture = Fixture::new(&app).await;
-    let password = "correct horse battery staple";
-    create_user(
-        &app.db,
-        fixture.location.id,
-        "Sam@Example.com",
-        "Sam",
-        Role::Reviewer,
-        password,
-        app.now(),
-    )
-    .await
-    .expect("user");
+    let password = REVIEWER_PASSWORD;
+    fixture.reviewer(&app, "Sam@Example.com").await;
     let action = fixture.action(&app, app.now(), |_| {}).await;
     let sign_in = |email: &str, password: &str| {
         app.client
@@ -996,18 +986,8 @@ async fn a_proposal_expiring_beyond_ninety_days_is_refused(#[case] backend: Back
 async fn guessing_from_one_address_does_not_lock_the_owner_out(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let password = "correct horse battery staple";
-    create_user(
-        &app.db,
-        fixture.location.id,
-        "sam@example.com",
-        "Sam",
-        Role::Reviewer,
-        password,
-        app.now(),
-    )
-    .await
-    .expect("user");
+    let password = REVIEWER_PASSWORD;
+    fixture.reviewer(&app, "sam@example.com").await;
     let from = |address: [u8; 4]| {
         reqwest::Client::builder()
             .local_address(std::net::IpAddr::from(address))

@@ -1,7 +1,7 @@
 use rstest_reuse::apply;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::helpers::{backends, spawn_app, Backend};
+use crate::helpers::{backends, spawn_app, Backend, TestApp};
 use inbox_api::{
     db::entities::{action_events, actions, customers},
     seed::{self, SeedReport},
@@ -35,8 +35,8 @@ async fn seeding_the_demo_twice_creates_it_once(#[case] backend: Backend) {
     assert!(before.1 >= 195);
 }
 
-#[apply(backends)]
-async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
+/// A server whose fresh database holds the demo, asked with the demo agent's key.
+async fn demo_app(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     let SeedReport::Created { agent_key, .. } =
         seed::demo(&app.db, app.now()).await.expect("seeded")
@@ -44,6 +44,12 @@ async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
         panic!("a fresh database is seeded");
     };
     app.use_token(&agent_key);
+    app
+}
+
+#[apply(backends)]
+async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
+    let app = demo_app(backend).await;
     for status in [
         "pending",
         "approved",
@@ -73,13 +79,7 @@ async fn the_demo_inbox_lists_every_segment(#[case] backend: Backend) {
 async fn a_year_of_history_is_added_up_to_the_total_once(#[case] backend: Backend) {
     use inbox_api::db::entities::deliveries;
     use sea_orm::{ColumnTrait, QueryFilter};
-    let app = spawn_app(backend).await;
-    let SeedReport::Created { agent_key, .. } =
-        seed::demo(&app.db, app.now()).await.expect("seeded")
-    else {
-        panic!("a fresh database is seeded");
-    };
-    app.use_token(&agent_key);
+    let app = demo_app(backend).await;
 
     let report = seed::history::top_up(&app.db, app.now(), 3_000)
         .await
@@ -137,7 +137,7 @@ async fn a_year_of_history_is_added_up_to_the_total_once(#[case] backend: Backen
 }
 
 /// Every index of the database, by name, with its definition.
-async fn indexes(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+async fn indexes(app: &TestApp) -> Vec<(String, String)> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let backend = app.db.get_database_backend();
     let sql = match backend {
@@ -168,13 +168,7 @@ async fn indexes(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
 /// them again; a smaller one writes through them. Either way they end as they were.
 #[apply(backends)]
 async fn a_large_load_builds_every_index_again_as_it_was(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let SeedReport::Created { agent_key, .. } =
-        seed::demo(&app.db, app.now()).await.expect("seeded")
-    else {
-        panic!("a fresh database is seeded");
-    };
-    app.use_token(&agent_key);
+    let app = demo_app(backend).await;
     let before = indexes(&app).await;
     assert!(before.len() > 20, "{before:?}");
 
