@@ -232,6 +232,7 @@ mod tests {
             errors: Some(vec![FieldError::new("expected_version", "is 1, now 2")]),
             current_status: Some(ActionStatus::Rejected),
             current_version: Some(2),
+            request_id: None,
         };
         let error = ApiError::answered(409, Some(problem));
         assert!(error.is_conflict());

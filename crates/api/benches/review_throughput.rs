@@ -48,6 +48,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         undo_window: chrono::Duration::seconds(10),
         auth_cache_ttl: Some(std::time::Duration::from_secs(1)),
         read_cache_ttl: Some(std::time::Duration::from_secs(1)),
+        metrics_bind: None,
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,

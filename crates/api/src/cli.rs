@@ -181,6 +181,11 @@ struct ServeArgs {
     /// attempt, an outcome) shows within this (0 computes every read).
     #[arg(long, env = "INBOX_READ_CACHE_MS", default_value_t = 1000)]
     read_cache_ms: u64,
+    /// Where to serve the operators' Prometheus endpoint (`GET /metrics`: request counts and
+    /// latencies, outbox depth, sweep lag, pool, event streams), e.g. `127.0.0.1:9464`. Keep it
+    /// off the public address; unset, none is served.
+    #[arg(long, env = "INBOX_METRICS_BIND")]
+    metrics_bind: Option<String>,
 }
 
 /// Parses the command line and runs the command.
@@ -316,6 +321,7 @@ pub async fn run() -> anyhow::Result<()> {
                 undo_window: chrono::Duration::seconds(i64::from(args.undo_seconds)),
                 auth_cache_ttl: Some(std::time::Duration::from_millis(args.auth_cache_ms)),
                 read_cache_ttl: Some(std::time::Duration::from_millis(args.read_cache_ms)),
+                metrics_bind: args.metrics_bind,
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;
@@ -328,8 +334,12 @@ pub async fn run() -> anyhow::Result<()> {
             println!("listening on {base}");
             println!("  AI Inbox:   {base}/");
             println!("  Swagger UI: {base}/docs/");
+            if let Some(port) = application.metrics_port() {
+                println!("  Metrics:    http://{host}:{port}/metrics");
+            }
             tracing::info!(database = %db::redact(&cli.database_url), %base, "serving");
-            application.run_until_stopped().await?;
+            application.run_until(crate::shutdown::signal()).await?;
+            tracing::info!("stopped");
         }
     }
     Ok(())

@@ -3,7 +3,13 @@
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use inbox_domain::{ActionStatus, FieldError, Problem};
 
-use crate::{db::StoreError, services::ServiceError};
+use crate::{
+    db::{self, StoreError},
+    services::ServiceError,
+};
+
+/// How soon a client should try again while the server cannot serve.
+pub const RETRY_UNAVAILABLE_SECONDS: u64 = 2;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +132,7 @@ impl ApiError {
             errors,
             current_status,
             current_version,
+            request_id: crate::request_id::current(),
         }
     }
 }
@@ -171,6 +178,12 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Db(ref db_error) if db::is_outage(db_error) => {
+                tracing::warn!(error = ?db_error, "the database is unavailable");
+                ApiError::Unavailable(
+                    "The database is unavailable right now; try again shortly.".into(),
+                )
+            }
             StoreError::Db(_) | StoreError::Corrupt(_) => ApiError::Internal(error.into()),
         }
     }
@@ -207,6 +220,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allowed } => {
                 response.insert_header(("Allow", allowed.join(", ")));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header(("Retry-After", RETRY_UNAVAILABLE_SECONDS.to_string()));
             }
             _ => {}
         }

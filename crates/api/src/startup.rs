@@ -1,13 +1,13 @@
 //! Building the HTTP server. [`Application::build`] binds first, so a test can ask for port 0
 //! and read the real port before any request is made.
 
-use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Instant};
+use std::{future::Future, net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_files::{Files, NamedFile};
 use actix_web::{
     body::MessageBody,
-    dev::{fn_service, Server, ServiceFactory, ServiceRequest, ServiceResponse},
+    dev::{fn_service, Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse},
     middleware::{from_fn, DefaultHeaders, Next},
     web, App, HttpResponse, HttpServer,
 };
@@ -22,12 +22,16 @@ use crate::{
     jobs::{self, deliveries::Outbound},
     json::MAX_BODY_BYTES,
     live_metrics::LiveMetrics,
+    observe::observe_request,
     openapi::with_documented_routes,
+    ops_metrics::OpsMetrics,
     query,
     rate_limit::RateLimiter,
     read_cache::ReadCache,
+    shutdown::StopSignal,
     state::AppState,
 };
+use tokio::task::JoinHandle;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -62,16 +66,23 @@ pub struct ServeSettings {
     /// How long a list page or an action is reused while no change was announced; `None`
     /// computes every read.
     pub read_cache_ttl: Option<std::time::Duration>,
+    /// `host:port` of the operators' Prometheus endpoint (`GET /metrics`), kept off the public
+    /// address; `None` serves none.
+    pub metrics_bind: Option<String>,
 }
 
-/// How long a stopping server lets requests in flight finish.
-const SHUTDOWN_SECONDS: u64 = 3;
+/// How long a stopping server lets requests in flight finish, and then its background work.
+const SHUTDOWN_SECONDS: u64 = 5;
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
     bus: EventBus,
+    /// The operators' endpoint and its port, when one is served.
+    ops: Option<(Server, u16)>,
+    stop: StopSignal,
+    jobs: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -83,9 +94,13 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let bus = EventBus::for_database(&db).await?;
-        if let Some(interval) = settings.sweep_interval {
-            jobs::spawn_all(&db, &bus, &settings.outbound, &clock, interval);
-        }
+        let (stop, stopping) = StopSignal::new();
+        let jobs = match settings.sweep_interval {
+            Some(interval) => {
+                jobs::spawn_all(&db, &bus, &settings.outbound, &clock, interval, &stopping)
+            }
+            None => Vec::new(),
+        };
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -99,7 +114,14 @@ impl Application {
             auth_cache: AuthCache::new(settings.auth_cache_ttl),
             live_metrics: LiveMetrics::default(),
             read_cache: ReadCache::new(settings.read_cache_ttl),
+            ops_metrics: OpsMetrics::default(),
+            stopping,
         });
+        let ops = settings
+            .metrics_bind
+            .as_deref()
+            .map(|bind| ops_server(bind, state.clone()))
+            .transpose()?;
         let spa_dir = settings.spa_dir.clone();
         let cors_origins = settings.cors_origins.clone();
         let mut server =
@@ -107,13 +129,25 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        // Event streams never end by themselves: on shutdown, finish what is in flight and close
-        // them after a few seconds rather than actix's thirty.
+        // Stopping is ours (see `run_until`), so that event streams and jobs end with it.
         let server = server
+            .disable_signals()
             .shutdown_timeout(SHUTDOWN_SECONDS)
             .listen(listener)?
             .run();
-        Ok(Application { port, server, bus })
+        Ok(Application {
+            port,
+            server,
+            bus,
+            ops,
+            stop,
+            jobs,
+        })
+    }
+
+    /// The port of the operators' metrics endpoint, when one is served.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.ops.as_ref().map(|(_, port)| *port)
     }
 
     pub fn port(&self) -> u16 {
@@ -125,8 +159,76 @@ impl Application {
         self.bus.clone()
     }
 
+    /// Serves until the process is stopped from outside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `stop` resolves, then stops gracefully: no new connections; event streams
+    /// end; requests in flight finish (for up to five seconds); the background jobs finish the
+    /// pass they are in and hand back what they claimed but did not send.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let handles: Vec<ServerHandle> = std::iter::once(self.server.handle())
+            .chain(self.ops.iter().map(|(server, _)| server.handle()))
+            .collect();
+        let signal = self.stop;
+        let stopper = tokio::spawn(async move {
+            stop.await;
+            tracing::info!("stopping: finishing requests in flight");
+            signal.stop();
+            for handle in handles {
+                handle.stop(true).await;
+            }
+        });
+        let served = match self.ops {
+            Some((ops, _)) => futures_util::future::try_join(self.server, ops)
+                .await
+                .map(|_| ()),
+            None => self.server.await,
+        };
+        stopper.abort();
+        let jobs = futures_util::future::join_all(self.jobs);
+        if tokio::time::timeout(Duration::from_secs(SHUTDOWN_SECONDS), jobs)
+            .await
+            .is_err()
+        {
+            tracing::warn!("background jobs did not finish in time");
+        }
+        served
+    }
+}
+
+/// The operators' server: `GET /metrics` in the OpenMetrics text format, on one worker.
+fn ops_server(bind: &str, state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
+    let listener = TcpListener::bind(bind)?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok((server, port))
+}
+
+async fn scrape(state: web::Data<AppState>) -> HttpResponse {
+    match state.ops_metrics.render(&state.db, state.clock.now()).await {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(text),
+        Err(error) => {
+            tracing::warn!(?error, "metrics could not be read");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .body("metrics unavailable: the database did not answer")
+        }
     }
 }
 
@@ -151,7 +253,7 @@ fn app(
         .wrap(cors(cors_origins))
         .wrap(from_fn(content_security_policy))
         .wrap(security_headers())
-        .wrap(from_fn(log_request))
+        .wrap(from_fn(observe_request))
         .into_utoipa_app();
     with_documented_routes(app)
         .openapi_service(|mut document| {
@@ -240,24 +342,5 @@ async fn content_security_policy(
             actix_web::http::header::HeaderValue::from_static(POLICY),
         );
     }
-    Ok(response)
-}
-
-/// One structured log line per request. The query string is left out: it may carry secrets.
-async fn log_request(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.path().to_owned();
-    let response = next.call(request).await?;
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
     Ok(response)
 }

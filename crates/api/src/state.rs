@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth_cache::AuthCache, bus::EventBus, clock::Clock, live_metrics::LiveMetrics,
-    rate_limit::RateLimiter, read_cache::ReadCache,
+    ops_metrics::OpsMetrics, rate_limit::RateLimiter, read_cache::ReadCache, shutdown::Stopping,
 };
 
 /// The server's shared state, built once by [`crate::startup::Application::build`].
@@ -33,4 +33,8 @@ pub struct AppState {
     pub live_metrics: LiveMetrics,
     /// The pages and actions reviewers repeat, while nothing they show has changed.
     pub read_cache: ReadCache,
+    /// What operators scrape: request counts and latencies, backlogs, pool and streams.
+    pub ops_metrics: OpsMetrics,
+    /// Set once the server stops: event streams end, readiness fails.
+    pub stopping: Stopping,
 }

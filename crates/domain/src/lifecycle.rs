@@ -196,6 +196,9 @@ pub enum TransitionError {
     /// A snooze or send time that is not in the future.
     #[error("the time must be in the future")]
     TimeNotInFuture,
+    /// A snooze that would end after the action expires: it would never come back for review.
+    #[error("the action expires at {expires_at}: snooze it until before then, or decide it now")]
+    SnoozePastExpiry { expires_at: DateTime<Utc> },
 }
 
 /// Why a proposal cannot start a lifecycle.
@@ -381,6 +384,11 @@ impl Lifecycle {
             (S::Pending, E::Snooze { until }) => {
                 if until <= now {
                     return Err(TransitionError::TimeNotInFuture);
+                }
+                if until >= self.expires_at {
+                    return Err(TransitionError::SnoozePastExpiry {
+                        expires_at: self.expires_at,
+                    });
                 }
                 Lifecycle {
                     status: S::Snoozed,

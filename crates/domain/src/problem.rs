@@ -75,6 +75,13 @@ impl FieldErrors {
         }
     }
 
+    /// Free-form JSON no larger than `max_bytes` when written out.
+    pub fn check_json_size(&mut self, field: &str, value: &serde_json::Value, max_bytes: usize) {
+        if serde_json::to_string(value).map_or(0, |json| json.len()) > max_bytes {
+            self.add(field, format!("must be at most {max_bytes} bytes of JSON"));
+        }
+    }
+
     pub fn check_not_blank(&mut self, field: &str, value: Option<&str>, why: &str) {
         if value.is_none_or(|v| v.trim().is_empty()) {
             self.add(field, why);
@@ -121,6 +128,10 @@ pub struct Problem {
     /// The action's version now (conflicts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// The request's id, as in its `X-Request-Id` header and the server's log line: quote it
+    /// when reporting the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -139,6 +150,10 @@ impl Problem {
             .collect();
         if !fields.is_empty() {
             message = format!("{message} ({})", fields.join("; "));
+        }
+        // A failure of the server is for its operators to find: say which request it was.
+        if let Some(id) = self.request_id.as_deref().filter(|_| self.status >= 500) {
+            message = format!("{message} (request {id})");
         }
         message
     }
@@ -161,6 +176,7 @@ mod tests {
             ]),
             current_status: None,
             current_version: None,
+            request_id: Some("0193a5b2".to_owned()),
         };
         assert_eq!(
             problem.message(),

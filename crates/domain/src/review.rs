@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    dto::{ApproveAction, EditDraft, ProposeAction, RejectAction, SnoozeAction, Trigger},
+    dto::{
+        ApproveAction, EditDraft, PreviewDraft, ProposeAction, RejectAction, SnoozeAction, Trigger,
+    },
     lifecycle::{Lifecycle, LifecycleEvent, ProposalTimingError},
     problem::{FieldError, FieldErrors},
     variables, ActionType, Channel, Confidence, ConfidenceFactor, Priority, RejectionReason, Tone,
@@ -20,6 +22,78 @@ const MAX_BODY_CHARS: usize = 100_000;
 const MAX_NOTE_CHARS: usize = 2_000;
 const MAX_EXTERNAL_ID_CHARS: usize = 200;
 const MAX_VARIABLES: usize = 100;
+const MAX_VARIABLE_NAME_CHARS: usize = 64;
+const MAX_VARIABLE_VALUE_CHARS: usize = 10_000;
+const MAX_CONFIDENCE_FACTORS: usize = 20;
+const MAX_FACTOR_LABEL_CHARS: usize = 200;
+/// The list shows at most this much of a subject or a script's opening sentence.
+pub const MAX_HEADLINE_CHARS: usize = 200;
+/// The largest free-form JSON object (a trigger's or an outcome's `data`), in bytes as JSON.
+pub const MAX_DATA_BYTES: usize = 16_384;
+/// The largest draft once its variables are filled: what a customer can be sent.
+pub const MAX_FILLED_BYTES: usize = 1_000_000;
+/// How deeply a body's markup may nest. Parsing HTML costs time in proportion to the square of
+/// its depth (20,000 nested `<div>` take seconds); real emails stay far below this.
+pub const MAX_MARKUP_DEPTH: usize = 256;
+
+/// How deeply `html` nests, estimated in one pass over its tags: each opening tag goes one level
+/// down and each closing tag one up, except void elements (`<br>`, `<img>`, …) and
+/// self-closing ones. Unclosed tags count as open, so the estimate never falls short.
+pub fn markup_depth(html: &str) -> usize {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        let closing = rest.starts_with('/');
+        let name_start = usize::from(closing);
+        let name: String = rest[name_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let tag_end = rest.find('>').unwrap_or(rest.len());
+        let self_closing = rest[..tag_end].ends_with('/');
+        if !self_closing && !VOID.contains(&name.as_str()) {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
+}
+
+/// The limits of an HTML body as it arrives, checked before anything parses it: the sanitiser's
+/// work grows with its length and depth.
+pub fn check_body_bounds(body: Option<&str>) -> Result<(), Vec<FieldError>> {
+    let mut issues = FieldErrors::default();
+    issues.check_len("body", body, MAX_BODY_CHARS);
+    if issues.is_empty() {
+        issues.check_markup_depth("body", body);
+    }
+    issues.finish(())
+}
+
+impl FieldErrors {
+    /// HTML no deeper than [`MAX_MARKUP_DEPTH`].
+    fn check_markup_depth(&mut self, field: &str, html: Option<&str>) {
+        if html.is_some_and(|html| markup_depth(html) > MAX_MARKUP_DEPTH) {
+            self.add(
+                field,
+                format!("nests its markup more than {MAX_MARKUP_DEPTH} levels deep"),
+            );
+        }
+    }
+}
 
 /// A proposal that passed every rule that needs no stored data.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,17 +120,28 @@ impl ValidProposal {
     }
 }
 
-/// The subject, or else the script's opening line.
+/// The subject, or else the script's opening sentence; at most [`MAX_HEADLINE_CHARS`], cut
+/// with an ellipsis (a script may be one 100,000-character sentence, and every list page
+/// carries its headline).
 pub fn headline(subject: Option<&str>, script: Option<&str>) -> String {
-    match (subject, script) {
-        (Some(subject), _) if !subject.trim().is_empty() => subject.trim().to_owned(),
+    let whole = match (subject, script) {
+        (Some(subject), _) if !subject.trim().is_empty() => subject.trim(),
         (_, Some(script)) => script
             .split_inclusive(['.', '?', '!'])
             .next()
             .unwrap_or(script)
-            .trim()
-            .to_owned(),
-        _ => String::new(),
+            .trim(),
+        _ => "",
+    };
+    match whole.char_indices().nth(MAX_HEADLINE_CHARS) {
+        None => whole.to_owned(),
+        Some(_) => {
+            let cut = whole
+                .char_indices()
+                .nth(MAX_HEADLINE_CHARS - 1)
+                .map_or(whole.len(), |(at, _)| at);
+            format!("{}…", whole[..cut].trim_end())
+        }
     }
 }
 
@@ -127,7 +212,24 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
     issues.check_len("subject", request.subject.as_deref(), MAX_SUBJECT_CHARS);
     issues.check_one_line("subject", request.subject.as_deref());
     issues.check_len("body", request.body.as_deref(), MAX_BODY_CHARS);
+    issues.check_markup_depth("body", request.body.as_deref());
     issues.check_len("script", request.script.as_deref(), MAX_BODY_CHARS);
+    for (field, text, escape) in [
+        ("subject", &request.subject, variables::Escape::None),
+        ("body", &request.body, variables::Escape::Html),
+        ("script", &request.script, variables::Escape::None),
+    ] {
+        if text.as_deref().is_some_and(|text| {
+            variables::filled_len(text, &request.variables, escape) > MAX_FILLED_BYTES
+        }) {
+            issues.add(
+                field,
+                format!(
+                    "would be larger than {MAX_FILLED_BYTES} bytes once its variables are filled"
+                ),
+            );
+        }
+    }
     issues.check_not_blank(
         "trigger.summary",
         Some(&request.trigger.summary),
@@ -141,16 +243,58 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
     if !request.trigger.data.is_object() && !request.trigger.data.is_null() {
         issues.add("trigger.data", "must be a JSON object");
     }
+    issues.check_json_size("trigger.data", &request.trigger.data, MAX_DATA_BYTES);
     if request.variables.len() > MAX_VARIABLES {
         issues.add("variables", format!("at most {MAX_VARIABLES} variables"));
     }
     if let Some(name) = request.variables.keys().find(|name| {
         name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     }) {
+        let shown: String = name.chars().take(MAX_VARIABLE_NAME_CHARS).collect();
         issues.add(
             "variables",
-            format!("`{name}` is not a variable name (letters, digits and _)"),
+            format!("`{shown}` is not a variable name (letters, digits and _)"),
         );
+    }
+    if request
+        .variables
+        .keys()
+        .any(|name| name.len() > MAX_VARIABLE_NAME_CHARS)
+    {
+        issues.add(
+            "variables",
+            format!("a variable name is at most {MAX_VARIABLE_NAME_CHARS} characters"),
+        );
+    }
+    if let Some(name) = request
+        .variables
+        .iter()
+        .find(|(_, value)| value.chars().count() > MAX_VARIABLE_VALUE_CHARS)
+        .map(|(name, _)| name)
+    {
+        let shown: String = name.chars().take(MAX_VARIABLE_NAME_CHARS).collect();
+        issues.add(
+            "variables",
+            format!("`{shown}` is longer than {MAX_VARIABLE_VALUE_CHARS} characters"),
+        );
+    }
+    if request.confidence_factors.len() > MAX_CONFIDENCE_FACTORS {
+        issues.add(
+            "confidence_factors",
+            format!("at most {MAX_CONFIDENCE_FACTORS} factors"),
+        );
+    }
+    for (index, factor) in request.confidence_factors.iter().enumerate() {
+        let field = format!("confidence_factors[{index}].label");
+        issues.check_not_blank(&field, Some(&factor.label), "must not be blank");
+        issues.check_len(&field, Some(&factor.label), MAX_FACTOR_LABEL_CHARS);
+        issues.check_one_line(&field, Some(&factor.label));
+        if !(-100..=100).contains(&factor.impact) {
+            issues.add(
+                &format!("confidence_factors[{index}].impact"),
+                "must be from -100 to 100 percentage points",
+            );
+        }
     }
     if let Some(external_id) = &request.external_id {
         if external_id.trim().is_empty() {
@@ -271,6 +415,21 @@ impl DraftChanges {
         issues.check_len("subject", self.subject.as_deref(), MAX_SUBJECT_CHARS);
         issues.check_one_line("subject", self.subject.as_deref());
         issues.check_len("body", self.body.as_deref(), MAX_BODY_CHARS);
+        issues.check_markup_depth("body", self.body.as_deref());
+        issues.check_len("script", self.script.as_deref(), MAX_BODY_CHARS);
+        issues.finish(())
+    }
+}
+
+impl PreviewDraft {
+    /// The limits of an edit, without its rules of completeness: a draft being written may
+    /// still be blank or incomplete, and its preview says so.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut issues = FieldErrors::default();
+        issues.check_len("subject", self.subject.as_deref(), MAX_SUBJECT_CHARS);
+        issues.check_one_line("subject", self.subject.as_deref());
+        issues.check_len("body", self.body.as_deref(), MAX_BODY_CHARS);
+        issues.check_markup_depth("body", self.body.as_deref());
         issues.check_len("script", self.script.as_deref(), MAX_BODY_CHARS);
         issues.finish(())
     }

@@ -4,7 +4,7 @@
 use chrono::Duration;
 use inbox_domain::{
     delivery::{Delivery, DeliveryState},
-    dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse},
+    dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse, BulkTarget, VersionedId},
     RejectionReason, SnoozeDuration,
 };
 use leptos::{html, prelude::*};
@@ -124,9 +124,22 @@ pub fn BulkBar(
                 .map(|row| (row.id, row.subject.clone()))
                 .collect()
         });
+        // Each with the version on screen: a draft someone changed meanwhile is not decided
+        // unseen (it comes back as a conflict).
+        let targets: Vec<BulkTarget> = rows.with_untracked(|rows| {
+            ids.iter()
+                .map(|id| match rows.iter().find(|row| row.id == *id) {
+                    Some(row) => BulkTarget::Versioned(VersionedId {
+                        id: row.id,
+                        expected_version: row.version,
+                    }),
+                    None => BulkTarget::Id(*id),
+                })
+                .collect()
+        });
         let request = BulkRequest {
             op,
-            ids,
+            ids: targets,
             reason: (op == BulkOp::Reject).then(|| reason.get_untracked()),
             note: None,
             duration: (op == BulkOp::Snooze).then(|| duration.get_untracked()),

@@ -52,7 +52,7 @@ async fn undo_approvals(what: Undoable, csrf: &str) -> Result<String, ApiError> 
         Undoable::Batch(ids) => {
             let request = BulkRequest {
                 op: BulkOp::Undo,
-                ids,
+                ids: ids.into_iter().map(Into::into).collect(),
                 reason: None,
                 note: None,
                 duration: None,

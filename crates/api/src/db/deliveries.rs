@@ -11,7 +11,7 @@ use inbox_domain::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -74,6 +74,47 @@ pub async fn claim_due(
     // Oldest first: ids grow with time, so events leave in the order they happened.
     claimed.sort_by_key(|row| (row.deliver_at, row.id));
     Ok(claimed)
+}
+
+/// The deliveries not yet done with, and since when the longest-waiting due one has waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Scheduled (due or not) or being sent.
+    pub waiting: u64,
+    /// When the oldest scheduled delivery that is due at `now` fell due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+/// The outbox's backlog at `now`.
+pub async fn backlog(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Backlog, DbErr> {
+    let waiting = deliveries::Entity::find()
+        .filter(deliveries::Column::State.is_in([DeliveryState::Scheduled, DeliveryState::Sending]))
+        .count(db)
+        .await?;
+    let oldest_due = deliveries::Entity::find()
+        .select_only()
+        .column(deliveries::Column::DeliverAt)
+        .filter(deliveries::Column::State.eq(DeliveryState::Scheduled))
+        .filter(deliveries::Column::DeliverAt.lte(now))
+        .order_by_asc(deliveries::Column::DeliverAt)
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    Ok(Backlog {
+        waiting,
+        oldest_due,
+    })
+}
+
+/// Gives claimed deliveries that were not sent back to the outbox (a worker stopping), unless
+/// another worker took them over meanwhile.
+pub async fn release(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outbox::release::<deliveries::Entity>(db, ids, now).await
 }
 
 /// Records how an attempt ended, unless another worker took the delivery over meanwhile;

@@ -72,9 +72,11 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         }
     }
     let mut options = ConnectOptions::new(url.to_owned());
+    // While the database is down a request fails within seconds (a 503 with Retry-After)
+    // rather than hanging; the pool reconnects by itself once it is back.
     options
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(3))
         // Every statement at trace level (`RUST_LOG=sqlx=trace`); one slower than a quarter of a
         // second as a warning, with its SQL: the sign of a plan gone wrong.
         .sqlx_logging(true)
@@ -86,19 +88,81 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if sqlite_file(url).is_some() {
         // SeaORM's default is one connection, so every request would queue behind the last.
         // Several connections read side by side under WAL while one writes; a writer waits
-        // for another (busy_timeout) rather than failing; NORMAL sync is safe under WAL.
+        // for another (busy_timeout, then a 503) rather than failing at once; NORMAL sync is safe
+        // under WAL.
         options
             .max_connections(SQLITE_CONNECTIONS)
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(Duration::from_secs(5))
             });
     }
     Database::connect(options)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))
+}
+
+/// How the pool's connections are used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub idle: u32,
+    pub in_use: u32,
+}
+
+/// The pool's connections now, idle and in use.
+pub fn pool_usage(db: &DatabaseConnection) -> PoolUsage {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::MySql => (0, 0),
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+    PoolUsage {
+        idle,
+        in_use: size - idle,
+    }
+}
+
+/// Whether `error` says the database cannot be reached or cannot take work right now (a lost
+/// connection, an exhausted pool, a server shutting down, a locked or full SQLite file), rather
+/// than that a statement is wrong: the request may succeed if tried again shortly.
+pub fn is_outage(error: &DbErr) -> bool {
+    use sea_orm::{sqlx, RuntimeErr};
+    let sqlx_error = match error {
+        // No connection could be had, whatever the reason given.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            error
+        }
+        _ => return false,
+    };
+    match sqlx_error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            if code.len() == 5 {
+                // PostgreSQL's SQLSTATE: a connection exception (class 08), too many
+                // connections, shutting down, cannot connect now.
+                code.starts_with("08") || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03")
+            } else {
+                // SQLite's (extended) result code: busy, locked, I/O error, disk full.
+                code.parse::<i32>()
+                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13))
+            }
+        }),
+        _ => false,
+    }
 }
 
 /// The PostgreSQL advisory lock that migrations run under (any number unique to this app).

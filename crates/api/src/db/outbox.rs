@@ -59,6 +59,38 @@ pub async fn claim_due<E: EntityTrait + Default>(
     E::find().from_raw_sql(backend.build(&claim)).all(db).await
 }
 
+/// Hands claimed rows of `E` back: `scheduled` again and due at once, as if never claimed. Only
+/// rows still `sending` are touched (a row whose lease ran out may have been taken over).
+pub async fn release<E: EntityTrait + Default>(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let table = Alias::new(E::default().table_name());
+    let release = Query::update()
+        .table(table)
+        .values([
+            (
+                Alias::new("state"),
+                DeliveryState::Scheduled.as_str().into(),
+            ),
+            (
+                Alias::new("lease_until"),
+                Option::<DateTime<Utc>>::None.into(),
+            ),
+            (Alias::new("updated_at"), now.into()),
+        ])
+        .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()))
+        .and_where(Expr::col(Alias::new("state")).eq(DeliveryState::Sending.as_str()))
+        .to_owned();
+    db.execute(db.get_database_backend().build(&release))
+        .await?;
+    Ok(())
+}
+
 /// A page of an outbox's log: the `filtered` rows newest first (ids grow with time), after
 /// `cursor`, with how many there are in all.
 pub async fn log_page<E>(

@@ -25,6 +25,7 @@ use crate::{
         entities::{actions, deliveries::Model as Delivery},
     },
     services::ServiceError,
+    shutdown::Stopping,
 };
 
 /// How many deliveries one claim takes. They are sent one after another, each within the
@@ -253,21 +254,45 @@ pub struct DeliveryReport {
 
 /// Sends every delivery due at `now`. Each attempt changes what its action's location shows
 /// (the delivery state), which `bus` is told of.
-#[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(
     db: &DatabaseConnection,
     bus: &EventBus,
     outbound: &Outbound,
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, ServiceError> {
+    run_until_stopping(db, bus, outbound, now, &Stopping::never()).await
+}
+
+/// [`run_once`], until the server stops: the message being sent is finished and recorded, and
+/// what the worker claimed but has not sent yet goes back to the outbox at once, so that no
+/// delivery stays claimed by a worker that is gone.
+#[tracing::instrument(skip_all, fields(%now))]
+pub async fn run_until_stopping(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    outbound: &Outbound,
+    now: DateTime<Utc>,
+    stopping: &Stopping,
+) -> Result<DeliveryReport, ServiceError> {
     let mut report = DeliveryReport::default();
     loop {
+        if stopping.is_stopping() {
+            return Ok(report);
+        }
         let claimed = deliveries::claim_due(db, now, LEASE, BATCH).await?;
         // Claimed deliveries show as `sending`.
         for delivery in &claimed {
             bus.touch(delivery.location_id);
         }
-        for delivery in &claimed {
+        for (sent, delivery) in claimed.iter().enumerate() {
+            if stopping.is_stopping() {
+                let unsent: Vec<Uuid> = claimed[sent..].iter().map(|row| row.id).collect();
+                deliveries::release(db, &unsent, now).await?;
+                for delivery in &claimed[sent..] {
+                    bus.touch(delivery.location_id);
+                }
+                return Ok(report);
+            }
             match send(db, outbound, delivery, now).await {
                 Ok(provider_id) => {
                     deliveries::record_sent(db, delivery, provider_id, now).await?;

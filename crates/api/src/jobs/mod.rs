@@ -14,12 +14,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, LifecycleEvent};
 use sea_orm::DatabaseConnection;
+use tokio::task::JoinHandle;
 
 use crate::{
     bus::EventBus,
     clock::Clock,
     db::actions::{lifecycle_of, with_timer_due, write_changes},
     services::{auto_execute, change::transition_change, Actor, ServiceError},
+    shutdown::Stopping,
 };
 
 /// How many due actions one pass handles; a sweep repeats passes until none are left.
@@ -85,9 +87,14 @@ pub async fn run_once(
 }
 
 /// Runs `pass` every `interval` until the server stops, logging what each pass did (when it did
-/// anything) and its failures: the next tick simply tries again.
-pub async fn repeat<F, Fut, R>(what: &'static str, interval: Duration, mut pass: F)
-where
+/// anything) and its failures: the next tick simply tries again. A pass under way when the
+/// server stops is finished, not cut off.
+pub async fn repeat<F, Fut, R>(
+    what: &'static str,
+    interval: Duration,
+    mut stopping: Stopping,
+    mut pass: F,
+) where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<R, ServiceError>>,
     R: std::fmt::Debug + Default + PartialEq,
@@ -95,7 +102,11 @@ where
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            biased;
+            () = stopping.stopped() => return,
+            _ = ticker.tick() => {}
+        }
         match pass().await {
             Ok(report) if report != R::default() => tracing::info!(?report, "{what}"),
             Ok(_) => {}
@@ -106,33 +117,58 @@ where
 
 /// Starts the background work of a server: the timer sweep, the delivery worker, the webhook
 /// worker and the housekeeping (past rate-limit windows, old idempotency keys, ended sessions),
-/// each on its own task so that none holds
-/// up another.
+/// each on its own task so that none holds up another. They end when `stopping` says so; the
+/// handles resolve once each has finished its pass.
 pub fn spawn_all(
     db: &DatabaseConnection,
     bus: &EventBus,
     outbound: &deliveries::Outbound,
     clock: &std::sync::Arc<dyn Clock>,
     sweep_interval: Duration,
-) {
+    stopping: &Stopping,
+) -> Vec<JoinHandle<()>> {
     let (db2, bus2, clock2) = (db.clone(), bus.clone(), clock.clone());
-    tokio::spawn(repeat("sweep", sweep_interval, move || {
-        let (db, bus, now) = (db2.clone(), bus2.clone(), clock2.now());
-        async move { run_once(&db, &bus, now).await }
-    }));
+    let sweep = tokio::spawn(repeat(
+        "sweep",
+        sweep_interval,
+        stopping.clone(),
+        move || {
+            let (db, bus, now) = (db2.clone(), bus2.clone(), clock2.now());
+            async move { run_once(&db, &bus, now).await }
+        },
+    ));
     let (db2, bus2, outbound, clock2) = (db.clone(), bus.clone(), outbound.clone(), clock.clone());
-    tokio::spawn(repeat("deliveries", Duration::from_secs(1), move || {
-        let (db, bus, outbound, now) = (db2.clone(), bus2.clone(), outbound.clone(), clock2.now());
-        async move { deliveries::run_once(&db, &bus, &outbound, now).await }
-    }));
+    let stopping2 = stopping.clone();
+    let deliver = tokio::spawn(repeat(
+        "deliveries",
+        Duration::from_secs(1),
+        stopping.clone(),
+        move || {
+            let (db, bus, outbound, now) =
+                (db2.clone(), bus2.clone(), outbound.clone(), clock2.now());
+            let stopping = stopping2.clone();
+            async move { deliveries::run_until_stopping(&db, &bus, &outbound, now, &stopping).await }
+        },
+    ));
     let (db2, clock2, http) = (db.clone(), clock.clone(), webhooks::client());
-    tokio::spawn(repeat("webhooks", Duration::from_secs(1), move || {
-        let (db, http, now) = (db2.clone(), http.clone(), clock2.now());
-        async move { webhooks::run_once(&db, &http, now).await }
-    }));
+    let notify = tokio::spawn(repeat(
+        "webhooks",
+        Duration::from_secs(1),
+        stopping.clone(),
+        move || {
+            let (db, http, now) = (db2.clone(), http.clone(), clock2.now());
+            async move { webhooks::run_once(&db, &http, now).await }
+        },
+    ));
     let (db2, clock2) = (db.clone(), clock.clone());
-    tokio::spawn(repeat("housekeeping", Duration::from_secs(60), move || {
-        let (db, now) = (db2.clone(), clock2.now());
-        async move { housekeeping::run_once(&db, now).await }
-    }));
+    let housekeep = tokio::spawn(repeat(
+        "housekeeping",
+        Duration::from_secs(60),
+        stopping.clone(),
+        move || {
+            let (db, now) = (db2.clone(), clock2.now());
+            async move { housekeeping::run_once(&db, now).await }
+        },
+    ));
+    vec![sweep, deliver, notify, housekeep]
 }

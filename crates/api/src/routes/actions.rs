@@ -159,6 +159,7 @@ pub async fn edit_action(
         (status = 200, description = "The rendered draft.", body = Preview),
         (status = 400, description = "Malformed id or body."),
         (status = 404, description = "No such action in this location."),
+        (status = 422, description = "The draft is too long, nests its markup too deeply, or would be too large once filled."),
     )
 )]
 #[post("/actions/{id}/preview")]
@@ -169,6 +170,6 @@ pub async fn preview_action(
     body: OptionalJson<PreviewDraft>,
 ) -> Result<web::Json<Preview>, ApiError> {
     let preview =
-        drafts::preview(&state.db, caller.location(), id.into_inner(), &body.0.value).await?;
+        drafts::preview(&state.db, caller.location(), id.into_inner(), body.0.value).await?;
     Ok(web::Json(preview))
 }

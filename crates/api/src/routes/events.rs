@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::{
     auth::{Authorized, Read},
     bus::BusMessage,
+    ops_metrics::OpenStream,
     services::{self, auth::Principal},
+    shutdown::Stopping,
     state::AppState,
 };
 
@@ -28,6 +30,9 @@ struct Stream {
     changes: Receiver<BusMessage>,
     keepalive: tokio::time::Interval,
     started: bool,
+    /// Ends the stream when the server stops.
+    stopping: Stopping,
+    _counted: OpenStream,
 }
 
 impl Stream {
@@ -78,6 +83,7 @@ impl Stream {
                     Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
                     Err(RecvError::Closed) => return None,
                 },
+                () = self.stopping.stopped() => return None,
                 _ = self.keepalive.tick() => {
                     let valid = services::auth::still_valid(&self.state.db, &self.principal, self.state.clock.now()).await;
                     return valid.ok().filter(|valid| *valid).map(|_| ": keepalive\n\n".to_owned());
@@ -103,6 +109,8 @@ pub async fn stream_events(state: web::Data<AppState>, caller: Authorized<Read>)
     keepalive.reset();
     let stream = Stream {
         changes: state.bus.subscribe(),
+        stopping: state.stopping.clone(),
+        _counted: state.ops_metrics.stream_opened(),
         state,
         location_id: caller.location().id,
         principal: caller.0 .0.principal.clone(),

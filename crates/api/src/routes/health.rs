@@ -24,11 +24,14 @@ pub async fn healthz() -> HttpResponse {
     security(()),
     responses(
         (status = 200, description = "Ready to serve.", body = Health),
-        (status = 503, description = "The database is unreachable or not migrated."),
+        (status = 503, description = "The database is unreachable or not migrated, or the server is stopping; `detail` says which.", body = inbox_domain::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.stopping.is_stopping() {
+        return Err(ApiError::Unavailable("The server is stopping.".into()));
+    }
     match db::is_migrated(&state.db).await {
         Ok(true) => Ok(HttpResponse::Ok().json(Health { status: "ready" })),
         Ok(false) => Err(ApiError::Unavailable("Migrations are pending.".into())),

@@ -203,6 +203,12 @@ where
         .body(body))
 }
 
+/// How often, and how many times, a duplicate request checks whether the first one finished.
+const IN_PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+const IN_PROGRESS_POLLS: usize = 200;
+/// How many of those polls a committed request without a stored response is waited for.
+const COMMITTED_POLLS: usize = 20;
+
 /// Runs `handle` once per `Idempotency-Key`: a retry with the same key and request gets the first
 /// response again, the same key with another request is a 422. Without the header it just runs.
 /// `handle` gets the claim to mark committed in its use case's transaction (see
@@ -240,10 +246,24 @@ where
     let hash = idempotency::request_hash(request.method().as_str(), request.path(), if_match, body);
     let now = state.clock.now();
     let key = idempotency::scoped_key(&caller.actor().0, key);
-    match idempotency::claim(&state.db, caller.location().id, &key, &hash, now)
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?
-    {
+    // A duplicate sent while the first is still running waits for its answer (a client retrying
+    // on a timeout, a storm of retries), so every copy answers alike. The first request stores
+    // its response a moment after it commits, so a committed one without a response is worth a
+    // short wait too; only after that is it taken as lost (the server failed in between).
+    let mut claimed = idempotency::claim(&state.db, caller.location().id, &key, &hash, now).await;
+    let mut committed_polls = 0;
+    for _ in 0..IN_PROGRESS_POLLS {
+        match &claimed {
+            Ok(Claim::InProgress) => {}
+            Ok(Claim::Committed { .. }) if committed_polls < COMMITTED_POLLS => {
+                committed_polls += 1;
+            }
+            _ => break,
+        }
+        tokio::time::sleep(IN_PROGRESS_POLL).await;
+        claimed = idempotency::claim(&state.db, caller.location().id, &key, &hash, now).await;
+    }
+    match claimed.map_err(|error| ApiError::from(crate::db::StoreError::Db(error)))? {
         Claim::Replay(stored) => Ok(stored_response(&stored)),
         // The first request's change committed but its response was lost: say where its action
         // stands now rather than run it again.

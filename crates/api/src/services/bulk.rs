@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    dto::{ApproveAction, BulkOp, BulkRequest, RejectAction, SnoozeAction},
+    dto::{ApproveAction, BulkOp, BulkRequest, BulkTarget, RejectAction, SnoozeAction},
     problem::FieldErrors,
     review::{reject_decision, snooze_decision, Decision, MAX_BULK_IDS},
     ActionStatus,
@@ -13,7 +13,7 @@ use inbox_domain::{
 use uuid::Uuid;
 
 use super::{
-    change::{conflict, not_found},
+    change::{check_version, conflict, not_found},
     review::{prepare_review, ReviewRequest},
     undo::{lost_race, prepare_undo},
     Context, ServiceError,
@@ -126,9 +126,16 @@ pub async fn bulk(
 ) -> Result<Vec<BulkOutcome>, ServiceError> {
     let (db, location, now) = (ctx.db, ctx.location, ctx.now);
     let verb = shared_review(request, now)?;
-    let mut ids = request.ids.clone();
+    let mut ids: Vec<Uuid> = request.ids.iter().map(BulkTarget::id).collect();
     ids.sort();
     ids.dedup();
+    // The version the reviewer saw, where they said (the first, for an id given twice).
+    let mut expected: HashMap<Uuid, i32> = HashMap::new();
+    for target in &request.ids {
+        if let Some(version) = target.expected_version() {
+            expected.entry(target.id()).or_insert(version);
+        }
+    }
     let rows = db::actions::find_many(db, location.id, &ids).await?;
     let customers = db::actions::customers_of(db, location.id, rows.values()).await?;
     let live = match verb {
@@ -144,7 +151,8 @@ pub async fn bulk(
             results.insert(*id, Err(not_found(*id)));
             continue;
         };
-        let change = match &verb {
+        let seen = check_version(row, expected.get(id).copied(), now, "decide it again");
+        let change = seen.and_then(|()| match &verb {
             Verb::Undo => prepare_undo(row, live.get(id), &ctx.actor, now),
             Verb::Review(review) => customers
                 .get(&row.customer_id)
@@ -153,7 +161,7 @@ pub async fn bulk(
                     let (actor, undo) = (&ctx.actor, ctx.undo_window);
                     prepare_review(row, customer, location, review, actor, now, undo)
                 }),
-        };
+        });
         match change {
             Ok(change) => prepared.push(change),
             Err(error) => {
@@ -199,7 +207,8 @@ pub async fn bulk(
     Ok(request
         .ids
         .iter()
-        .map(|id| {
+        .map(|target| {
+            let id = &target.id();
             let result = results.remove(id).unwrap_or_else(|| Err(not_found(*id)));
             let current = match &result {
                 Ok(_) => None,
@@ -223,7 +232,7 @@ mod tests {
     fn request(op: BulkOp) -> BulkRequest {
         BulkRequest {
             op,
-            ids: vec![Uuid::nil()],
+            ids: vec![Uuid::nil().into()],
             reason: None,
             note: None,
             duration: None,

@@ -3,7 +3,7 @@
 
 use inbox_domain::{
     dto::{ActionDetail, EditDraft, Preview, PreviewDraft},
-    review::DraftChanges,
+    review::{check_body_bounds, DraftChanges},
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use super::{
     render::render,
     Context, ServiceError,
 };
-use crate::db::{self, actions::lifecycle_of, entities::locations};
+use crate::db::{self, actions::lifecycle_of, entities::locations, StoreError};
 
 /// Saves draft edits without deciding.
 #[tracing::instrument(skip_all, fields(action_id = %id))]
@@ -35,6 +35,8 @@ pub async fn edit_draft(
         ));
     }
     let mut changes = DraftChanges::from(request);
+    check_body_bounds(changes.body.as_deref()).map_err(ServiceError::Invalid)?;
+    // Sanitised first, so a body that is only markup counts as blank.
     changes.body = changes.body.map(|body| sanitize_html(&body));
     changes
         .validate(row.action_type)
@@ -49,15 +51,21 @@ pub async fn edit_draft(
     write_one(ctx, &change).await
 }
 
-/// Exactly what the customer would receive, from the stored draft or the one given.
+/// Exactly what the customer would receive, from the stored draft or the one given. The
+/// rendering (sanitising HTML, filling variables) runs on a blocking thread: whoever may read
+/// actions may ask for it, and it must never hold up the threads that answer requests.
 #[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn preview(
     db: &DatabaseConnection,
     location: &locations::Model,
     id: Uuid,
-    draft: &PreviewDraft,
+    draft: PreviewDraft,
 ) -> Result<Preview, ServiceError> {
+    draft.validate().map_err(ServiceError::Invalid)?;
     let row = load(db, location.id, id).await?;
     let customer = db::actions::customer_of(db, &row).await?;
-    Ok(render(&row, &customer, location, draft)?)
+    let location = location.clone();
+    tokio::task::spawn_blocking(move || render(&row, &customer, &location, &draft))
+        .await
+        .map_err(|error| StoreError::Corrupt(format!("rendering the preview failed: {error}")))?
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::{CustomerResponse, LinkResponse, Outcome, ReportOutcome},
     problem::FieldErrors,
-    EventKind,
+    review, EventKind,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,6 +27,8 @@ use crate::{
 
 /// The longest reply excerpt kept.
 const MAX_EXCERPT_CHARS: usize = 2_000;
+/// The longest conversation id (AI Conversations' ids are far shorter).
+const MAX_CONVERSATION_ID_CHARS: usize = 200;
 
 /// Outcomes and responses belong to actions that went out.
 fn require_sent(row: &actions::Model, now: DateTime<Utc>, what: &str) -> Result<(), ServiceError> {
@@ -92,6 +94,9 @@ pub async fn report_outcome(
         data if data.is_object() => data.clone(),
         _ => return Err(ServiceError::invalid("data", "must be a JSON object")),
     };
+    let mut errors = FieldErrors::default();
+    errors.check_json_size("data", &data, review::MAX_DATA_BYTES);
+    errors.finish(()).map_err(ServiceError::Invalid)?;
     let outcome = action_outcomes::Model {
         id: Uuid::now_v7(),
         location_id: location.id,
@@ -130,6 +135,12 @@ pub async fn link_response(
         Some(&request.conversation_id),
         "must not be blank",
     );
+    errors.check_len(
+        "conversation_id",
+        Some(&request.conversation_id),
+        MAX_CONVERSATION_ID_CHARS,
+    );
+    errors.check_one_line("conversation_id", Some(&request.conversation_id));
     errors.check_len("excerpt", Some(&request.excerpt), MAX_EXCERPT_CHARS);
     errors.finish(()).map_err(ServiceError::Invalid)?;
     let response = action_responses::Model {

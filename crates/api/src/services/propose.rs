@@ -4,7 +4,9 @@ use chrono::Duration;
 use inbox_domain::{
     dto::{ActionDetail, PreviewDraft, ProposeAction},
     problem::FieldErrors,
-    review::{check_reachable, initial_lifecycle, unknown_variables, validate_proposal},
+    review::{
+        check_body_bounds, check_reachable, initial_lifecycle, unknown_variables, validate_proposal,
+    },
     ActionStatus, Channel, EventKind,
 };
 use sea_orm::DatabaseConnection;
@@ -38,6 +40,7 @@ pub struct Proposed {
 #[tracing::instrument(skip_all)]
 pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Proposed, ServiceError> {
     let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    check_body_bounds(request.body.as_deref()).map_err(ServiceError::Invalid)?;
     let mut errors = FieldErrors::default();
     // Sanitised first, so a body that is only markup counts as blank.
     let request = &ProposeAction {

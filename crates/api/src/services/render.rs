@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 
 use inbox_domain::{
     dto::{Preview, PreviewDraft},
+    problem::FieldErrors,
     review,
     variables::{self, Escape, StandardFields},
     Channel,
 };
 
-use super::change::sanitize_html;
+use super::{change::sanitize_html, ServiceError};
 use crate::db::{
     deliveries::Message,
     entities::{actions::Model, customers, locations},
@@ -60,7 +61,7 @@ pub fn render(
     customer: &customers::Model,
     location: &locations::Model,
     draft: &PreviewDraft,
-) -> Result<Preview, StoreError> {
+) -> Result<Preview, ServiceError> {
     let values = fill_values(row, customer, location)?;
     let subject = draft.subject.clone().or_else(|| row.subject.clone());
     let body = draft
@@ -69,6 +70,7 @@ pub fn render(
         .map(sanitize_html)
         .or_else(|| row.body.clone());
     let script = draft.script.clone().or_else(|| row.script.clone());
+    check_filled_size(&subject, &body, &script, &values)?;
     let unknown = review::unknown_variables(
         subject.as_deref(),
         body.as_deref(),
@@ -101,13 +103,42 @@ pub fn render(
     })
 }
 
+/// Refuses a draft that its variables would fill past [`review::MAX_FILLED_BYTES`], before
+/// anything is built.
+fn check_filled_size(
+    subject: &Option<String>,
+    body: &Option<String>,
+    script: &Option<String>,
+    values: &BTreeMap<String, String>,
+) -> Result<(), ServiceError> {
+    let mut issues = FieldErrors::default();
+    for (field, text, escape) in [
+        ("subject", subject, Escape::None),
+        ("body", body, Escape::Html),
+        ("script", script, Escape::None),
+    ] {
+        if text.as_deref().is_some_and(|text| {
+            variables::filled_len(text, values, escape) > review::MAX_FILLED_BYTES
+        }) {
+            issues.add(
+                field,
+                format!(
+                    "would be larger than {} bytes once its variables are filled",
+                    review::MAX_FILLED_BYTES
+                ),
+            );
+        }
+    }
+    issues.finish(()).map_err(ServiceError::Invalid)
+}
+
 /// The message an approval of `row` (with `draft`'s last edits) sends, addressed for its channel.
 pub fn message(
     row: &Model,
     customer: &customers::Model,
     location: &locations::Model,
     draft: &PreviewDraft,
-) -> Result<Message, StoreError> {
+) -> Result<Message, ServiceError> {
     let rendered = render(row, customer, location, draft)?;
     let (recipient, sender) = match row.channel {
         Some(Channel::Email) => (

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use inbox_domain::{
     business_hours::BusinessHours,
     dto::{ActionDetail, ApproveAction, PreviewDraft, RejectAction, SnoozeAction},
-    review::{self, check_reachable, unknown_variables, Decision},
+    review::{self, check_body_bounds, check_reachable, unknown_variables, Decision},
     Channel, FieldError, LifecycleEvent, TransitionError,
 };
 use uuid::Uuid;
@@ -131,6 +131,9 @@ pub(super) fn prepare_review(
     undo_window: Duration,
 ) -> Result<PreparedChange, ServiceError> {
     check_version(row, request.expected_version(), now, "try again")?;
+    if let ReviewRequest::Approve(approve) = request {
+        check_body_bounds(approve.body.as_deref()).map_err(ServiceError::Invalid)?;
+    }
     let decision = match request {
         // Sanitised first, so a body that is only markup counts as blank.
         ReviewRequest::Approve(approve) => ApproveAction {
@@ -154,6 +157,13 @@ pub(super) fn prepare_review(
             conflict(row, now, format!("{error}."))
         }
         TransitionError::TimeNotInFuture => ServiceError::invalid("until", "must be in the future"),
+        TransitionError::SnoozePastExpiry { .. } => {
+            let field = match request {
+                ReviewRequest::Snooze(snooze) if snooze.duration.is_some() => "duration",
+                _ => "until",
+            };
+            ServiceError::invalid(field, error)
+        }
     })?;
     let edit = match &decision {
         Decision::Approve { changes } => {

@@ -287,3 +287,67 @@ async fn a_bulk_approval_is_undone_as_a_whole_inside_the_window(#[case] backend:
         "{late}"
     );
 }
+
+/// A reviewer selects two drafts; someone edits one of them before the bulk approval arrives:
+/// with the versions on screen, only the unchanged one is approved.
+#[apply(backends)]
+async fn a_bulk_decision_with_versions_skips_drafts_changed_since_they_were_seen(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let actions = fixture.actions_minutes_ago(&app, 1..=3).await;
+    let (seen, edited, bare) = (actions[0].id, actions[1].id, actions[2].id);
+    let (status, _) = app
+        .edit(
+            edited,
+            json!({"expected_version": 1, "subject": "Changed meanwhile"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": [
+                {"id": seen, "expected_version": 1},
+                {"id": edited, "expected_version": 1},
+                bare,
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results[0]["ok"], true, "{body}");
+    assert_eq!(results[1]["ok"], false);
+    assert_eq!(results[1]["error"]["status"], 409);
+    assert_eq!(results[1]["status"], "pending");
+    assert_eq!(results[2]["ok"], true, "a bare id still works");
+    let (_, detail) = app.get_action(edited).await;
+    assert_eq!(
+        (detail["status"].clone(), detail["version"].clone()),
+        (json!("pending"), json!(2))
+    );
+
+    for malformed in [
+        json!({"id": seen}),
+        json!({"id": seen, "expected_version": "1"}),
+        json!(7),
+    ] {
+        let (status, problem) = app
+            .post_json(
+                "/api/v1/actions/bulk",
+                &json!({"op": "reject", "reason": "other", "note": "x", "ids": [malformed]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(error_fields(&problem), ["ids[0]"], "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .expect("a message")
+                .contains("expected_version"),
+            "{problem}"
+        );
+    }
+}

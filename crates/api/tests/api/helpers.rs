@@ -70,6 +70,8 @@ pub struct TestApp {
     pub queries: Arc<AtomicUsize>,
     /// The statements themselves, in order.
     pub statements: Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>,
+    /// The operators' Prometheus endpoint, when the settings asked for one.
+    pub metrics_address: Option<String>,
     _database: TestDatabase,
 }
 
@@ -86,6 +88,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The token the request helpers send, if any.
+    pub fn token(&self) -> Option<String> {
+        self.token.lock().expect("token lock").clone()
     }
 
     /// From now on, the request helpers authenticate with `token`.
@@ -227,9 +234,19 @@ impl TestApp {
 
     /// Like [`TestApp::spawn_replica`], with settings changed by `tune`.
     pub async fn spawn_replica_with(&self, tune: impl FnOnce(&mut ServeSettings)) -> String {
+        self.spawn_replica_on(self.db.clone(), tune).await
+    }
+
+    /// A second server on this test's clock that reaches the database through `db` (say, a
+    /// pool connected through a proxy the test can cut).
+    pub async fn spawn_replica_on(
+        &self,
+        db: DatabaseConnection,
+        tune: impl FnOnce(&mut ServeSettings),
+    ) -> String {
         let mut settings = test_settings();
         tune(&mut settings);
-        let replica = Application::build(&settings, self.db.clone(), Arc::new(self.clock.clone()))
+        let replica = Application::build(&settings, db, Arc::new(self.clock.clone()))
             .await
             .expect("replica built");
         let address = format!("http://127.0.0.1:{}", replica.port());
@@ -289,6 +306,7 @@ fn test_settings() -> ServeSettings {
         auth_cache_ttl: None,
         // Off for the same reason; tests/api/read_cache.rs turns it on.
         read_cache_ttl: None,
+        metrics_bind: None,
     }
 }
 
@@ -318,9 +336,13 @@ pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettin
         .await
         .expect("server built");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}/metrics"));
     let bus = application.bus();
     tokio::spawn(application.run_until_stopped());
     TestApp {
+        metrics_address,
         address,
         client: reqwest::Client::new(),
         db,

@@ -134,3 +134,32 @@ async fn a_lost_bulk_response_for_one_id_is_not_answered_with_the_actions_detail
     assert_eq!(deliveries(&app).await.len(), 1);
     assert_eq!(approved_events(&app).await, 1);
 }
+
+/// A client that retries in a storm: 100 copies of one proposal with one key, all at once. It is
+/// proposed once and every copy gets the same answer; the key with another body is a 422.
+#[apply(backends)]
+async fn a_storm_of_one_request_executes_once_and_answers_alike(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let body = crate::helpers::proposal(&fixture);
+    let answers = futures_util::future::join_all(
+        (0..100).map(|_| post_once(&app, "/api/v1/actions", "storm-1", &body)),
+    )
+    .await;
+    let (status, _, first) = &answers[0];
+    assert_eq!(*status, StatusCode::CREATED, "{first}");
+    for (status, _, answer) in &answers {
+        assert_eq!((status, answer), (&StatusCode::CREATED, first));
+    }
+    assert_eq!(
+        answers.iter().filter(|(_, replayed, _)| !replayed).count(),
+        1
+    );
+    assert_eq!(crate::helpers::action_count(&app).await, 1, "proposed once");
+
+    let mut other = body.clone();
+    other["subject"] = json!("Another request");
+    let (status, _, problem) = post_once(&app, "/api/v1/actions", "storm-1", &other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(crate::helpers::action_count(&app).await, 1);
+}

@@ -192,6 +192,51 @@ pub enum BulkOp {
     Undo,
 }
 
+/// One action of a bulk request: its id, or its id with the version the reviewer saw, so that a
+/// draft someone changed since the list loaded is not decided unseen (that id fails with 409,
+/// as the single verbs do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(
+    untagged,
+    expecting = "an action id, or an object with `id` and `expected_version`"
+)]
+pub enum BulkTarget {
+    Id(Uuid),
+    Versioned(VersionedId),
+}
+
+/// An action id with the version the reviewer saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VersionedId {
+    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 2))]
+    pub expected_version: i32,
+}
+
+impl BulkTarget {
+    pub fn id(&self) -> Uuid {
+        match self {
+            BulkTarget::Id(id) | BulkTarget::Versioned(VersionedId { id, .. }) => *id,
+        }
+    }
+
+    pub fn expected_version(&self) -> Option<i32> {
+        match self {
+            BulkTarget::Id(_) => None,
+            BulkTarget::Versioned(versioned) => Some(versioned.expected_version),
+        }
+    }
+}
+
+impl From<Uuid> for BulkTarget {
+    fn from(id: Uuid) -> Self {
+        BulkTarget::Id(id)
+    }
+}
+
 /// Decide many actions at once; each is decided on its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -199,8 +244,8 @@ pub enum BulkOp {
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     pub op: BulkOp,
-    /// 1 to 500 action ids.
-    pub ids: Vec<Uuid>,
+    /// 1 to 500 actions: ids, or `{id, expected_version}` objects (mixed as needed).
+    pub ids: Vec<BulkTarget>,
     /// For `reject`.
     #[serde(default)]
     pub reason: Option<RejectionReason>,

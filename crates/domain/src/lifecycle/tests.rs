@@ -78,6 +78,21 @@ fn snooze_needs_a_future_time() {
 }
 
 #[test]
+fn a_snooze_must_end_before_the_action_expires() {
+    for until in [10, 11, 500] {
+        assert_eq!(
+            pending(10).apply(LifecycleEvent::Snooze { until: at(until) }, at(1)),
+            Err(TransitionError::SnoozePastExpiry { expires_at: at(10) }),
+            "until hour {until}"
+        );
+    }
+    let snoozed = pending(10)
+        .apply(LifecycleEvent::Snooze { until: at(9) }, at(1))
+        .expect("allowed");
+    assert_eq!(snoozed.next.snoozed_until, Some(at(9)));
+}
+
+#[test]
 fn a_snoozed_action_wakes_up_pending_and_can_be_decided_directly() {
     let snoozed = pending(10)
         .apply(LifecycleEvent::Snooze { until: at(3) }, at(1))
@@ -380,6 +395,7 @@ proptest! {
                 prop_assert_eq!(seen, ActionStatus::Expired, "undecided past expiry must read expired");
             }
             prop_assert_eq!(action.snoozed_until.is_some(), action.status == ActionStatus::Snoozed);
+            prop_assert!(action.snoozed_until.is_none_or(|until| until < action.expires_at), "a snooze ends before the expiry");
             prop_assert_eq!(action.deferred_until.is_some(), action.status == ActionStatus::Deferred);
             prop_assert!(!action.approved_awaiting_send || action.status == ActionStatus::Deferred);
         }

@@ -210,3 +210,133 @@ fn a_subject_is_one_line_of_visible_text() {
     request.subject = Some("Zoë's invoice — due «today» 🧾".into());
     assert!(validate_proposal(&request).is_ok());
 }
+
+/// A change that breaks one rule of a proposal.
+type Breakage = Box<dyn Fn(&mut ProposeAction)>;
+
+#[test]
+fn every_free_form_field_is_bounded() {
+    let cases: Vec<(&str, Breakage)> = vec![
+        (
+            "variables",
+            Box::new(|r| {
+                r.variables.insert("n".repeat(65), "x".into());
+            }),
+        ),
+        (
+            "variables",
+            Box::new(|r| {
+                r.variables.insert("big".into(), "x".repeat(10_001));
+            }),
+        ),
+        (
+            "confidence_factors",
+            Box::new(|r| {
+                r.confidence_factors = vec![
+                    ConfidenceFactor {
+                        label: "ok".into(),
+                        impact: 1
+                    };
+                    21
+                ];
+            }),
+        ),
+        (
+            "confidence_factors[0].label",
+            Box::new(|r| {
+                r.confidence_factors = vec![ConfidenceFactor {
+                    label: "l".repeat(201),
+                    impact: 1,
+                }];
+            }),
+        ),
+        (
+            "confidence_factors[0].impact",
+            Box::new(|r| {
+                r.confidence_factors = vec![ConfidenceFactor {
+                    label: "ok".into(),
+                    impact: 101,
+                }];
+            }),
+        ),
+        (
+            "trigger.data",
+            Box::new(|r| {
+                r.trigger.data = serde_json::json!({ "blob": "x".repeat(MAX_DATA_BYTES) });
+            }),
+        ),
+    ];
+    for (field, break_it) in cases {
+        let mut request = email_proposal();
+        break_it(&mut request);
+        let issues = validate_proposal(&request).expect_err(field);
+        assert_eq!(fields(&issues), [field]);
+    }
+    let mut at_the_limits = email_proposal();
+    at_the_limits
+        .variables
+        .insert("n".repeat(64), "x".repeat(10_000));
+    at_the_limits.confidence_factors = vec![
+        ConfidenceFactor {
+            label: "l".repeat(200),
+            impact: -100
+        };
+        20
+    ];
+    assert!(validate_proposal(&at_the_limits).is_ok());
+}
+
+#[test]
+fn a_headline_is_at_most_200_characters() {
+    let sentence = "Ö".repeat(100_000);
+    let cut = headline(None, Some(&sentence));
+    assert_eq!(cut.chars().count(), MAX_HEADLINE_CHARS);
+    assert!(cut.ends_with('…'));
+    let exact = "a".repeat(MAX_HEADLINE_CHARS);
+    assert_eq!(headline(Some(&exact), None), exact);
+    assert_eq!(headline(None, Some("Hi Zoë. This is the gym.")), "Hi Zoë.");
+}
+
+proptest! {
+    #[test]
+    fn a_headline_never_exceeds_its_limit(subject in ".{0,300}", script in ".{0,300}") {
+        let line = headline(Some(&subject), Some(&script));
+        prop_assert!(line.chars().count() <= MAX_HEADLINE_CHARS);
+    }
+}
+
+#[test]
+fn markup_depth_counts_open_elements_but_not_void_or_closed_ones() {
+    assert_eq!(markup_depth("plain text, 1 < 2"), 0);
+    assert_eq!(
+        markup_depth("<p>Hi<br>there<img src=x><br/></p><p>again</p>"),
+        1
+    );
+    assert_eq!(markup_depth("<div><ul><li>a</li><li>b</li></ul></div>"), 3);
+    assert_eq!(markup_depth(&"<div>".repeat(20_000)), 20_000);
+    let mut request = email_proposal();
+    request.body = Some("<div>".repeat(MAX_MARKUP_DEPTH + 1));
+    assert_eq!(
+        fields(&validate_proposal(&request).expect_err("too deep")),
+        ["body"]
+    );
+    request.body = Some(format!(
+        "{}hi{}",
+        "<div>".repeat(MAX_MARKUP_DEPTH),
+        "</div>".repeat(MAX_MARKUP_DEPTH)
+    ));
+    assert!(validate_proposal(&request).is_ok());
+}
+
+#[test]
+fn a_draft_that_would_fill_to_more_than_a_megabyte_is_refused() {
+    let mut request = email_proposal();
+    request.variables.insert("v".into(), "x".repeat(10_000));
+    request.body = Some("{{v}}".repeat(99));
+    assert!(validate_proposal(&request).is_ok(), "990 KB");
+    request.body = Some("{{v}}".repeat(101));
+    assert_eq!(
+        fields(&validate_proposal(&request).expect_err("too big")),
+        ["body"]
+    );
+}

@@ -459,6 +459,24 @@ pub async fn with_timer_due(
         .await
 }
 
+/// The oldest timer, in any location, that is due at `now` and not yet fired by the sweep: how
+/// far the sweep lags (the first row of the `next_timer_at` index).
+pub async fn oldest_due_timer(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    actions::Entity::find()
+        .select_only()
+        .expr_as(next_timer_at(), "next_timer_at")
+        .filter(timer_due(now))
+        .order_by_asc(next_timer_at())
+        .limit(1)
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await
+        .map(Option::flatten)
+}
+
 /// The first instant after `now` at which one of the location's actions shows another status by
 /// time alone, if any: until then, what its lists and actions show changes only with its
 /// writes. That is the first stored timer past `now` (the first row of the
