@@ -17,6 +17,7 @@ mod m20261203_000011_customer_search_sqlite;
 mod m20261203_000012_customer_segment_index;
 mod m20261203_000013_covering_segment_indexes;
 mod m20261203_000014_sort_indexes;
+mod m20261204_000015_agent_key_proposals;
 mod tables;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_customer_segment_index::Migration),
             Box::new(m20261203_000013_covering_segment_indexes::Migration),
             Box::new(m20261203_000014_sort_indexes::Migration),
+            Box::new(m20261204_000015_agent_key_proposals::Migration),
         ]
     }
 }

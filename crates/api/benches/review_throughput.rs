@@ -49,6 +49,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         auth_cache_ttl: Some(std::time::Duration::from_secs(1)),
         read_cache_ttl: Some(std::time::Duration::from_secs(1)),
         metrics_bind: None,
+        trusted_proxies: Vec::new(),
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,

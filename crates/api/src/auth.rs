@@ -41,6 +41,7 @@ impl Caller {
             bus: &state.bus,
             location: self.location(),
             actor: self.actor(),
+            agent_key: self.agent_id(),
             now: state.clock.now(),
             undo_window: state.undo_window,
             claim: None,

@@ -84,7 +84,8 @@ enum TokenCommand {
         /// A scope: actions:propose, actions:read, actions:review, agents:admin (repeat for several).
         #[arg(long = "scope", required = true)]
         scopes: Vec<Scope>,
-        /// Make it an agent's key (the agent's id): it then proposes only as that agent.
+        /// Make it an agent's key (the agent's id): it then proposes only as that agent, and
+        /// only such a key's proposals may auto-execute.
         #[arg(long)]
         agent: Option<uuid::Uuid>,
         /// What the key is for.
@@ -186,6 +187,15 @@ struct ServeArgs {
     /// off the public address; unset, none is served.
     #[arg(long, env = "INBOX_METRICS_BIND")]
     metrics_bind: Option<String>,
+    /// The address of a load balancer in front of the server (repeat, or comma-separate in the
+    /// variable): from it, the client's address is read from `X-Forwarded-For`. From anyone
+    /// else that header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "INBOX_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Parses the command line and runs the command.
@@ -322,6 +332,7 @@ pub async fn run() -> anyhow::Result<()> {
                 auth_cache_ttl: Some(std::time::Duration::from_millis(args.auth_cache_ms)),
                 read_cache_ttl: Some(std::time::Duration::from_millis(args.read_cache_ms)),
                 metrics_bind: args.metrics_bind,
+                trusted_proxies: args.trusted_proxies,
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod auth_cache;
 pub mod bus;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod db;
 pub mod error;

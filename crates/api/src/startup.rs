@@ -66,6 +66,8 @@ pub struct ServeSettings {
     /// How long a list page or an action is reused while no change was announced; `None`
     /// computes every read.
     pub read_cache_ttl: Option<std::time::Duration>,
+    /// Load balancers whose `X-Forwarded-For` names the client (for the per-address limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `host:port` of the operators' Prometheus endpoint (`GET /metrics`), kept off the public
     /// address; `None` serves none.
     pub metrics_bind: Option<String>,
@@ -116,6 +118,7 @@ impl Application {
             read_cache: ReadCache::new(settings.read_cache_ttl),
             ops_metrics: OpsMetrics::default(),
             stopping,
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let ops = settings
             .metrics_bind

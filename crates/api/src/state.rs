@@ -37,4 +37,6 @@ pub struct AppState {
     pub ops_metrics: OpsMetrics,
     /// Set once the server stops: event streams end, readiness fails.
     pub stopping: Stopping,
+    /// Load balancers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

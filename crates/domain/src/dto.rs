@@ -281,5 +281,21 @@ pub struct ActionDetail {
     pub delivery: Option<Delivery>,
 }
 
+impl ActionDetail {
+    /// What a caller who may propose but not read sees of its own proposal: the action as it
+    /// proposed it, without the customer's record (contact details, plan, history, other
+    /// agents' actions) that only `actions:read` opens.
+    pub fn as_seen_by_proposer(mut self) -> ActionDetail {
+        self.customer.email = None;
+        self.customer.phone = None;
+        self.customer.plan = None;
+        self.customer.photo_url = None;
+        self.draft.to = None;
+        self.customer_history.clear();
+        self.earlier_actions.clear();
+        self
+    }
+}
+
 mod requests;
 pub use requests::*;

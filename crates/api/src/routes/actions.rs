@@ -1,6 +1,7 @@
 //! Actions: the list, proposing, one action in full, draft edits and preview.
 
 use actix_web::{get, http::StatusCode, patch, post, web, HttpRequest, HttpResponse};
+use inbox_domain::auth::Scope;
 use inbox_domain::dto::{
     ActionDetail, ActionListItem, EditDraft, Page, Preview, PreviewDraft, ProposeAction,
 };
@@ -48,7 +49,8 @@ pub async fn list_actions(
 
 /// Propose an action. It starts `pending`; `deferred` with a future `not_before`;
 /// `auto_executed` when the agent may send this type at this confidence alone. A replay of an
-/// `external_id` (or of an `Idempotency-Key`) returns the first action with 200.
+/// `external_id` (or of an `Idempotency-Key`) returns the first action with 200. A key without
+/// `actions:read` gets its proposal back without the customer's contact details and history.
 #[utoipa::path(
     tag = "actions",
     request_body = ProposeAction,
@@ -57,7 +59,7 @@ pub async fn list_actions(
         (status = 201, description = "Proposed.", body = ActionDetail),
         (status = 200, description = "This agent already proposed this `external_id`: the existing action.", body = ActionDetail),
         (status = 400, description = "The body is not JSON or a field has the wrong type."),
-        (status = 409, description = "A request with this Idempotency-Key is still in progress."),
+        (status = 409, description = "A request with this Idempotency-Key is still in progress, or the `external_id` names another proposal (another customer or type)."),
         (status = 413, description = "The body is too large."),
         (status = 422, description = "A field breaks a rule (confidence, channel, unknown customer or agent, expiry...), or the Idempotency-Key was used for another request."),
     )
@@ -84,10 +86,16 @@ pub async fn propose_action(
         (None, _) => {}
     }
     let proposal = &proposal;
+    let may_read = caller.has(Scope::ActionsRead);
     idempotent(&state, &caller, &request, &body.raw, |claim| {
         let ctx = caller.context(&state).with_claim(claim);
         async move {
             let Proposed { action, created } = propose::propose(&ctx, proposal).await?;
+            let action = if may_read {
+                action
+            } else {
+                action.as_seen_by_proposer()
+            };
             let status = if created {
                 StatusCode::CREATED
             } else {

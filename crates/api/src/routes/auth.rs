@@ -5,6 +5,7 @@ use actix_web::{
 use inbox_domain::auth::{ApiKey, CreateApiKey, CreatedApiKey, Me, SignIn};
 use uuid::Uuid;
 
+use crate::client_address::client_address;
 use crate::{
     auth::{Admin, Authorized, Caller, SESSION_COOKIE},
     error::ApiError,
@@ -54,7 +55,7 @@ pub async fn sign_in(
     // The address first, so that attempts it is no longer allowed count against no one's
     // email; then the email from that address, so that guessing from one place cannot lock its
     // owner out everywhere else (the right password from a new address still signs in).
-    let address = request.peer_addr().map(|peer| peer.ip().to_string());
+    let address = client_address(&request, &state.trusted_proxies).map(|ip| ip.to_string());
     if let Some(address) = &address {
         state
             .sign_in_limiter

@@ -456,6 +456,8 @@ fn propose(
         lifecycle,
         not_before,
         proposed_at: created_at,
+        // The demo's agents propose with their own keys, as `actor` below says.
+        by_agent_key: true,
     }
     .into_row();
     let event = NewEvent {

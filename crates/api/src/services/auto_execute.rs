@@ -24,14 +24,16 @@ use crate::db::{
 
 /// The change that releases `row` at `now` when its agent may send it alone: auto-executed, or
 /// released to review with the reason it was not. `None` when that is not the row's case (it is
-/// not a held proposal due now, or its agent is not trusted for it): the plain release applies.
+/// not a held proposal due now, its agent did not propose it with its own key, or the agent is
+/// not trusted for it): the plain release applies.
 pub async fn on_release(
     db: &sea_orm::DatabaseConnection,
     row: &actions::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<PreparedChange>, ServiceError> {
     let lifecycle = lifecycle_of(row);
-    if row.approved_awaiting_send
+    if !row.proposed_by_agent_key
+        || row.approved_awaiting_send
         || lifecycle.due_event(now) != Some(LifecycleEvent::DeferralElapsed)
     {
         return Ok(None);

@@ -186,12 +186,20 @@ pub fn edit_change(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> PreparedChange {
-    let status = lifecycle.status_at(now);
+    // An action whose timer fired before the sweep came (a snooze that ended) is stored as it
+    // reads now, with the timer's transition recorded first, as a decision would do: the edit
+    // itself changes no status.
+    let settled = lifecycle.settled_at(now);
+    let status = settled.status;
     let version = row.version + 1;
-    let mut update = ActiveModel {
-        version: Set(version),
-        updated_at: Set(now),
-        ..Default::default()
+    let mut update = if settled == *lifecycle {
+        ActiveModel {
+            version: Set(version),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    } else {
+        lifecycle_update(&settled, version, now)
     };
     set_draft(&mut update, row, changes);
     let event = NewEvent {
@@ -204,7 +212,12 @@ pub fn edit_change(
         at: now,
         data: json!({ "edit": edit_record(row, changes) }),
     };
-    prepared(row, update, event.into_row(), status)
+    after_due_transitions(
+        prepared(row, update, event.into_row(), status),
+        row,
+        lifecycle,
+        now,
+    )
 }
 
 /// One change of `row` to `status`, recorded by `event` at the event's version.

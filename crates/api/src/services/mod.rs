@@ -33,6 +33,9 @@ pub struct Context<'a> {
     /// The caller's location: everything read or written belongs to it.
     pub location: &'a locations::Model,
     pub actor: Actor,
+    /// The agent the caller's API key is bound to, if it is one: only such a key's proposals
+    /// may act alone.
+    pub agent_key: Option<uuid::Uuid>,
     pub now: DateTime<Utc>,
     /// How long an approved message waits before it leaves, so it can be taken back.
     pub undo_window: chrono::Duration,

@@ -1,6 +1,6 @@
 //! An agent proposes an action.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
     dto::{ActionDetail, PreviewDraft, ProposeAction},
     problem::FieldErrors,
@@ -84,10 +84,7 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     };
 
     if let Some(existing) = replayed(db, location, agent.id, valid.external_id.as_deref()).await? {
-        return Ok(Proposed {
-            action: db::actions::detail::get(db, location, existing, now).await?,
-            created: false,
-        });
+        return replay(db, location, existing, request, now).await;
     }
 
     let expires_at = request
@@ -98,7 +95,10 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     let policy = db::agents::auto_execute_policy(&agent)?;
     // An agent acts alone only where a person's approval would go through: a placeholder with
     // no value keeps the action for review.
-    let trusted = policy.applies(valid.action_type, valid.confidence);
+    // Only the agent's own key speaks for the agent: any other key could name a trusted agent
+    // and a confidence of 100.
+    let by_agent_key = ctx.agent_key == Some(agent.id);
+    let trusted = by_agent_key && policy.applies(valid.action_type, valid.confidence);
     let unknown = if trusted {
         let values = values_for(&valid.variables, &customer, location);
         unknown_variables(
@@ -123,6 +123,7 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         lifecycle,
         not_before,
         proposed_at: now,
+        by_agent_key,
     }
     .into_row();
     let event = NewEvent {
@@ -168,12 +169,32 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
                 .ok_or_else(|| {
                     StoreError::Corrupt("a duplicate proposal left no action behind".to_owned())
                 })?;
-            Ok(Proposed {
-                action: db::actions::detail::get(db, location, existing, now).await?,
-                created: false,
-            })
+            replay(db, location, existing, request, now).await
         }
     }
+}
+
+/// The first action proposed under this `external_id`, for a retry of the same proposal. An
+/// `external_id` that names another proposal (another customer or kind of action) is a 409,
+/// never a way to read that action.
+async fn replay(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    existing: Uuid,
+    request: &ProposeAction,
+    now: DateTime<Utc>,
+) -> Result<Proposed, ServiceError> {
+    let action = db::actions::detail::get(db, location, existing, now).await?;
+    if action.customer.id != request.customer_id || action.action_type != request.action_type {
+        return Err(ServiceError::WrongState(format!(
+            "The external_id `{}` was used for another proposal; give this one its own.",
+            action.external_id.unwrap_or_default()
+        )));
+    }
+    Ok(Proposed {
+        action,
+        created: false,
+    })
 }
 
 /// The action this agent already proposed under `external_id`.

@@ -1,4 +1,5 @@
 use chrono::Duration;
+use inbox_domain::auth::Scope;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::json;
@@ -21,6 +22,10 @@ async fn agents_are_listed_and_their_trust_settings_change(#[case] backend: Back
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["auto_execute"], json!(["draft_message"]));
     assert_eq!(updated["auto_execute_min_confidence"], 80);
+    app.use_token(
+        &app.key(fixture.location.id, Scope::ALL, Some(fixture.agent.id))
+            .await,
+    );
     let (_, action) = app.propose(&proposal(&fixture)).await;
     assert_eq!(
         action["status"], "auto_executed",

@@ -609,7 +609,8 @@ async fn two_workers_racing_over_many_approvals_send_each_once(#[case] backend: 
     assert_eq!(sent_events, 200, "one `sent` per action");
 }
 
-/// Lets the fixture's agent act alone on `action_type` from 80 % confidence.
+/// Lets the fixture's agent act alone on `action_type` from 80 % confidence, and proposes from
+/// then on with the agent's own key (only its proposals may act alone).
 async fn trust(app: &TestApp, fixture: &Fixture, action_type: &str) {
     let (status, agent) = app
         .patch_json(
@@ -618,6 +619,10 @@ async fn trust(app: &TestApp, fixture: &Fixture, action_type: &str) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{agent}");
+    app.use_token(
+        &app.key(fixture.location.id, Scope::ALL, Some(fixture.agent.id))
+            .await,
+    );
 }
 
 #[apply(backends)]

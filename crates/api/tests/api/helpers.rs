@@ -307,6 +307,7 @@ fn test_settings() -> ServeSettings {
         // Off for the same reason; tests/api/read_cache.rs turns it on.
         read_cache_ttl: None,
         metrics_bind: None,
+        trusted_proxies: Vec::new(),
     }
 }
 
@@ -562,6 +563,7 @@ impl Fixture {
             lifecycle: initial_lifecycle(created_at, expires_at, None, false).expect("timing"),
             not_before: None,
             proposed_at: created_at,
+            by_agent_key: false,
         }
         .into_row();
         shape(&mut action);
@@ -745,6 +747,17 @@ pub async fn event_kinds(app: &TestApp, id: &str) -> Vec<String> {
         .iter()
         .map(|event| event["kind"].as_str().expect("kind").to_owned())
         .collect()
+}
+
+/// Another customer of the fixture's location; its id.
+pub async fn other_customer(app: &TestApp, fixture: &Fixture) -> Uuid {
+    let customer = customers::Model {
+        id: Uuid::now_v7(),
+        full_name: "Ola Nordmann".into(),
+        search_key: db::search_key(&[Some("Ola Nordmann")]),
+        ..fixture.customer.clone()
+    };
+    app.insert(customer).await.id
 }
 
 /// A second location with its own customer, agent and action: nothing of it may show through.

@@ -84,6 +84,10 @@ async fn a_trusted_agent_above_its_threshold_auto_executes(#[case] backend: Back
     agent.auto_execute = Set(json!(["draft_message"]));
     agent.auto_execute_min_confidence = Set(85);
     agent.update(&app.db).await.expect("agent updated");
+    app.use_token(
+        &app.key(fixture.location.id, Scope::ALL, Some(fixture.agent.id))
+            .await,
+    );
 
     let (_, sent) = app.propose(&proposal(&fixture)).await;
     let mut unsure = proposal(&fixture);
@@ -93,6 +97,33 @@ async fn a_trusted_agent_above_its_threshold_auto_executes(#[case] backend: Back
     assert_eq!(sent["status"], "auto_executed");
     assert_eq!(sent["decisions"]["auto_executed_at"], json!(app.now()));
     assert_eq!(held["status"], "pending");
+}
+
+/// A key bound to no agent may name any agent, so it never speaks for one: its proposals wait
+/// for review however trusted the agent and however sure it claims to be, now or on release.
+#[apply(backends)]
+async fn only_the_agents_own_key_may_skip_review(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut agent = fixture.agent.clone().into_active_model();
+    agent.auto_execute = Set(json!(["draft_message"]));
+    agent.auto_execute_min_confidence = Set(50);
+    agent.update(&app.db).await.expect("agent updated");
+    app.use_token(&app.key(fixture.location.id, Scope::ALL, None).await);
+
+    let mut certain = proposal(&fixture);
+    certain["confidence"] = json!(100);
+    let (status, now) = app.propose(&certain).await;
+    assert_eq!(status, StatusCode::CREATED, "{now}");
+    assert_eq!(now["status"], "pending");
+    certain["not_before"] = json!(app.now() + Duration::hours(1));
+    let (_, held) = app.propose(&certain).await;
+    assert_eq!(held["status"], "deferred");
+    app.clock.advance(Duration::hours(1));
+    let swept = app.sweep().await;
+    assert_eq!((swept.auto_executed, swept.released), (0, 1), "{swept:?}");
+    let (_, released) = app.get_action(held["id"].as_str().expect("id")).await;
+    assert_eq!(released["status"], "pending");
 }
 
 #[apply(backends)]

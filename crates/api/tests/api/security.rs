@@ -1011,3 +1011,109 @@ async fn guessing_from_one_address_does_not_lock_the_owner_out(#[case] backend: 
     let owner_signs_in = sign_in(&owner, password).await.expect("sent");
     assert_eq!(owner_signs_in.status(), StatusCode::OK);
 }
+
+/// Behind a load balancer every request comes from it: its `X-Forwarded-For` tells clients
+/// apart, but only when the operator trusts it; from anyone else the header changes nothing.
+#[apply(backends)]
+async fn the_address_limit_believes_forwarded_addresses_only_from_trusted_proxies(
+    #[case] backend: Backend,
+) {
+    let guess = |app: &crate::helpers::TestApp, forwarded: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/sign-in"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": "nobody@example.com", "password": "guess-guess"}))
+            .send()
+    };
+    let behind_proxy = spawn_app_with(backend, |settings| {
+        settings.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    })
+    .await;
+    for _ in 0..5 {
+        let response = guess(&behind_proxy, "203.0.113.7").await.expect("sent");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = guess(&behind_proxy, "203.0.113.7").await.expect("sent");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let another_client = guess(&behind_proxy, "203.0.113.8").await.expect("sent");
+    assert_eq!(
+        another_client.status(),
+        StatusCode::UNAUTHORIZED,
+        "limited on its own"
+    );
+
+    let exposed = spawn_app(backend).await;
+    for (attempt, forwarded) in [
+        "198.51.100.1",
+        "198.51.100.2",
+        "198.51.100.3",
+        "198.51.100.4",
+        "198.51.100.5",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = guess(&exposed, forwarded).await.expect("sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let spoofed = guess(&exposed, "198.51.100.6").await.expect("sent");
+    assert_eq!(
+        spoofed.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client cannot escape the limit by writing another address"
+    );
+}
+
+/// A key that may only propose learns nothing from proposing that it could not already say:
+/// not the customer's contact details or history, and not another proposal's content through
+/// its `external_id`.
+#[apply(backends)]
+async fn a_propose_only_key_reads_no_customer_record(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut first = proposal(&fixture);
+    first["external_id"] = json!("invoice-1234");
+    let (status, _) = app.propose(&first).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let token = app
+        .key(fixture.location.id, &[Scope::ActionsPropose], None)
+        .await;
+    let mut second = proposal(&fixture);
+    second["subject"] = json!("Second reminder");
+    let (status, action) = propose_as(&app, &token, &second).await;
+    assert_eq!(status, StatusCode::CREATED, "{action}");
+    assert_eq!(action["subject"], Value::Null, "a detail, not a list item");
+    assert_eq!(action["draft"]["subject"], "Second reminder");
+    for hidden in [
+        &action["customer"]["email"],
+        &action["customer"]["phone"],
+        &action["customer"]["plan"],
+        &action["draft"]["to"],
+    ] {
+        assert_eq!(*hidden, Value::Null, "{action}");
+    }
+    assert_eq!(
+        action["earlier_actions"],
+        json!([]),
+        "the first proposal stays unseen"
+    );
+    assert_eq!(action["customer_history"], json!([]));
+
+    // The same external_id for another customer is not a replay of that action.
+    let other = crate::helpers::other_customer(&app, &fixture).await;
+    let mut stolen = proposal(&fixture);
+    stolen["external_id"] = json!("invoice-1234");
+    stolen["customer_id"] = json!(other);
+    let (status, problem) = propose_as(&app, &token, &stolen).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem.get("draft").is_none());
+    // A true retry still gets its action back, as its proposer may see it.
+    let (status, replayed) = propose_as(&app, &token, &first).await;
+    assert_eq!(status, StatusCode::OK, "{replayed}");
+    assert_eq!(replayed["customer"]["email"], Value::Null);
+}

@@ -1,9 +1,10 @@
 use chrono::Duration;
 use inbox_api::{db::entities::action_events, jobs};
 use inbox_domain::ActionStatus;
+use reqwest::StatusCode;
 use rstest_reuse::apply;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{
     app_with_proposal, backends, call_proposal, closed_for_the_weekend, event_kinds, id_of,
@@ -206,4 +207,53 @@ async fn a_decision_after_an_unswept_wake_up_records_both_transitions(#[case] ba
         jobs::SweepReport::default(),
         "nothing left for the sweep"
     );
+}
+
+/// A reviewer edits a snoozed action after its wake-up but before the sweep: the wake-up is
+/// recorded first and stored, so the sweep finds nothing to do and the counts stay true.
+#[apply(backends)]
+async fn editing_an_action_whose_snooze_ended_records_the_wake_up_first(#[case] backend: Backend) {
+    let (app, _, id) = app_with_proposal(backend).await;
+    let (status, _) = app.review(&id, "snooze", json!({"duration": "1h"})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(Duration::hours(2));
+
+    let (status, detail) = app
+        .edit(
+            &id,
+            json!({"expected_version": 2, "subject": "Edited after the wake-up"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(
+        (detail["status"].clone(), detail["version"].clone()),
+        (json!("pending"), json!(4))
+    );
+    let steps: Vec<(Value, Value, Value)> = detail["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|event| {
+            (
+                event["kind"].clone(),
+                event["from_status"].clone(),
+                event["to_status"].clone(),
+            )
+        })
+        .collect();
+    let woke = steps
+        .iter()
+        .position(|step| *step == (json!("snooze_elapsed"), json!("snoozed"), json!("pending")))
+        .expect("the wake-up is recorded");
+    let edited = steps
+        .iter()
+        .position(|step| *step == (json!("edited"), json!("pending"), json!("pending")))
+        .expect("the edit is recorded");
+    assert!(woke < edited, "{steps:?}");
+
+    assert_eq!(app.sweep().await.woke, 0, "nothing left for the sweep");
+    let (_, snoozed) = app.list("status=snoozed").await;
+    assert_eq!(snoozed["total"], 0);
+    let (_, pending) = app.list("status=pending").await;
+    assert_eq!(pending["total"], 1);
 }

@@ -128,6 +128,8 @@ pub struct NewAction<'a> {
     pub lifecycle: Lifecycle,
     pub not_before: Option<DateTime<Utc>>,
     pub proposed_at: DateTime<Utc>,
+    /// Proposed with the agent's own API key (see [`actions::Model::proposed_by_agent_key`]).
+    pub by_agent_key: bool,
 }
 
 impl NewAction<'_> {
@@ -168,6 +170,7 @@ impl NewAction<'_> {
             snooze_note: None,
             deferred_until: self.lifecycle.deferred_until,
             approved_awaiting_send: false,
+            proposed_by_agent_key: self.by_agent_key,
             first_reviewed_at: None,
             review_time_seconds: None,
             approved_at: None,

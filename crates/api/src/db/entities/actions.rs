@@ -36,6 +36,8 @@ pub struct Model {
     pub snooze_note: Option<String>,
     pub deferred_until: Option<DateTimeUtc>,
     pub approved_awaiting_send: bool,
+    /// Proposed with its agent's own API key: only then may it act alone.
+    pub proposed_by_agent_key: bool,
     pub first_reviewed_at: Option<DateTimeUtc>,
     pub review_time_seconds: Option<i64>,
     pub approved_at: Option<DateTimeUtc>,
