@@ -204,7 +204,10 @@ pub async fn run() -> anyhow::Result<()> {
     init_tracing(cli.log_json);
     match cli.command {
         Command::Openapi => {
-            println!("{}", openapi::document().to_pretty_json()?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(openapi::served_document())?
+            );
         }
         Command::Migrate => {
             let db = db::connect(&cli.database_url).await?;

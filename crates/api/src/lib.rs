@@ -6,6 +6,7 @@ pub mod bus;
 pub mod cli;
 pub mod client_address;
 pub mod clock;
+pub mod contract;
 pub mod db;
 pub mod error;
 pub mod jobs;

@@ -79,8 +79,7 @@ pub async fn api_route_not_found(request: HttpRequest) -> Result<HttpResponse, A
 pub fn methods_of(path: &str) -> Vec<String> {
     static PATHS: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
     let paths = PATHS.get_or_init(|| {
-        let document = serde_json::to_value(document()).unwrap_or_default();
-        document["paths"]
+        served_document()["paths"]
             .as_object()
             .into_iter()
             .flatten()
@@ -97,13 +96,28 @@ pub fn methods_of(path: &str) -> Vec<String> {
             .collect()
     });
     let asked: Vec<&str> = path.split('/').collect();
+    // How many fixed segments a documented path shares with the request, if it matches it: the
+    // most specific paths win (`/actions/bulk` over `/actions/{id}`), as in routing.
+    let fixed_segments = |template: &Vec<String>| {
+        let matches = template.len() == asked.len()
+            && template.iter().zip(&asked).all(|(expected, given)| {
+                expected == given || (expected.starts_with('{') && !given.is_empty())
+            });
+        matches.then(|| {
+            template
+                .iter()
+                .filter(|segment| !segment.starts_with('{'))
+                .count()
+        })
+    };
+    let most_specific = paths
+        .iter()
+        .filter_map(|(template, _)| fixed_segments(template))
+        .max();
     let mut methods: Vec<String> = paths
         .iter()
         .filter(|(template, _)| {
-            template.len() == asked.len()
-                && template.iter().zip(&asked).all(|(expected, given)| {
-                    expected == given || (expected.starts_with('{') && !given.is_empty())
-                })
+            most_specific.is_some() && fixed_segments(template) == most_specific
         })
         .flat_map(|(_, methods)| methods.iter().cloned())
         .collect();
@@ -112,7 +126,18 @@ pub fn methods_of(path: &str) -> Vec<String> {
     methods
 }
 
-/// The complete document, exactly as `GET /api-docs/openapi.json` serves it.
+/// The document exactly as `GET /api-docs/openapi.json` serves it: the routes' annotations,
+/// completed, with the rules of [`crate::contract`] that annotations cannot state.
+pub fn served_document() -> &'static serde_json::Value {
+    static SERVED: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SERVED.get_or_init(|| {
+        let mut served = serde_json::to_value(document()).unwrap_or_default();
+        crate::contract::tighten(&mut served);
+        served
+    })
+}
+
+/// The complete document of the routes' annotations.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = with_documented_routes(App::new().into_utoipa_app()).split_for_parts();
     complete(&mut document);
@@ -121,7 +146,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// What the handlers' annotations leave to one place: security, the 401 and 403 of every
 /// protected operation, and the problem+json body of every error response.
-pub fn complete(document: &mut utoipa::openapi::OpenApi) {
+fn complete(document: &mut utoipa::openapi::OpenApi) {
     add_security(document);
     add_problem_bodies(document);
 }

@@ -259,11 +259,18 @@ fn app(
         .wrap(from_fn(observe_request))
         .into_utoipa_app();
     with_documented_routes(app)
-        .openapi_service(|mut document| {
-            crate::openapi::complete(&mut document);
-            SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", document)
+        .openapi_service(|_| {
+            SwaggerUi::new("/docs/{_:.*}").external_url_unchecked(
+                "/api-docs/openapi.json",
+                crate::openapi::served_document().clone(),
+            )
         })
         .into_app()
+        // The probes answer GET only; any other method is a 405, not the web app.
+        .service(
+            web::resource(["/healthz", "/readyz"])
+                .default_service(web::to(crate::openapi::api_route_not_found)),
+        )
         .service(web::redirect("/docs", "/docs/"))
         .service(spa(spa_dir))
 }

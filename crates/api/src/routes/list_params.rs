@@ -169,14 +169,6 @@ impl Checked {
             }
         }
     }
-
-    fn order<T: PartialOrd>(&mut self, field: &str, from: Option<T>, to: Option<T>, message: &str) {
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                self.0.add(field, message);
-            }
-        }
-    }
 }
 
 impl TryFrom<ActionListParams> for ListQuery {
@@ -209,24 +201,8 @@ impl TryFrom<ActionListParams> for ListQuery {
             expires_from: check.bound("expires_from", params.expires_from.as_deref(), false),
             expires_to: check.bound("expires_to", params.expires_to.as_deref(), true),
         };
-        check.order(
-            "confidence_max",
-            filter.confidence_min,
-            filter.confidence_max,
-            "must not be below confidence_min",
-        );
-        check.order(
-            "created_to",
-            filter.created_from,
-            filter.created_to,
-            "must be after created_from",
-        );
-        check.order(
-            "expires_to",
-            filter.expires_from,
-            filter.expires_to,
-            "must be after expires_from",
-        );
+        // A range whose lower bound is above its upper bound is not an error: it matches
+        // nothing (the OpenAPI document cannot say that one parameter bounds another).
         let sort = check
             .one::<Sort>("sort", params.sort.as_deref())
             .unwrap_or_default();

@@ -76,15 +76,19 @@ pub fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(value) = request.headers().get("If-Match") else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::invalid_field("If-Match", "must be the action's version, e.g. \"3\"")
-        })
+    // Exactly the document's pattern (`3`, `"3"`, `W/"3"`).
+    let version = value.to_str().ok().map(str::trim).and_then(|value| {
+        let value = value.strip_prefix("W/").unwrap_or(value);
+        let digits = match value.strip_prefix('"') {
+            Some(quoted) => quoted.strip_suffix('"')?,
+            None => value,
+        };
+        let plain = (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        plain.then(|| digits.parse::<i32>().ok()).flatten()
+    });
+    version.map(Some).ok_or_else(|| {
+        ApiError::invalid_field("If-Match", "must be the action's version, e.g. \"3\"")
+    })
 }
 
 /// A change to one action: the caller holding scope `S`, the request (for `Idempotency-Key`

@@ -129,6 +129,7 @@ pub async fn snooze_action(
         (status = 400, description = "The id is not a UUID."),
         (status = 404, description = "No such action in this location."),
         (status = 409, description = "Not an approval, or its message can no longer be taken back: the undo window has passed, or a send was attempted already (it is retrying or failed); `detail` says which."),
+        (status = 422, description = "The Idempotency-Key was used for another request."),
     )
 )]
 #[post("/actions/{id}/undo")]

@@ -3,7 +3,8 @@
 
 use std::{process::Stdio, time::Duration as StdDuration};
 
-use inbox_api::db::entities::deliveries;
+use inbox_api::db::entities::{action_events, deliveries};
+use inbox_domain::EventKind;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -30,6 +31,19 @@ struct Inbox {
 
 impl Inbox {
     async fn start(database_url: &str, smtp_port: u16) -> Inbox {
+        let smtp = format!("smtp://127.0.0.1:{smtp_port}");
+        Inbox::start_with(
+            database_url,
+            &[
+                ("INBOX_SMTP_URL", &smtp),
+                ("INBOX_UNDO_SECONDS", UNDO_SECONDS),
+            ],
+        )
+        .await
+    }
+
+    /// With `settings` (environment variables) besides the database, address and one worker.
+    async fn start_with(database_url: &str, settings: &[(&str, &str)]) -> Inbox {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -38,9 +52,8 @@ impl Inbox {
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("INBOX_BIND", format!("127.0.0.1:{port}"))
-            .env("INBOX_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
-            .env("INBOX_UNDO_SECONDS", UNDO_SECONDS)
             .env("INBOX_WORKERS", "1")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -253,4 +266,187 @@ async fn sigterm_finishes_the_request_in_flight_ends_streams_and_leaves_nothing_
         .await
         .expect("counted");
     assert_eq!(claimed, 0, "no delivery left claimed by the stopped server");
+}
+
+/// How many times the bulk approval is killed: `INBOX_CRASH_TRIALS` (50 in `just reliability`),
+/// 5 by default so that every run of the suite covers a few moments.
+fn crash_trials() -> usize {
+    std::env::var("INBOX_CRASH_TRIALS")
+        .ok()
+        .and_then(|trials| trials.parse().ok())
+        .unwrap_or(5)
+}
+
+/// `kill -9` at a different moment of a 500-action bulk approval in each trial: the batch is
+/// approved whole or not at all, a retry with the same key finishes it (or says it was applied),
+/// and no action ever has two approvals or two deliveries. Timers that fell due while the server
+/// was down fire once after the restart.
+#[apply(backends)]
+async fn a_bulk_approval_killed_at_any_moment_is_all_or_nothing(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.clock.set(Utc::now());
+    let fixture = Fixture::new(&app).await;
+    let token = app.key(fixture.location.id, Scope::ALL, None).await;
+    let client = reqwest::Client::new();
+    // No undo window and no SMTP: deliveries are recorded in the outbox as soon as the worker
+    // runs, so a duplicate would show as a second row.
+    let settings = [("INBOX_UNDO_SECONDS", "0"), ("INBOX_SWEEP_SECONDS", "1")];
+    let trials = crash_trials();
+    let mut committed_before_the_kill = 0;
+    for trial in 0..trials {
+        let ids: Vec<uuid::Uuid> = fixture
+            .actions_minutes_ago(&app, 1..=500)
+            .await
+            .iter()
+            .map(|action| action.id)
+            .collect();
+        // Due while the server is down: each expires once, after the restart.
+        let expiring = fixture
+            .action(&app, Utc::now() - chrono::Duration::days(3), |action| {
+                action.expires_at = Utc::now() + chrono::Duration::milliseconds(300);
+            })
+            .await;
+        let body = json!({"op": "approve", "ids": ids});
+        let key = format!("crash-{trial}");
+        let inbox = Inbox::start_with(app.database_url(), &settings).await;
+        let bulk = {
+            let (client, url, token, body, key) = (
+                client.clone(),
+                format!("{}/api/v1/actions/bulk", inbox.address),
+                token.clone(),
+                body.clone(),
+                key.clone(),
+            );
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+            })
+        };
+        // A different moment each trial, spread over the request's life (and a little past it).
+        let moment = (trial as u64 * 7_919) % 600;
+        tokio::time::sleep(StdDuration::from_millis(moment)).await;
+        inbox.kill().await;
+        let _ = bulk.await;
+
+        let approvals = approvals_of(&app, &ids).await;
+        assert!(
+            approvals == 0 || approvals == ids.len(),
+            "trial {trial} (kill after {moment} ms): {approvals} of {} approved",
+            ids.len()
+        );
+        committed_before_the_kill += usize::from(approvals > 0);
+        let restarted = Inbox::start_with(app.database_url(), &settings).await;
+        let retry = || {
+            client
+                .post(format!("{}/api/v1/actions/bulk", restarted.address))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", &key)
+                .json(&body)
+                .send()
+        };
+        let retried = retry().await.expect("retried");
+        let mut status = retried.status();
+        let mut answer: serde_json::Value = retried.json().await.expect("JSON");
+        if status == StatusCode::CONFLICT && approvals == 0 {
+            // Killed before it committed: the claim looks in progress until it is old enough to
+            // be taken as abandoned (two minutes); the client's later retry runs the batch.
+            assert!(
+                answer["detail"]
+                    .as_str()
+                    .expect("detail")
+                    .contains("in progress"),
+                "{answer}"
+            );
+            age_claims(&app).await;
+            let later = retry().await.expect("retried");
+            status = later.status();
+            answer = later.json().await.expect("JSON");
+        }
+        assert!(
+            status == StatusCode::OK || (status == StatusCode::CONFLICT && approvals > 0),
+            "trial {trial}: {status} {answer}"
+        );
+        if status == StatusCode::OK {
+            let results = answer["results"].as_array().expect("results");
+            assert_eq!(results.len(), ids.len());
+        }
+        assert_eq!(
+            approvals_of(&app, &ids).await,
+            ids.len(),
+            "trial {trial}: none lost"
+        );
+        // The sweep fires the expiry that fell due while the server was down, once.
+        let mut expired = 0;
+        for _ in 0..100 {
+            expired = events_of_kind(&app, expiring.id, EventKind::Expired).await;
+            if expired > 0 {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        assert_eq!(expired, 1, "trial {trial}: the missed expiry fired once");
+        restarted.kill().await;
+        let outbox = deliveries::Entity::find()
+            .filter(deliveries::Column::ActionId.is_in(ids.iter().copied()))
+            .count(&app.db)
+            .await
+            .expect("counted");
+        assert_eq!(outbox, ids.len() as u64, "trial {trial}: one delivery each");
+        assert_eq!(
+            events_of_kind(&app, expiring.id, EventKind::Expired).await,
+            1
+        );
+    }
+    // Figures for docs/reliability.md (`--nocapture`).
+    println!(
+        "{backend:?}: {trials} kills, {committed_before_the_kill} after the commit, {} before; \
+         none partial, none lost, none twice",
+        trials - committed_before_the_kill
+    );
+}
+
+/// Makes the claims still in progress look as old as abandoned ones (as if the client retried
+/// later). Keys are stored hashed; the trial's is the only one in progress.
+async fn age_claims(app: &crate::helpers::TestApp) {
+    use inbox_api::db::entities::idempotency_keys;
+    use sea_orm::{sea_query::Expr, QueryFilter};
+    idempotency_keys::Entity::update_many()
+        .col_expr(
+            idempotency_keys::Column::CreatedAt,
+            Expr::value(Utc::now() - chrono::Duration::minutes(10)),
+        )
+        .filter(idempotency_keys::Column::ResponseStatus.is_null())
+        .filter(idempotency_keys::Column::CommittedAt.is_null())
+        .exec(&app.db)
+        .await
+        .expect("aged");
+}
+
+/// How many of `ids` have an approval recorded; panics if one has two.
+async fn approvals_of(app: &crate::helpers::TestApp, ids: &[uuid::Uuid]) -> usize {
+    let events = action_events::Entity::find()
+        .filter(action_events::Column::Kind.eq(EventKind::Approved))
+        .filter(action_events::Column::ActionId.is_in(ids.iter().copied()))
+        .all(&app.db)
+        .await
+        .expect("read");
+    let mut actions: Vec<uuid::Uuid> = events.iter().map(|event| event.action_id).collect();
+    actions.sort_unstable();
+    actions.dedup();
+    assert_eq!(actions.len(), events.len(), "an action approved twice");
+    events.len()
+}
+
+async fn events_of_kind(app: &crate::helpers::TestApp, id: uuid::Uuid, kind: EventKind) -> u64 {
+    action_events::Entity::find()
+        .filter(action_events::Column::ActionId.eq(id))
+        .filter(action_events::Column::Kind.eq(kind))
+        .count(&app.db)
+        .await
+        .expect("counted")
 }

@@ -115,6 +115,11 @@ async fn every_filter_narrows_the_list(#[case] backend: Backend) {
     );
     assert_eq!(count("confidence_min=90".into()).await, 3);
     assert_eq!(count("confidence_min=60&confidence_max=80".into()).await, 6);
+    assert_eq!(
+        count("confidence_min=80&confidence_max=20".into()).await,
+        0,
+        "an empty range"
+    );
     assert_eq!(count("priority=high&priority=critical".into()).await, 6);
     assert_eq!(count("channel=voice".into()).await, 3);
     assert_eq!(
@@ -149,15 +154,10 @@ async fn invalid_filters_are_named(#[case] backend: Backend) {
     for (query, field) in [
         ("agent_id=nope", "agent_id"),
         ("confidence_min=101", "confidence_min"),
-        ("confidence_min=80&confidence_max=20", "confidence_max"),
         ("priority=urgent", "priority"),
         ("channel=fax", "channel"),
         ("action_type=letter", "action_type"),
         ("created_from=yesterday", "created_from"),
-        (
-            "expires_from=2026-12-01&expires_to=2026-11-01",
-            "expires_to",
-        ),
         ("statuses=pending", "query"),
     ] {
         let problem = app

@@ -22,6 +22,7 @@ mod openapi;
 mod operations;
 mod propose;
 mod queries;
+mod races;
 mod read_cache;
 mod review;
 mod security;

@@ -4,6 +4,7 @@ use inbox_domain::auth::Scope;
 use inbox_domain::ActionStatus;
 use reqwest::{Method, StatusCode};
 use rstest_reuse::apply;
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -60,6 +61,47 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
     let foreign_key_id = app
         .key_id(other.location.id, "theirs", &[Scope::ActionsRead])
         .await;
+    // A webhook endpoint and a failed delivery in each location, for the endpoints that take
+    // their ids.
+    let endpoint_of = |location: Uuid| {
+        let app = &app;
+        async move {
+            let admin = app.key(location, &[Scope::AgentsAdmin], None).await;
+            let (status, endpoint) = call(
+                app,
+                &Method::POST,
+                "/api/v1/webhooks",
+                &json!({"url": "http://127.0.0.1:9/hook", "events": ["action.decided"]}),
+                Some(&admin),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{endpoint}");
+            endpoint["id"].as_str().expect("an id").to_owned()
+        }
+    };
+    let (own_endpoint, foreign_endpoint) = (
+        endpoint_of(fixture.location.id).await,
+        endpoint_of(other.location.id).await,
+    );
+    let failed_delivery_of = |action: Uuid| {
+        let app = &app;
+        async move {
+            let action = inbox_api::db::entities::actions::Entity::find_by_id(action)
+                .one(&app.db)
+                .await
+                .expect("read")
+                .expect("the action");
+            let mut delivery = inbox_api::db::deliveries::new_row(
+                &action,
+                inbox_api::db::deliveries::Message::default(),
+                app.now(),
+                app.now(),
+            );
+            delivery.state = inbox_domain::delivery::DeliveryState::Failed;
+            delivery.attempts = 1;
+            app.insert(delivery).await.id
+        }
+    };
 
     let endpoints: Vec<(Method, &str, Value, Scope, StatusCode)> = vec![
         (
@@ -209,6 +251,50 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
             Scope::AgentsAdmin,
             StatusCode::OK,
         ),
+        // An approved action with no message waiting to be taken back: the caller may ask,
+        // and is told there is nothing to undo.
+        (
+            Method::POST,
+            "/api/v1/actions/{sent}/undo",
+            Value::Null,
+            Scope::ActionsReview,
+            StatusCode::CONFLICT,
+        ),
+        (
+            Method::POST,
+            "/api/v1/deliveries/{delivery}/retry",
+            Value::Null,
+            Scope::ActionsReview,
+            StatusCode::OK,
+        ),
+        (
+            Method::GET,
+            "/api/v1/webhooks",
+            Value::Null,
+            Scope::AgentsAdmin,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/other", "events": ["action.sent"]}),
+            Scope::AgentsAdmin,
+            StatusCode::CREATED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/webhooks/{webhook}/deliveries",
+            Value::Null,
+            Scope::AgentsAdmin,
+            StatusCode::OK,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/webhooks/{webhook}",
+            Value::Null,
+            Scope::AgentsAdmin,
+            StatusCode::NO_CONTENT,
+        ),
     ];
 
     for (method, template, body, scope, ok) in endpoints {
@@ -220,9 +306,24 @@ async fn every_endpoint_checks_who_is_calling(#[case] backend: Backend) {
         let own_key = app
             .key_id(fixture.location.id, "victim", &[Scope::ActionsRead])
             .await;
+        let (own_delivery, foreign_delivery) = if template.contains("{delivery}") {
+            (
+                failed_delivery_of(sent).await,
+                failed_delivery_of(foreign_action).await,
+            )
+        } else {
+            (Uuid::nil(), Uuid::nil())
+        };
         let fill = |text: &str, foreign: bool| {
             let pick = |own: Uuid, theirs: Uuid| if foreign { theirs } else { own }.to_string();
+            let endpoint = if foreign {
+                &foreign_endpoint
+            } else {
+                &own_endpoint
+            };
             text.replace("{pending}", &pick(pending, foreign_action))
+                .replace("{webhook}", endpoint)
+                .replace("{delivery}", &pick(own_delivery, foreign_delivery))
                 .replace("{sent}", &pick(sent, foreign_action))
                 .replace("{agent}", &pick(fixture.agent.id, other.agent.id))
                 .replace("{customer}", &pick(fixture.customer.id, other.customer.id))

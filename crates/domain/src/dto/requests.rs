@@ -212,7 +212,7 @@ pub enum BulkTarget {
 #[serde(deny_unknown_fields)]
 pub struct VersionedId {
     pub id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 2))]
+    #[cfg_attr(feature = "openapi", schema(example = 2))]
     pub expected_version: i32,
 }
 
