@@ -34,6 +34,7 @@ test: spa browser smtp load
     cargo test -p inbox-frontend
     cargo build -p inbox-api
     npm --prefix frontend test
+    python3 scripts/fuzz.py --examples 20
     python3 scripts/bench.py --smoke --binary target/debug/inbox
 
 # Build the web app into target/spa (size-optimised: the wasm-release profile, then wasm-opt).
@@ -49,6 +50,19 @@ spa: tools
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
     @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/inbox.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript, gzipped"
+
+# Spec fuzzing at length: schemathesis with every check against the served OpenAPI document
+# (`just test` runs 20 examples per operation; this 300). Installs schemathesis into
+# target/fuzz-venv the first time.
+fuzz examples="300":
+    cargo build -p inbox-api
+    python3 scripts/fuzz.py --examples {{examples}}
+
+# The reliability suites at the size docs/reliability.md reports: 50 crash trials, the races,
+# the outage and shutdown tests, and a long fuzzing run.
+reliability: smtp
+    INBOX_CRASH_TRIALS=50 cargo test -p inbox-api --test api -- crash races operations idempotency hostile_input --nocapture
+    just fuzz 300
 
 # Load the release server holding 1,000,000 actions, on PostgreSQL and SQLite, with wrk; prints
 # the table and writes docs/benchmarks.md. Takes about half an hour.

@@ -13,7 +13,7 @@ pub const IF_MATCH: &str = "^(W/)?(\"[0-9]{1,9}\"|[0-9]{1,9})$";
 /// Text with something besides white space in it.
 const NOT_BLANK: &str = "\\S";
 /// One line of visible text (no control characters, no bidi overrides) with something in it.
-const ONE_LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*\\S[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$";
+const ONE_LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069][^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$";
 
 /// One line of visible text, possibly empty.
 const ONE_LINE_OR_EMPTY: &str = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$";
@@ -21,7 +21,10 @@ const ONE_LINE_OR_EMPTY: &str = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066
 /// Adds the rules to `document` (the served JSON).
 pub fn tighten(document: &mut Value) {
     for operation in operations(document) {
-        for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
+        let parameters = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut);
+        for parameter in parameters.into_iter().flatten() {
             match (parameter["in"].as_str(), parameter["name"].as_str()) {
                 (Some("header"), Some("Idempotency-Key")) => {
                     parameter["schema"] = json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY});
@@ -47,6 +50,16 @@ pub fn tighten(document: &mut Value) {
                         .collect();
                     parameter["schema"] = json!({"type": "string", "enum": columns});
                 }
+                // An empty value is refused (`?agent_id=` is not "no filter").
+                (Some("query"), Some(_)) => {
+                    let schema = &mut parameter["schema"];
+                    if schema["type"] == "string" && schema.get("enum").is_none() {
+                        schema["minLength"] = json!(1);
+                    }
+                    if schema["type"] == "array" && schema["items"]["type"] == "string" {
+                        schema["items"]["minLength"] = json!(1);
+                    }
+                }
                 _ => {}
             }
         }
@@ -68,9 +81,11 @@ pub fn tighten(document: &mut Value) {
     agent["default_expiry_seconds"]["minimum"] = json!(3_600);
     agent["default_expiry_seconds"]["maximum"] = json!(7_776_000);
     schemas["LinkResponse"]["properties"]["conversation_id"]["pattern"] = json!(ONE_LINE);
-    for draft in ["ApproveAction", "EditDraft", "PreviewDraft"] {
+    for draft in ["ApproveAction", "EditDraft"] {
         schemas[draft]["properties"]["subject"]["pattern"] = json!(ONE_LINE);
     }
+    // A draft being written may be blank: its preview says so.
+    schemas["PreviewDraft"]["properties"]["subject"]["pattern"] = json!(ONE_LINE_OR_EMPTY);
     schemas["SnoozeAction"]["oneOf"] = json!([
         {"required": ["duration"], "properties": {"duration": {"$ref": "#/components/schemas/SnoozeDuration"}, "until": {"type": "null"}}},
         {"required": ["until"], "properties": {"until": {"type": "string", "format": "date-time"}, "duration": {"type": "null"}}},
@@ -80,8 +95,9 @@ pub fn tighten(document: &mut Value) {
     bulk_request(&mut schemas["BulkRequest"]);
     schemas["CreateApiKey"]["properties"]["scopes"]["minItems"] = json!(1);
     schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(NOT_BLANK);
+    // Spaces around it are trimmed; inside it none, nor control characters.
     schemas["CreateWebhookEndpoint"]["properties"]["url"]["pattern"] =
-        json!("^https?://[^/?#\\s]+");
+        json!("^\\s*https?://[^/?#\\s\\x00-\\x1F\\x7F-\\x9F]+[^\\s\\x00-\\x1F\\x7F-\\x9F]*\\s*$");
     event_stream(document);
 }
 
@@ -157,16 +173,16 @@ fn bulk_request(schema: &mut Value) {
     schema["properties"]["ids"]["minItems"] = json!(1);
     schema["properties"]["ids"]["maxItems"] = json!(inbox_domain::review::MAX_BULK_IDS);
     let absent = json!({"type": "null"});
-    let op = |name: &str, rules: Value| json!({"if": {"properties": {"op": {"const": name}}, "required": ["op"]}, "then": rules});
-    schema["allOf"] = json!([
-        op(
-            "approve",
-            json!({"properties": {"reason": absent, "note": absent, "duration": absent, "until": absent}})
-        ),
-        op(
-            "undo",
-            json!({"properties": {"reason": absent, "note": absent, "duration": absent, "until": absent}})
-        ),
+    // One shape per operation (their `op` values tell them apart).
+    let op = |name: &str, mut rules: Value| {
+        rules["properties"]["op"] = json!({"const": name});
+        rules
+    };
+    let nothing_else =
+        json!({"reason": absent, "note": absent, "duration": absent, "until": absent});
+    schema["oneOf"] = json!([
+        op("approve", json!({"properties": nothing_else})),
+        op("undo", json!({"properties": nothing_else})),
         op(
             "reject",
             json!({
@@ -192,9 +208,9 @@ fn bulk_request(schema: &mut Value) {
 /// The event stream, as OpenAPI 3.1 describes one: each event an object with its name and
 /// JSON data.
 fn event_stream(document: &mut Value) {
-    let stream = &mut document["paths"]["/api/v1/events"]["get"]["responses"]["200"]["content"]
-        ["text/event-stream"];
-    if stream.is_object() {
+    let stream = document
+        .pointer_mut("/paths/~1api~1v1~1events/get/responses/200/content/text~1event-stream");
+    if let Some(stream) = stream {
         stream["schema"] = json!({
             "type": "object",
             "required": ["data"],

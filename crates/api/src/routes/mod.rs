@@ -236,7 +236,12 @@ where
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_CHARS)
+        // Visible ASCII and inner spaces only (a header may also carry tabs).
+        .filter(|key| {
+            !key.is_empty()
+                && key.len() <= MAX_KEY_CHARS
+                && key.bytes().all(|byte| (0x20..=0x7e).contains(&byte))
+        })
         .ok_or_else(|| {
             ApiError::invalid_field(
                 "Idempotency-Key",
