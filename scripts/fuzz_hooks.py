@@ -8,10 +8,12 @@
 - Failures that come from the data, the clock or the key, not the contract, are dropped, and
   only these: a `cursor` the API never issued (cursors are opaque, any string is
   schema-valid); a customer or agent id that is not in the seeded store (the document's own
-  examples name such ids); a proposal without `agent_id` from a key bound to no agent (an
-  agent's key implies it); a snooze `until` in the past or past the action's expiry (time
-  moves); and a path id the stateful phase filled with "None" from a null field of a response
-  it linked.
+  examples name such ids) or one the rule needs a phone number or email address of; an
+  approval's last edits that do not fit the stored action's type (an email has no script); a
+  proposal without `agent_id` from a key bound to no agent (an agent's key implies it); a
+  time the rules compare with now or with the action's expiry (`until`, `expires_at`,
+  `not_before`: time moves); and a path id the stateful phase filled with "None" from a null
+  field of a response it linked.
 """
 
 import json
@@ -47,10 +49,20 @@ def filter_failure(context, failure, case, response):
             return False
         if field in ("customer_id", "agent_id") and message.startswith("no such"):
             return False
+        if field == "customer_id" and message.startswith("the customer has no"):
+            return False
+        # Last edits on approval fit the stored action's type (an email has no script).
+        if field in ("subject", "body", "script") and (
+            message == "only voice outreach has a script" or message.startswith("a call has no")
+        ):
+            return False
         if field == "agent_id" and message.startswith("say which agent proposes"):
             return False
-        if field in ("until", "duration") and (
-            message == "must be in the future" or message.startswith("the action expires at")
+        if field in ("until", "duration", "expires_at", "not_before") and (
+            "in the future" in message
+            or "within 90 days" in message
+            or "earlier than expires_at" in message
+            or message.startswith("the action expires at")
         ):
             return False
         if field == "id" and "None" in str(case.path_parameters or {}):

@@ -94,7 +94,8 @@ pub fn tighten(document: &mut Value) {
     schemas["RejectAction"]["then"] = json!({"required": ["note"], "properties": {"note": {"type": "string", "pattern": NOT_BLANK}}});
     bulk_request(&mut schemas["BulkRequest"]);
     schemas["CreateApiKey"]["properties"]["scopes"]["minItems"] = json!(1);
-    schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(NOT_BLANK);
+    schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(ONE_LINE);
+    schemas["CreateApiKey"]["properties"]["name"]["maxLength"] = json!(100);
     // Spaces around it are trimmed; inside it none, nor control characters.
     schemas["CreateWebhookEndpoint"]["properties"]["url"]["pattern"] =
         json!("^\\s*https?://[^/?#\\s\\x00-\\x1F\\x7F-\\x9F]+[^\\s\\x00-\\x1F\\x7F-\\x9F]*\\s*$");

@@ -141,7 +141,8 @@ impl CreateWebhookEndpoint {
             .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
         if host.is_none_or(str::is_empty) {
             errors.add("url", "must be an http:// or https:// URL with a host");
-        } else if url.chars().count() > MAX_URL_CHARS
+        // As sent, spaces around it included: the document's `maxLength` counts them too.
+        } else if self.url.chars().count() > MAX_URL_CHARS
             || url.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             errors.add(

@@ -254,6 +254,9 @@ pub fn key_view(key: &api_keys::Model) -> Result<ApiKey, StoreError> {
     })
 }
 
+/// The longest name an API key may have (it is shown in lists and history).
+const MAX_KEY_NAME_CHARS: usize = 100;
+
 /// Makes an API key for a location; the token in the answer is its only copy.
 pub async fn create_api_key(
     db: &DatabaseConnection,
@@ -265,6 +268,8 @@ pub async fn create_api_key(
 ) -> Result<CreatedApiKey, ServiceError> {
     let mut errors = FieldErrors::default();
     errors.check_not_blank("name", Some(name), "must not be blank");
+    errors.check_len("name", Some(name), MAX_KEY_NAME_CHARS);
+    errors.check_one_line("name", Some(name));
     if scopes.is_empty() {
         errors.add("scopes", "give at least one scope");
     }

@@ -195,3 +195,30 @@ async fn a_snooze_past_the_expiry_is_refused_not_silently_expired(#[case] backen
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[apply(backends)]
+async fn an_api_key_name_is_one_short_line(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    Fixture::new(&app).await;
+    for name in [
+        "k".repeat(101),
+        "billing\r\nagent".to_owned(),
+        "  ".to_owned(),
+    ] {
+        let (status, problem) = app
+            .post_json(
+                "/api/v1/api-keys",
+                &json!({"name": name, "scopes": ["actions:read"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(error_fields(&problem), ["name"], "{problem}");
+    }
+    let (status, _) = app
+        .post_json(
+            "/api/v1/api-keys",
+            &json!({"name": "k".repeat(100), "scopes": ["actions:read"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}

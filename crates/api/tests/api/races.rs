@@ -183,6 +183,14 @@ async fn sixteen_reviewers_racing_over_a_thousand_actions_decide_each_once(
         total(|t| t.edited)
     );
     assert!(total(|t| t.conflicts) > 0, "the reviewers did race");
+    // Figures for docs/reliability.md (`--nocapture`).
+    println!(
+        "{backend:?}: {} decisions, {} snoozes, {} edits, {} lost races (409), {passes} sweep and delivery passes beside them",
+        total(|t| t.decided),
+        total(|t| t.snoozed),
+        total(|t| t.edited),
+        total(|t| t.conflicts)
+    );
 
     // Every approval's message leaves once the undo window has passed, and only once.
     app.clock
