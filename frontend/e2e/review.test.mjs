@@ -247,13 +247,23 @@ test("bulk actions decide the selected rows and report each one", async () => {
   await bar.getByRole("button", { name: "Bulk Approve" }).click();
   const dialog = page.getByRole("dialog");
   assert.match(await dialog.textContent(), /only for low-risk, similar actions/);
+  await dialog.getByText("2 of 2 can be sent.").waitFor();
+  await dialog.getByRole("button", { name: "Approve & Send all" }).waitFor();
   await dialog.getByRole("button", { name: "Cancel" }).click();
-  // Another reviewer decides one of them first: the bulk result says which, and why.
+  // Another reviewer decides one of them first: the pre-flight, and then the bulk result, say
+  // which, and why.
   const taken = await page.request.post(`${baseUrl}/api/v1/actions/${ids[1]}/reject`, {
     headers: { "X-CSRF-Token": await csrf() },
     data: { reason: "poor_timing" },
   });
   assert.equal(taken.status(), 200);
+  await bar.getByRole("button", { name: "Bulk Approve" }).click();
+  await dialog.getByText("1 of 2 can be sent.").waitFor();
+  assert.match(await dialog.locator(".bulk-failures li").textContent(), /rejected action cannot be approved/);
+  await dialog.getByRole("button", { name: "Approve the 1 clean one" }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "bulk-preflight.png") });
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await statusOf(ids[0]), "pending", "the pre-flight decided nothing");
   await bar.getByLabel("Snooze for").selectOption("1d");
   await bar.getByRole("button", { name: "Bulk Snooze" }).click();
   const toast = page.getByRole("status").filter({ hasText: "1 done." });

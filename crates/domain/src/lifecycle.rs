@@ -185,13 +185,13 @@ pub struct Transition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     /// The action's current status does not allow this event (a final status allows none).
-    #[error("a {} action cannot be {}", .status, .event.name())]
+    #[error("a {} action cannot be {}", .status, .event.name().replace('_', " "))]
     NotAllowed {
         status: ActionStatus,
         event: LifecycleEvent,
     },
     /// A timer event raised before its time.
-    #[error("{} is not due yet", .event.name())]
+    #[error("{} is not due yet", .event.name().replace('_', " "))]
     NotDue { event: LifecycleEvent },
     /// A snooze or send time that is not in the future.
     #[error("the time must be in the future")]

@@ -1,5 +1,6 @@
-//! The bar at the bottom while rows are selected: Bulk Approve (after a warning, then offering
-//! to undo the batch), Bulk Reject and Bulk Snooze, and the report of what each decided.
+//! The bar at the bottom while rows are selected: Bulk Approve (after a warning and a pre-flight
+//! that says which actions can be sent and why the others cannot, then offering to undo the
+//! batch), Bulk Reject and Bulk Snooze, and the report of what each decided.
 
 use chrono::Duration;
 use inbox_domain::{
@@ -77,10 +78,12 @@ pub fn BulkBar(
     on_done: impl Fn() + 'static,
 ) -> impl IntoView {
     let session = expect_context::<Session>();
+    let preflight_csrf = session.csrf.clone();
     let undo = expect_context::<Undo>();
     let reason = RwSignal::new(RejectionReason::AlreadyResolved);
     let duration = RwSignal::new(SnoozeDuration::OneDay);
     let confirming = RwSignal::new(false);
+    let preflight_subjects = RwSignal::new(Vec::<(Uuid, String)>::new());
     let bulk_cancel: NodeRef<html::Button> = NodeRef::new();
     let bulk_confirm: NodeRef<html::Button> = NodeRef::new();
     focus_when_shown(bulk_confirm);
@@ -116,18 +119,18 @@ pub fn BulkBar(
         }
         on_done();
     });
-    let run = move |op: BulkOp| {
-        let ids = selected.0.get_untracked();
-        let subjects: Vec<(Uuid, String)> = rows.with_untracked(|rows| {
-            rows.iter()
-                .filter(|row| ids.contains(&row.id))
-                .map(|row| (row.id, row.subject.clone()))
-                .collect()
-        });
-        // Each with the version on screen: a draft someone changed meanwhile is not decided
-        // unseen (it comes back as a conflict).
-        let targets: Vec<BulkTarget> = rows.with_untracked(|rows| {
-            ids.iter()
+    // The selected actions (or `only` of them), each with the version on screen: a draft
+    // someone changed meanwhile is not decided unseen (it comes back as a conflict).
+    let targets = move |only: Option<&[Uuid]>| -> (Vec<BulkTarget>, Vec<(Uuid, String)>) {
+        let ids: Vec<Uuid> = selected
+            .0
+            .get_untracked()
+            .into_iter()
+            .filter(|id| only.is_none_or(|only| only.contains(id)))
+            .collect();
+        rows.with_untracked(|rows| {
+            let targets = ids
+                .iter()
                 .map(|id| match rows.iter().find(|row| row.id == *id) {
                     Some(row) => BulkTarget::Versioned(VersionedId {
                         id: row.id,
@@ -135,18 +138,57 @@ pub fn BulkBar(
                     }),
                     None => BulkTarget::Id(*id),
                 })
-                .collect()
-        });
-        let request = BulkRequest {
-            op,
-            ids: targets,
-            reason: (op == BulkOp::Reject).then(|| reason.get_untracked()),
-            note: None,
-            duration: (op == BulkOp::Snooze).then(|| duration.get_untracked()),
-            until: None,
-        };
+                .collect();
+            let subjects = rows
+                .iter()
+                .filter(|row| ids.contains(&row.id))
+                .map(|row| (row.id, row.subject.clone()))
+                .collect();
+            (targets, subjects)
+        })
+    };
+    let request = move |op: BulkOp, ids: Vec<BulkTarget>, dry_run: bool| BulkRequest {
+        op,
+        ids,
+        reason: (op == BulkOp::Reject).then(|| reason.get_untracked()),
+        note: None,
+        duration: (op == BulkOp::Snooze).then(|| duration.get_untracked()),
+        until: None,
+        dry_run,
+    };
+    let run_on = move |op: BulkOp, only: Option<&[Uuid]>| {
+        let (ids, subjects) = targets(only);
         confirming.set(false);
-        decide.dispatch((request, subjects));
+        decide.dispatch((request(op, ids, false), subjects));
+    };
+    let run = move |op: BulkOp| run_on(op, None);
+    // Bulk Approve first asks the server what would happen to each selected action (a dry run)
+    // and offers to send the clean ones.
+    let preflight = Action::new_local(move |request: &BulkRequest| {
+        let (request, csrf) = (request.clone(), preflight_csrf.clone());
+        async move { api::bulk(&request, &csrf).await }
+    });
+    let check_then_confirm = move |_| {
+        let (ids, subjects) = targets(None);
+        preflight_subjects.set(subjects);
+        preflight.dispatch(request(BulkOp::Approve, ids, true));
+        confirming.set(true);
+    };
+    let clean_ids = move || -> Option<Vec<Uuid>> {
+        if preflight.pending().get() {
+            return None;
+        }
+        match preflight.value().get()? {
+            Ok(response) => Some(
+                response
+                    .results
+                    .iter()
+                    .filter(|result| result.ok)
+                    .map(|result| result.id)
+                    .collect(),
+            ),
+            Err(_) => None,
+        }
     };
     view! {
         {move || decide.value().get().map(|result| {
@@ -169,7 +211,7 @@ pub fn BulkBar(
         <Show when=move || !selected.is_empty()>
             <section class="bulk-bar" aria-label="Bulk actions">
                 <strong>{move || format!("{} selected", selected.len())}</strong>
-                <button type="button" class="primary" on:click=move |_| confirming.set(true)>"Bulk Approve"</button>
+                <button type="button" class="primary" on:click=check_then_confirm>"Bulk Approve"</button>
                 <label>
                     "Reason"
                     <select prop:value=move || reason.get().as_str()
@@ -195,9 +237,36 @@ pub fn BulkBar(
                     on:keydown=move |ev| trap_focus(&ev, bulk_cancel, bulk_confirm)>
                     <h2 id="bulk-approve-title">{move || format!("Approve and send {} actions?", selected.len())}</h2>
                     <p class="warning">"Use bulk approval cautiously, and only for low-risk, similar actions (e.g., payment reminders). Every selected message goes out as drafted; you can undo the batch until the messages leave."</p>
+                    <div class="preflight" aria-live="polite">
+                        {move || match preflight.value().get().filter(|_| !preflight.pending().get()) {
+                            None => view! { <p>"Checking the selection…"</p> }.into_any(),
+                            Some(Err(error)) => view! { <p class="error">{error.message}</p> }.into_any(),
+                            Some(Ok(response)) => {
+                                let report = BulkReport::of(&response, &preflight_subjects.get());
+                                let clean = response.results.len() - report.failures.len();
+                                view! {
+                                    <p>{format!("{clean} of {} can be sent.", response.results.len())}</p>
+                                    {(!report.failures.is_empty()).then(|| view! {
+                                        <ul class="bulk-failures">{report.failures.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                                    })}
+                                }.into_any()
+                            }
+                        }}
+                    </div>
                     <div class="modal-actions">
                         <button type="button" class="secondary" node_ref=bulk_cancel on:click=move |_| confirming.set(false)>"Cancel"</button>
-                        <button type="button" class="primary" node_ref=bulk_confirm on:click=move |_| run(BulkOp::Approve)>"Approve & Send all"</button>
+                        <button type="button" class="primary" node_ref=bulk_confirm
+                            disabled=move || clean_ids().is_none_or(|clean| clean.is_empty())
+                            on:click=move |_| {
+                                let clean = clean_ids().unwrap_or_default();
+                                run_on(BulkOp::Approve, Some(&clean));
+                            }>
+                            {move || match clean_ids() {
+                                Some(clean) if clean.len() == 1 && selected.len() > 1 => "Approve the 1 clean one".to_owned(),
+                                Some(clean) if clean.len() < selected.len() => format!("Approve the {} clean ones", clean.len()),
+                                _ => "Approve & Send all".to_owned(),
+                            }}
+                        </button>
                     </div>
                 </div>
             </div>

@@ -57,6 +57,7 @@ async fn undo_approvals(what: Undoable, csrf: &str) -> Result<String, ApiError> 
                 note: None,
                 duration: None,
                 until: None,
+                dry_run: false,
             };
             Ok(batch_undone(&api::bulk(&request, csrf).await?))
         }

@@ -169,6 +169,45 @@ pub async fn bulk(
             }
         }
     }
+    if request.dry_run {
+        // The pre-flight: every check of the decision ran; nothing is written.
+        for change in &prepared {
+            results.insert(change.id, Ok(change.change.status));
+        }
+    } else {
+        write_all(ctx, &verb, &rows, &prepared, &mut results).await?;
+    }
+
+    Ok(request
+        .ids
+        .iter()
+        .map(|target| {
+            let id = &target.id();
+            let result = results.remove(id).unwrap_or_else(|| Err(not_found(*id)));
+            let current = match &result {
+                Ok(_) => None,
+                Err(ServiceError::Conflict { status, .. }) => Some(*status),
+                Err(_) => rows.get(id).map(|row| lifecycle_of(row).status_at(now)),
+            };
+            BulkOutcome {
+                id: *id,
+                result,
+                current,
+            }
+        })
+        .collect())
+}
+
+/// Writes the prepared changes in one transaction; where another writer got there first, the
+/// id's result is the conflict, reported as the action is now.
+async fn write_all(
+    ctx: &Context<'_>,
+    verb: &Verb,
+    rows: &HashMap<Uuid, crate::db::entities::actions::Model>,
+    prepared: &[PreparedChange],
+    results: &mut HashMap<Uuid, Result<ActionStatus, ServiceError>>,
+) -> Result<(), ServiceError> {
+    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
     let changes: Vec<&PreparedChange> = prepared.iter().collect();
     // A retry that lost its response is not answered with one action, even for a single id:
     // the answer of a bulk request is a list of results.
@@ -203,25 +242,7 @@ pub async fn bulk(
         };
         results.insert(change.id, result);
     }
-
-    Ok(request
-        .ids
-        .iter()
-        .map(|target| {
-            let id = &target.id();
-            let result = results.remove(id).unwrap_or_else(|| Err(not_found(*id)));
-            let current = match &result {
-                Ok(_) => None,
-                Err(ServiceError::Conflict { status, .. }) => Some(*status),
-                Err(_) => rows.get(id).map(|row| lifecycle_of(row).status_at(now)),
-            };
-            BulkOutcome {
-                id: *id,
-                result,
-                current,
-            }
-        })
-        .collect())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -237,6 +258,7 @@ mod tests {
             note: None,
             duration: None,
             until: None,
+            dry_run: false,
         }
     }
 

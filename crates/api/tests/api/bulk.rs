@@ -351,3 +351,67 @@ async fn a_bulk_decision_with_versions_skips_drafts_changed_since_they_were_seen
         );
     }
 }
+
+/// The pre-flight of a bulk decision: `dry_run` reports, per id, what would happen or why not,
+/// and changes nothing.
+#[apply(backends)]
+async fn a_dry_run_reports_each_actions_fate_and_changes_nothing(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let now = app.now();
+    let clean = fixture.action(&app, now, |_| {}).await.id;
+    let unfilled = fixture
+        .action(&app, now, |a| {
+            a.body = Some("<p>Please pay {{amount_due}}.</p>".into())
+        })
+        .await
+        .id;
+    let decided = fixture
+        .action(&app, now, |a| a.status = ActionStatus::Rejected)
+        .await
+        .id;
+    let unknown = uuid::Uuid::now_v7();
+    let ids = json!([clean, unfilled, decided, unknown]);
+
+    let (status, body) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(
+        (results[0]["ok"].clone(), results[0]["status"].clone()),
+        (json!(true), json!("approved"))
+    );
+    assert_eq!(results[1]["error"]["status"], 422, "{body}");
+    assert!(results[1]["error"]["detail"]
+        .as_str()
+        .expect("why")
+        .contains("amount_due"));
+    assert_eq!(results[2]["error"]["status"], 409);
+    assert_eq!(results[3]["error"]["status"], 404);
+
+    let (_, detail) = app.get_action(clean).await;
+    assert_eq!(
+        (detail["status"].clone(), detail["version"].clone()),
+        (json!("pending"), json!(1))
+    );
+    let decisions = action_events::Entity::find()
+        .filter(action_events::Column::Kind.is_in(["approved", "rejected"]))
+        .count(&app.db)
+        .await
+        .expect("counted");
+    assert_eq!(decisions, 0, "a dry run decides nothing");
+    let (_, pending) = app.list("status=pending").await;
+    assert_eq!(pending["total"], 2);
+
+    let (_, real) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": [clean]}),
+        )
+        .await;
+    assert_eq!(real["results"][0]["ok"], true, "{real}");
+}

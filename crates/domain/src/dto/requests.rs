@@ -258,6 +258,10 @@ pub struct BulkRequest {
     /// For `snooze`: a custom time.
     #[serde(default)]
     pub until: Option<DateTime<Utc>>,
+    /// Decide nothing: report, per id, what would happen (`ok` and the status it would move to)
+    /// or why not (the error the decision would meet). The pre-flight of a bulk decision.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// Why one id of a bulk request was not decided.
