@@ -212,6 +212,62 @@ test("the keyboard moves, opens, selects and acts", async () => {
   assert.equal(await statusOf(second), "pending", "nothing was decided");
 });
 
+test("r or s then a digit decides the open action at once, and ? lists those keys", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl);
+  const rows = page.locator("tr.action-row");
+  await rows.nth(1).waitFor();
+  const [first, second] = [await rows.nth(0).getAttribute("data-id"), await rows.nth(1).getAttribute("data-id")];
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(new RegExp(`open=${first}`));
+  await panel().getByRole("button", { name: "Approve & Send" }).waitFor();
+  await page.keyboard.press("r");
+  await page.keyboard.press("2");
+  await page.locator(`tr.action-row[data-id="${first}"]`).waitFor({ state: "detached" });
+  const rejected = await (await page.request.get(`${baseUrl}/api/v1/actions/${first}`)).json();
+  assert.equal(rejected.status, "rejected");
+  assert.equal(rejected.decisions.rejection_reason, "poor_timing", "r 2 is the second reason");
+
+  await visit(page, baseUrl, `/?open=${second}`);
+  await panel().getByRole("button", { name: "Approve & Send" }).waitFor();
+  await page.keyboard.press("s");
+  await page.keyboard.press("1");
+  await page.locator(`tr.action-row[data-id="${second}"]`).waitFor({ state: "detached" });
+  const snoozed = await (await page.request.get(`${baseUrl}/api/v1/actions/${second}`)).json();
+  assert.equal(snoozed.status, "snoozed");
+  const hours = (Date.parse(snoozed.decisions.snoozed_until) - Date.now()) / 3_600_000;
+  assert.ok(hours > 0.9 && hours <= 1, `s 1 snoozes for an hour: ${hours}`);
+
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  assert.match(await help.textContent(), /r then 1–6.*s then 1–4/s);
+  await page.keyboard.press("Escape");
+});
+
+test("long trigger data wraps inside its column", async () => {
+  const { page, baseUrl, agentKey } = app;
+  const customer = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0].customer.id;
+  const proposed = await fetch(`${baseUrl}/api/v1/actions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${agentKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      customer_id: customer, action_type: "internal_note", subject: "Long trigger data", body: "<p>Note.</p>",
+      confidence: 70, priority: "medium",
+      trigger: { summary: "A".repeat(300), data: { ["a_very_long_key_".repeat(6)]: "https://example.com/" + "x".repeat(200) } },
+    }),
+  });
+  assert.equal(proposed.status, 201);
+  const { id } = await proposed.json();
+  await visit(page, baseUrl, `/?open=${id}`);
+  const facts = panel().locator(".facts");
+  await facts.waitFor();
+  const overflow = await facts.evaluate((element) => element.scrollWidth - element.clientWidth);
+  assert.ok(overflow <= 1, `nothing runs over: ${overflow}px`);
+  const summary = await panel().locator(".trigger").evaluate((element) => element.scrollWidth - element.clientWidth);
+  assert.ok(summary <= 1, `the summary wraps: ${summary}px`);
+});
+
 test("a newly proposed action arrives live, with the pending count", async () => {
   const { page, baseUrl, agentKey } = app;
   await visit(page, baseUrl);

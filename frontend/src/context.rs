@@ -3,7 +3,9 @@
 //! rows ticked for a bulk decision.
 
 use chrono::{DateTime, Duration, Utc};
-use inbox_domain::{auth::Me, delivery::Delivery, metrics::Metrics};
+use inbox_domain::{
+    auth::Me, delivery::Delivery, metrics::Metrics, RejectionReason, SnoozeDuration,
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -96,6 +98,10 @@ pub enum Shortcut {
     Edit,
     Reject,
     Snooze,
+    /// `r` then a digit: reject at once with that reason (`other` opens the form for its note).
+    RejectWith(RejectionReason),
+    /// `s` then a digit: snooze at once for that long.
+    SnoozeFor(SnoozeDuration),
     /// Escape: close whatever form or dialog is open.
     Cancel,
 }

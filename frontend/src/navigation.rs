@@ -1,8 +1,9 @@
 //! Moving around the inbox: to another view (a history entry each, so Back restores the previous
 //! one) and by keyboard (`j`/`k` move, `Enter` opens, `x` selects, `a`/`e`/`r`/`s` act on the open
-//! action, `z` undoes the last send, `?` helps, `Esc` closes).
+//! action, `r` or `s` then a digit reject with a reason or snooze for a time at once, `z` undoes
+//! the last send, `?` helps, `Esc` closes).
 
-use inbox_domain::dto::ActionListItem;
+use inbox_domain::{dto::ActionListItem, RejectionReason, SnoozeDuration};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
@@ -53,6 +54,21 @@ impl Command {
     }
 }
 
+/// The decision a digit completes after `r` (a rejection reason, 1–6) or `s` (a snooze, 1–4),
+/// in the order the forms list them.
+pub fn completed(prefix: Shortcut, digit: &str) -> Option<Shortcut> {
+    let index = digit.parse::<usize>().ok()?.checked_sub(1)?;
+    match prefix {
+        Shortcut::Reject => RejectionReason::ALL
+            .get(index)
+            .map(|reason| Shortcut::RejectWith(*reason)),
+        Shortcut::Snooze => SnoozeDuration::ALL
+            .get(index)
+            .map(|duration| Shortcut::SnoozeFor(*duration)),
+        _ => None,
+    }
+}
+
 /// What the inbox's keys act on.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyTargets {
@@ -88,6 +104,8 @@ pub fn follow_keys(targets: KeyTargets) {
         shortcuts,
     } = targets;
     let undo = use_context::<Undo>();
+    // `r` or `s` just pressed on an open action: a digit next completes the decision.
+    let prefix = StoredValue::new(None::<Shortcut>);
     // Captured here: the listener runs outside the router's reach.
     let navigate = use_navigate();
     let keys = window_event_listener(leptos::ev::keydown, move |event| {
@@ -100,7 +118,19 @@ pub fn follow_keys(targets: KeyTargets) {
                 .get_untracked()
                 .and_then(|index| rows.with(|rows| rows.get(index).map(|row| row.id)))
         };
-        let handled = match Command::of_key(&event.key()) {
+        let key = event.key();
+        if let Some(shortcut) = prefix
+            .get_value()
+            .and_then(|prefix| completed(prefix, &key))
+            .filter(|_| view.with_untracked(|v| v.open.is_some()))
+        {
+            prefix.set_value(None);
+            shortcuts.0.set(Some(shortcut));
+            event.prevent_default();
+            return;
+        }
+        prefix.set_value(None);
+        let handled = match Command::of_key(&key) {
             Some(Command::Down) if count > 0 => {
                 cursor.update(|c| *c = Some(c.map_or(0, |c| (c + 1).min(count - 1))));
                 true
@@ -122,6 +152,9 @@ pub fn follow_keys(targets: KeyTargets) {
                 true
             }),
             Some(Command::Act(shortcut)) if view.with_untracked(|v| v.open.is_some()) => {
+                if matches!(shortcut, Shortcut::Reject | Shortcut::Snooze) {
+                    prefix.set_value(Some(shortcut));
+                }
                 shortcuts.0.set(Some(shortcut));
                 true
             }
@@ -163,5 +196,24 @@ mod tests {
         assert_eq!(Command::of_key("z"), Some(Command::Undo));
         assert_eq!(Command::of_key("J"), None);
         assert_eq!(Command::of_key("Tab"), None);
+    }
+
+    #[test]
+    fn a_digit_after_r_or_s_completes_the_decision() {
+        assert_eq!(
+            completed(Shortcut::Reject, "2"),
+            Some(Shortcut::RejectWith(RejectionReason::PoorTiming))
+        );
+        assert_eq!(
+            completed(Shortcut::Reject, "6"),
+            Some(Shortcut::RejectWith(RejectionReason::Other))
+        );
+        assert_eq!(
+            completed(Shortcut::Snooze, "4"),
+            Some(Shortcut::SnoozeFor(SnoozeDuration::ThreeDays))
+        );
+        assert_eq!(completed(Shortcut::Snooze, "5"), None);
+        assert_eq!(completed(Shortcut::Reject, "0"), None);
+        assert_eq!(completed(Shortcut::Approve, "1"), None);
     }
 }

@@ -10,6 +10,9 @@ use crate::{
     state::{delivery_filter_applies, InboxView},
 };
 
+/// How long the typing in the customer search must pause before the list follows it.
+const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// Filters for criteria type, customer, confidence, priority, channel, delivery state and dates.
 #[component]
 pub fn Filters(
@@ -20,9 +23,33 @@ pub fn Filters(
         let mut next = view.get_untracked();
         edit(&mut next);
         next.open = None;
-        go(&next);
+        // A field that lost its focus unchanged is not a new view (nor a history entry).
+        if next != view.get_untracked() {
+            go(&next);
+        }
     };
     let text = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    // The customer search follows the typing, once it pauses (Enter applies it at once).
+    let navigate = leptos_router::hooks::use_navigate();
+    let typing_pause = StoredValue::new(None::<TimeoutHandle>);
+    let search_as_typed = move |typed: String| {
+        if let Some(pending) = typing_pause.get_value() {
+            pending.clear();
+        }
+        let navigate = navigate.clone();
+        let paused = set_timeout_with_handle(
+            move || {
+                let mut next = view.get_untracked();
+                next.q = text(typed.clone());
+                next.open = None;
+                if next != view.get_untracked() {
+                    navigate(&next.to_url(), Default::default());
+                }
+            },
+            SEARCH_PAUSE,
+        );
+        typing_pause.set_value(paused.ok());
+    };
     // Only approved and auto-executed actions have a delivery; elsewhere the filter would match
     // nothing, so it is offered on those segments alone.
     let delivery_filter_shown = Memo::new(move |_| delivery_filter_applies(view.get().segment()));
@@ -46,6 +73,7 @@ pub fn Filters(
                     type="search"
                     placeholder="Name or company"
                     prop:value=move || view.get().q.unwrap_or_default()
+                    on:input=move |ev| search_as_typed(event_target_value(&ev))
                     on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.q = text(v.clone()))) }
                 />
             </label>

@@ -5,7 +5,7 @@ use leptos::{html, prelude::*};
 use crate::components::dialog::{focus_when_shown, trap_focus};
 
 /// Each shortcut and what it does.
-const SHORTCUTS: [(&str, &str); 10] = [
+const SHORTCUTS: [(&str, &str); 12] = [
     ("j / k", "Move down / up the list"),
     ("Enter", "Open the action"),
     ("x", "Select or unselect the action"),
@@ -13,6 +13,11 @@ const SHORTCUTS: [(&str, &str); 10] = [
     ("e", "Edit the open action"),
     ("r", "Reject the open action"),
     ("s", "Snooze the open action"),
+    (
+        "r then 1–6",
+        "Reject at once: already resolved, poor timing, incorrect information, not appropriate, prefer manual handling, other (asks for a note)",
+    ),
+    ("s then 1–4", "Snooze at once for 1 hour, 4 hours, 1 day, 3 days"),
     ("z", "Undo the last send while its toast shows"),
     ("Esc", "Close a form or dialog"),
     ("?", "Show or hide this help"),

@@ -2,7 +2,7 @@
 //! and the decision bar — Approve & Send (confirmed in a dialog), Edit, Reject and Snooze.
 
 use inbox_domain::{
-    dto::{ActionDetail, ApproveAction, Preview, PreviewDraft, RejectAction},
+    dto::{ActionDetail, ApproveAction, Preview, PreviewDraft, RejectAction, SnoozeAction},
     variables::escape_html,
     RejectionReason,
 };
@@ -63,26 +63,6 @@ pub fn Review(
     let (id, version) = (detail.id, detail.version);
     let editable = detail.status.is_editable();
 
-    // Keyboard commands from the inbox, each taken once.
-    if let Some(Shortcuts(command)) = use_context::<Shortcuts>() {
-        Effect::new(move |_| {
-            let Some(shortcut) = command.get() else {
-                return;
-            };
-            command.set(None);
-            match shortcut {
-                Shortcut::Approve => confirming.set(true),
-                Shortcut::Edit if editable => mode.set(Mode::Edit),
-                Shortcut::Edit => {}
-                Shortcut::Reject => mode.set(Mode::Reject),
-                Shortcut::Snooze => mode.set(Mode::Snooze),
-                Shortcut::Cancel => {
-                    confirming.set(false);
-                    mode.set(Mode::Read);
-                }
-            }
-        });
-    }
     let confirm_button: NodeRef<html::Button> = NodeRef::new();
     let cancel_button: NodeRef<html::Button> = NodeRef::new();
     focus_when_shown(confirm_button);
@@ -146,6 +126,42 @@ pub fn Review(
             note: Some(reject_note.get_untracked()).filter(|n| !n.trim().is_empty()),
         }));
     };
+    // Keyboard commands from the inbox, each taken once.
+    if let Some(Shortcuts(command)) = use_context::<Shortcuts>() {
+        Effect::new(move |_| {
+            let Some(shortcut) = command.get() else {
+                return;
+            };
+            command.set(None);
+            match shortcut {
+                Shortcut::Approve => confirming.set(true),
+                Shortcut::Edit if editable => mode.set(Mode::Edit),
+                Shortcut::Edit => {}
+                Shortcut::Reject => mode.set(Mode::Reject),
+                Shortcut::Snooze => mode.set(Mode::Snooze),
+                // `other` needs a note: the form opens with it chosen.
+                Shortcut::RejectWith(RejectionReason::Other) => {
+                    reason.set(RejectionReason::Other);
+                    mode.set(Mode::Reject);
+                }
+                Shortcut::RejectWith(chosen) => send(Decision::Reject(RejectAction {
+                    expected_version: Some(version),
+                    reason: chosen,
+                    note: None,
+                })),
+                Shortcut::SnoozeFor(duration) => send(Decision::Snooze(SnoozeAction {
+                    expected_version: Some(version),
+                    duration: Some(duration),
+                    until: None,
+                    note: None,
+                })),
+                Shortcut::Cancel => {
+                    confirming.set(false);
+                    mode.set(Mode::Read);
+                }
+            }
+        });
+    }
     let editor_detail = detail.clone();
 
     view! {
