@@ -241,7 +241,7 @@ test("r or s then a digit decides the open action at once, and ? lists those key
 
   await page.keyboard.press("?");
   const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
-  assert.match(await help.textContent(), /r then 1–6.*s then 1–4/s);
+  assert.match(await help.textContent(), /r then 1–6.*s then 1–5/s);
   await page.keyboard.press("Escape");
 });
 

@@ -54,7 +54,7 @@ impl Command {
     }
 }
 
-/// The decision a digit completes after `r` (a rejection reason, 1–6) or `s` (a snooze, 1–4),
+/// The decision a digit completes after `r` (a rejection reason, 1–6) or `s` (a snooze, 1–5),
 /// in the order the forms list them.
 pub fn completed(prefix: Shortcut, digit: &str) -> Option<Shortcut> {
     let index = digit.parse::<usize>().ok()?.checked_sub(1)?;
@@ -212,7 +212,11 @@ mod tests {
             completed(Shortcut::Snooze, "4"),
             Some(Shortcut::SnoozeFor(SnoozeDuration::ThreeDays))
         );
-        assert_eq!(completed(Shortcut::Snooze, "5"), None);
+        assert_eq!(
+            completed(Shortcut::Snooze, "5"),
+            Some(Shortcut::SnoozeFor(SnoozeDuration::NextBusinessMorning))
+        );
+        assert_eq!(completed(Shortcut::Snooze, "6"), None);
         assert_eq!(completed(Shortcut::Reject, "0"), None);
         assert_eq!(completed(Shortcut::Approve, "1"), None);
     }

@@ -150,23 +150,23 @@ wire_enum! {
         OneDay => ("1d", "1 day"),
         #[serde(rename = "3d")]
         ThreeDays => ("3d", "3 days"),
+        /// The next day the location opens, at its opening time (in its time zone).
+        #[serde(rename = "next_business_morning")]
+        NextBusinessMorning => ("next_business_morning", "Next business morning"),
     }
 }
 
 impl SnoozeDuration {
-    /// The length of the snooze.
-    pub fn duration(self) -> Duration {
+    /// When an action snoozed now comes back; `next_business_morning` is the location's next
+    /// morning (see [`crate::business_hours::BusinessHours::next_morning`]).
+    pub fn until(self, now: DateTime<Utc>, next_business_morning: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            SnoozeDuration::OneHour => Duration::hours(1),
-            SnoozeDuration::FourHours => Duration::hours(4),
-            SnoozeDuration::OneDay => Duration::days(1),
-            SnoozeDuration::ThreeDays => Duration::days(3),
+            SnoozeDuration::OneHour => now + Duration::hours(1),
+            SnoozeDuration::FourHours => now + Duration::hours(4),
+            SnoozeDuration::OneDay => now + Duration::days(1),
+            SnoozeDuration::ThreeDays => now + Duration::days(3),
+            SnoozeDuration::NextBusinessMorning => next_business_morning,
         }
-    }
-
-    /// When an action snoozed now for this long comes back.
-    pub fn until(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + self.duration()
     }
 }
 
@@ -296,15 +296,26 @@ mod tests {
     #[test]
     fn snooze_presets_are_the_documented_lengths() {
         let now = DateTime::<Utc>::UNIX_EPOCH;
-        assert_eq!(SnoozeDuration::OneHour.until(now), now + Duration::hours(1));
+        let morning = now + Duration::hours(33);
         assert_eq!(
-            SnoozeDuration::FourHours.until(now),
+            SnoozeDuration::OneHour.until(now, morning),
+            now + Duration::hours(1)
+        );
+        assert_eq!(
+            SnoozeDuration::FourHours.until(now, morning),
             now + Duration::hours(4)
         );
-        assert_eq!(SnoozeDuration::OneDay.until(now), now + Duration::hours(24));
         assert_eq!(
-            SnoozeDuration::ThreeDays.until(now),
+            SnoozeDuration::OneDay.until(now, morning),
+            now + Duration::hours(24)
+        );
+        assert_eq!(
+            SnoozeDuration::ThreeDays.until(now, morning),
             now + Duration::hours(72)
+        );
+        assert_eq!(
+            SnoozeDuration::NextBusinessMorning.until(now, morning),
+            morning
         );
     }
 

@@ -124,6 +124,25 @@ impl BusinessHours {
     }
 }
 
+impl BusinessHours {
+    /// The next business morning after `local`: when the location first opens on a later day.
+    /// Without opening hours (open all the time), 09:00 the next day.
+    pub fn next_morning(&self, local: NaiveDateTime) -> NaiveDateTime {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN);
+        let tomorrow = local.date() + Duration::days(1);
+        if !self.restricted {
+            return tomorrow.and_time(nine);
+        }
+        (0..7)
+            .map(|days_ahead| tomorrow + Duration::days(days_ahead))
+            .find_map(|date| {
+                self.hours_on(date.weekday())
+                    .map(|(open, _)| date.and_time(open))
+            })
+            .unwrap_or_else(|| tomorrow.and_time(nine))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +162,32 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, day)
             .and_then(|d| d.and_hms_opt(hour, minute, 0))
             .expect("valid time")
+    }
+
+    #[test]
+    fn the_next_business_morning_is_the_first_opening_on_a_later_day() {
+        let at =
+            |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("a time");
+        let hours = weekdays();
+        // Thursday 2026-11-26: Friday opens at 09:00.
+        assert_eq!(
+            hours.next_morning(at("2026-11-26 08:00")),
+            at("2026-11-27 09:00")
+        );
+        // Friday evening: Saturday opens at 10:00. Saturday: Sunday is closed, Monday 09:00.
+        assert_eq!(
+            hours.next_morning(at("2026-11-27 20:00")),
+            at("2026-11-28 10:00")
+        );
+        assert_eq!(
+            hours.next_morning(at("2026-11-28 12:00")),
+            at("2026-11-30 09:00")
+        );
+        // Open all the time: 09:00 the next day.
+        assert_eq!(
+            BusinessHours::default().next_morning(at("2026-11-26 23:30")),
+            at("2026-11-27 09:00")
+        );
     }
 
     #[test]

@@ -522,17 +522,19 @@ impl TryFrom<&RejectAction> for Decision {
 }
 
 /// A snooze needs exactly one of a preset duration and a custom time, in the future.
+/// `next_business_morning` is when the location next opens on a later day.
 pub fn snooze_decision(
     duration: Option<crate::SnoozeDuration>,
     until: Option<DateTime<Utc>>,
     note: &Option<String>,
     now: DateTime<Utc>,
+    next_business_morning: DateTime<Utc>,
 ) -> Result<Decision, Vec<FieldError>> {
     let mut issues = FieldErrors::default();
     let note = clean_note(note);
     issues.check_len("note", note.as_deref(), MAX_NOTE_CHARS);
     let until = match (duration, until) {
-        (Some(duration), None) => duration.until(now),
+        (Some(duration), None) => duration.until(now, next_business_morning),
         (None, Some(until)) if until > now => until,
         (None, Some(_)) => {
             issues.add("until", "must be in the future");
@@ -543,7 +545,10 @@ pub fn snooze_decision(
             now
         }
         (None, None) => {
-            issues.add("duration", "give `duration` (1h, 4h, 1d, 3d) or `until`");
+            issues.add(
+                "duration",
+                "give `duration` (1h, 4h, 1d, 3d, next_business_morning) or `until`",
+            );
             now
         }
     };
@@ -551,9 +556,20 @@ pub fn snooze_decision(
 }
 
 impl SnoozeAction {
-    /// The decision this request asks for at `now`.
-    pub fn decision(&self, now: DateTime<Utc>) -> Result<Decision, Vec<FieldError>> {
-        snooze_decision(self.duration, self.until, &self.note, now)
+    /// The decision this request asks for at `now`, in a location that next opens on a later
+    /// day at `next_business_morning`.
+    pub fn decision(
+        &self,
+        now: DateTime<Utc>,
+        next_business_morning: DateTime<Utc>,
+    ) -> Result<Decision, Vec<FieldError>> {
+        snooze_decision(
+            self.duration,
+            self.until,
+            &self.note,
+            now,
+            next_business_morning,
+        )
     }
 }
 

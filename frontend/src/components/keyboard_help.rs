@@ -17,7 +17,10 @@ const SHORTCUTS: [(&str, &str); 12] = [
         "r then 1–6",
         "Reject at once: already resolved, poor timing, incorrect information, not appropriate, prefer manual handling, other (asks for a note)",
     ),
-    ("s then 1–4", "Snooze at once for 1 hour, 4 hours, 1 day, 3 days"),
+    (
+        "s then 1–5",
+        "Snooze at once for 1 hour, 4 hours, 1 day, 3 days, or until the next business morning",
+    ),
     ("z", "Undo the last send while its toast shows"),
     ("Esc", "Close a form or dialog"),
     ("?", "Show or hide this help"),

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     change::{check_version, conflict, not_found},
-    review::{prepare_review, ReviewRequest},
+    review::{next_business_morning, prepare_review, ReviewRequest},
     undo::{lost_race, prepare_undo},
     Context, ServiceError,
 };
@@ -42,7 +42,11 @@ enum Verb {
 }
 
 /// Checks the fields a bulk request shares by every id, once.
-fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<Verb, ServiceError> {
+fn shared_review(
+    request: &BulkRequest,
+    now: DateTime<Utc>,
+    next_business_morning: DateTime<Utc>,
+) -> Result<Verb, ServiceError> {
     let mut errors = FieldErrors::default();
     if request.ids.is_empty() || request.ids.len() > MAX_BULK_IDS {
         errors.add("ids", format!("give 1 to {MAX_BULK_IDS} ids"));
@@ -98,6 +102,7 @@ fn shared_review(request: &BulkRequest, now: DateTime<Utc>) -> Result<Verb, Serv
             request.until,
             &request.note,
             now,
+            next_business_morning,
         )) {
             Some(Decision::Snooze { until, .. }) => {
                 Some(Verb::Review(ReviewRequest::Snooze(SnoozeAction {
@@ -125,7 +130,7 @@ pub async fn bulk(
     request: &BulkRequest,
 ) -> Result<Vec<BulkOutcome>, ServiceError> {
     let (db, location, now) = (ctx.db, ctx.location, ctx.now);
-    let verb = shared_review(request, now)?;
+    let verb = shared_review(request, now, next_business_morning(location, now)?)?;
     let mut ids: Vec<Uuid> = request.ids.iter().map(BulkTarget::id).collect();
     ids.sort();
     ids.dedup();
@@ -263,7 +268,11 @@ mod tests {
     }
 
     fn refused_fields(request: &BulkRequest) -> Vec<String> {
-        match shared_review(request, DateTime::<Utc>::UNIX_EPOCH) {
+        match shared_review(
+            request,
+            DateTime::<Utc>::UNIX_EPOCH,
+            DateTime::<Utc>::UNIX_EPOCH,
+        ) {
             Err(ServiceError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a 422, got {other:?}"),
         }
@@ -299,9 +308,11 @@ mod tests {
             duration: Some(SnoozeDuration::OneDay),
             ..request(BulkOp::Snooze)
         };
-        let Ok(Verb::Review(ReviewRequest::Snooze(snooze))) =
-            shared_review(&snooze, DateTime::<Utc>::UNIX_EPOCH)
-        else {
+        let Ok(Verb::Review(ReviewRequest::Snooze(snooze))) = shared_review(
+            &snooze,
+            DateTime::<Utc>::UNIX_EPOCH,
+            DateTime::<Utc>::UNIX_EPOCH,
+        ) else {
             panic!("expected a snooze");
         };
         assert_eq!(

@@ -76,6 +76,28 @@ fn unknown_variable_errors(
     errors
 }
 
+/// The location's next business morning after `now`: when it first opens on a later day.
+pub(super) fn next_business_morning(
+    location: &locations::Model,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, StoreError> {
+    let hours: BusinessHours = parse_json(location.business_hours.clone())?;
+    let zone: chrono_tz::Tz = location
+        .time_zone
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone)))?;
+    let morning = hours.next_morning(now.with_timezone(&zone).naive_local());
+    // A morning inside a daylight-saving gap happens when the clocks have jumped.
+    Ok(zone
+        .from_local_datetime(&morning)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(morning + Duration::hours(1)))
+                .earliest()
+        })
+        .map_or(now + Duration::days(1), |at| at.with_timezone(&Utc)))
+}
+
 /// When the location next opens, if it is closed at `now`.
 pub(super) fn next_opening(
     location: &locations::Model,
@@ -142,7 +164,9 @@ pub(super) fn prepare_review(
         }
         .decision(row.action_type),
         ReviewRequest::Reject(reject) => Decision::try_from(reject),
-        ReviewRequest::Snooze(snooze) => snooze.decision(now),
+        ReviewRequest::Snooze(snooze) => {
+            snooze.decision(now, next_business_morning(location, now)?)
+        }
     }
     .map_err(ServiceError::Invalid)?;
     let lifecycle = lifecycle_of(row);

@@ -257,3 +257,35 @@ async fn editing_an_action_whose_snooze_ended_records_the_wake_up_first(#[case] 
     let (_, pending) = app.list("status=pending").await;
     assert_eq!(pending["total"], 1);
 }
+
+/// "Next business morning" snoozes until the location first opens on a later day, in its time
+/// zone: on a Saturday in London, with Sundays closed, that is Monday at nine.
+#[apply(backends)]
+async fn a_snooze_until_the_next_business_morning_follows_the_locations_hours(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let monday_nine = closed_for_the_weekend(&app, &fixture).await;
+    let (_, one) = app.propose(&proposal(&fixture)).await;
+    let (_, other) = app.propose(&proposal(&fixture)).await;
+
+    let (status, snoozed) = app
+        .review(
+            id_of(&one),
+            "snooze",
+            json!({"duration": "next_business_morning"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{snoozed}");
+    assert_eq!(snoozed["decisions"]["snoozed_until"], json!(monday_nine));
+    let (_, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "snooze", "ids": [id_of(&other)], "duration": "next_business_morning"}),
+        )
+        .await;
+    assert_eq!(bulk["results"][0]["ok"], true, "{bulk}");
+    let (_, detail) = app.get_action(id_of(&other)).await;
+    assert_eq!(detail["decisions"]["snoozed_until"], json!(monday_nine));
+}

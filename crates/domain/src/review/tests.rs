@@ -98,21 +98,45 @@ fn rejecting_for_another_reason_needs_a_note() {
 
 #[test]
 fn a_snooze_takes_a_preset_or_a_future_time() {
+    let morning = DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
+        .expect("a time")
+        .to_utc();
+    assert_eq!(
+        snooze_decision(
+            Some(SnoozeDuration::NextBusinessMorning),
+            None,
+            &None,
+            morning - Duration::hours(20),
+            morning
+        ),
+        Ok(Decision::Snooze {
+            until: morning,
+            note: None
+        }),
+        "the location's next morning"
+    );
     let now = DateTime::<Utc>::UNIX_EPOCH;
     assert_eq!(
-        snooze_decision(Some(SnoozeDuration::FourHours), None, &None, now),
+        snooze_decision(
+            Some(SnoozeDuration::FourHours),
+            None,
+            &None,
+            now,
+            now + Duration::hours(20)
+        ),
         Ok(Decision::Snooze {
             until: now + Duration::hours(4),
             note: None
         })
     );
-    assert!(snooze_decision(None, Some(now), &None, now).is_err());
-    assert!(snooze_decision(None, None, &None, now).is_err());
+    assert!(snooze_decision(None, Some(now), &None, now, now + Duration::hours(20)).is_err());
+    assert!(snooze_decision(None, None, &None, now, now + Duration::hours(20)).is_err());
     assert!(snooze_decision(
         Some(SnoozeDuration::OneHour),
         Some(now + Duration::hours(2)),
         &None,
-        now
+        now,
+        now + Duration::hours(20)
     )
     .is_err());
 }
