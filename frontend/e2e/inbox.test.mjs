@@ -107,6 +107,31 @@ test("segments, filters and sorting live in the URL, and Back restores the view"
   assert.equal(await page.getByLabel("Customer").inputValue(), someone.toLowerCase());
 });
 
+test("at 1440 px the list fits without sideways scrolling, the filters sit on one line, and the bulk bar stays off the open action", async () => {
+  const { page, baseUrl } = app;
+  await visit(page, baseUrl);
+  const rows = page.locator("tr.action-row");
+  await rows.nth(1).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling: ${overflow}px`);
+  const boxes = await page
+    .locator(".filters > *")
+    .evaluateAll((fields) => fields.map((field) => [field.tagName, Math.round(field.getBoundingClientRect().bottom), Math.round(field.getBoundingClientRect().width)]));
+  // Aligned at their bottoms: one line is one bottom edge.
+  const lines = new Set(boxes.map(([, bottom]) => bottom)).size;
+  assert.equal(lines, 1, `the filters sit on one line: ${JSON.stringify(boxes)}`);
+
+  const open = await rows.nth(0).getAttribute("data-id");
+  await visit(page, baseUrl, `/?open=${open}`);
+  await page.locator("aside.detail").getByRole("heading").first().waitFor();
+  await page.locator("tr.action-row").nth(1).getByRole("checkbox").check();
+  const bar = await page.locator(".bulk-bar").boundingBox();
+  const panel = await page.locator("aside.detail").boundingBox();
+  assert.ok(bar.x + bar.width <= panel.x, `the bulk bar (${bar.x}+${bar.width}) ends before the panel (${panel.x})`);
+  await page.screenshot({ path: join(screenshotDir, "bulk-bar-with-panel.png") });
+  await page.locator("tr.action-row").nth(1).getByRole("checkbox").uncheck();
+});
+
 test("no match says so and offers to clear the filters", async () => {
   const { page, baseUrl } = app;
   await visit(page, baseUrl, "/?q=nobody-by-this-name");
