@@ -41,7 +41,14 @@ def isolate() -> None:
     if os.environ.get("INBOX_FUZZ_ISOLATED"):
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         return
-    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
+    can_isolate = (
+        os.geteuid() == 0
+        and shutil.which("unshare")
+        and shutil.which("ip")
+        # A container may forbid new namespaces even to root.
+        and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    )
+    if can_isolate:
         env = dict(os.environ, INBOX_FUZZ_ISOLATED="1")
         os.execvpe("unshare", ["unshare", "-n", sys.executable, *sys.argv], env)
     print("fuzz: not isolated (needs root and unshare): webhook URLs the fuzzer registers may be called", file=sys.stderr)
