@@ -268,6 +268,37 @@ test("long trigger data wraps inside its column", async () => {
   assert.ok(summary <= 1, `the summary wraps: ${summary}px`);
 });
 
+test("a customer's several pending actions are grouped, one click shows them together", async () => {
+  const { page, baseUrl, agentKey } = app;
+  const first = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0];
+  const customer = first.customer;
+  for (const n of [1, 2]) {
+    const proposed = await fetch(`${baseUrl}/api/v1/actions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${agentKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        customer_id: customer.id, action_type: "internal_note", subject: `Grouped note ${n} ${Date.now()}`,
+        body: "<p>Note.</p>", confidence: 70, priority: "medium", trigger: { summary: "Grouping test" },
+      }),
+    });
+    assert.equal(proposed.status, 201);
+  }
+  await visit(page, baseUrl);
+  const chip = page.locator("tr.action-row .group-link").filter({ hasText: new RegExp(`^\\d+ for ${customer.full_name}$`) }).first();
+  await chip.waitFor();
+  const count = Number((await chip.textContent()).split(" ")[0]);
+  assert.ok(count >= 3, `the customer's pending actions: ${count}`);
+  await chip.click();
+  await page.waitForURL(/q=/);
+  await page.waitForFunction(
+    ([name, n]) => {
+      const cells = [...document.querySelectorAll("tr.action-row td.customer")];
+      return cells.length === n && cells.every((td) => td.textContent.includes(name));
+    },
+    [customer.full_name, count],
+  );
+});
+
 test("a newly proposed action arrives live, with the pending count", async () => {
   const { page, baseUrl, agentKey } = app;
   await visit(page, baseUrl);

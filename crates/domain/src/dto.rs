@@ -93,6 +93,11 @@ pub struct ActionListItem {
     /// Where the message of an approved or auto-executed action stands; `null` until one is
     /// approved (and after an undo).
     pub delivery_state: Option<DeliveryState>,
+    /// How many of this customer's actions wait in Pending (this one included, when it is
+    /// pending): the app groups them ("3 for John Smith").
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    pub pending_for_customer: u32,
 }
 
 /// What made the agent propose an action.

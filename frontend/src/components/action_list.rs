@@ -104,6 +104,19 @@ fn ActionRow(
         index.is_some() && index == cursor.get()
     };
     let is_open = view.open == Some(id);
+    // Several actions wait for this customer: one click shows them together (the pending list
+    // narrowed to the customer).
+    let group = (item.pending_for_customer > 1).then(|| {
+        let together = InboxView {
+            q: Some(item.customer.full_name.clone()),
+            ..InboxView::default()
+        };
+        let label = format!(
+            "{} for {}",
+            item.pending_for_customer, item.customer.full_name
+        );
+        (label, together)
+    });
     let open = InboxView {
         open: Some(id),
         ..view
@@ -120,7 +133,13 @@ fn ActionRow(
             <td class="subject" title=item.subject.clone()>
                 <button type="button" class="row-link" on:click=move |event| { event.stop_propagation(); open_from_link(event) }>{subject}</button>
             </td>
-            <td class="customer">{customer_line(&item.customer)}</td>
+            <td class="customer">
+                {customer_line(&item.customer)}
+                {group.map(|(label, together)| view! {
+                    <button type="button" class="link group-link"
+                        on:click=move |event| { event.stop_propagation(); go(&together) }>{label}</button>
+                })}
+            </td>
             <td class="agent">{item.agent.name.clone()}</td>
             <td>{item.action_type.label()}</td>
             <td>{item.channel.map_or("—", |channel| channel.label())}</td>

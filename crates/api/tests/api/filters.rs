@@ -231,3 +231,48 @@ async fn every_column_sorts_both_ways_across_pages(#[case] backend: Backend) {
         }
     }
 }
+
+/// Each row says how many of its customer's actions wait in Pending, so the app can group them.
+#[apply(backends)]
+async fn each_row_counts_its_customers_pending_actions(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let other = crate::helpers::other_customer(&app, &fixture).await;
+    let now = app.now();
+    for minutes in 1..=3 {
+        fixture
+            .action(&app, now - Duration::minutes(minutes), |_| {})
+            .await;
+    }
+    fixture
+        .action(&app, now - Duration::minutes(4), |a| {
+            a.status = inbox_domain::ActionStatus::Rejected;
+        })
+        .await;
+    fixture
+        .action(&app, now - Duration::minutes(5), |a| a.customer_id = other)
+        .await;
+
+    let (_, page) = app.list("").await;
+    let counts: Vec<(String, u64)> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| {
+            (
+                item["customer"]["id"].as_str().expect("id").to_owned(),
+                item["pending_for_customer"].as_u64().expect("a count"),
+            )
+        })
+        .collect();
+    assert_eq!(counts.len(), 4, "{page}");
+    for (customer, count) in counts {
+        let expected = if customer == other.to_string() { 1 } else { 3 };
+        assert_eq!(count, expected, "customer {customer}");
+    }
+    let (_, rejected) = app.list("status=rejected").await;
+    assert_eq!(
+        rejected["items"][0]["pending_for_customer"], 3,
+        "counted from any segment"
+    );
+}

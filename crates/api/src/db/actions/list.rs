@@ -503,8 +503,49 @@ impl ListRow {
             expires_at: self.expires_at,
             version: self.version,
             delivery_state: self.delivery_state,
+            pending_for_customer: 0,
         })
     }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PendingOf {
+    customer_id: Uuid,
+    pending: i64,
+}
+
+/// How many pending actions each customer of `items` has, written into the items: one grouped
+/// read of the `(location_id, customer_id, status, …)` index for the whole page.
+async fn count_pending_per_customer(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    items: &mut [ActionListItem],
+) -> Result<(), StoreError> {
+    let mut customers: Vec<Uuid> = items.iter().map(|item| item.customer.id).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    if customers.is_empty() {
+        return Ok(());
+    }
+    let pending: std::collections::HashMap<Uuid, i64> = actions::Entity::find()
+        .select_only()
+        .column(actions::Column::CustomerId)
+        .column_as(actions::Column::Id.count(), "pending")
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(actions::Column::CustomerId.is_in(customers))
+        .filter(actions::Column::Status.eq(ActionStatus::Pending))
+        .group_by(actions::Column::CustomerId)
+        .into_model::<PendingOf>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.customer_id, row.pending))
+        .collect();
+    for item in items {
+        let count = pending.get(&item.customer.id).copied().unwrap_or(0);
+        item.pending_for_customer = u32::try_from(count).unwrap_or(u32::MAX);
+    }
+    Ok(())
 }
 
 pub(super) fn confidence(stored: i16) -> Result<Confidence, StoreError> {
@@ -719,10 +760,11 @@ pub async fn list(
     } else {
         None
     };
-    let items = rows
+    let mut items: Vec<ActionListItem> = rows
         .into_iter()
         .map(|row| row.into_item(now, &location.name))
         .collect::<Result<_, _>>()?;
+    count_pending_per_customer(db, location.id, &mut items).await?;
     Ok(Page {
         items,
         next_cursor,
