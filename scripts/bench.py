@@ -47,13 +47,17 @@ def run(args, env=None, quiet=False):
 
 
 class Server:
-    def __init__(self, binary, database_url, read_cache=True):
+    """`inbox serve` on a free port, ready once it answers `/healthz`; `settings` are more
+    environment variables (scripts/fuzz.py uses this too)."""
+
+    def __init__(self, binary, database_url, read_cache=True, settings=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, RUST_LOG="warn",
                    INBOX_BIND=f"127.0.0.1:{self.port}", INBOX_PROPOSE_PER_MINUTE="1000000")
         if not read_cache:
             env["INBOX_READ_CACHE_MS"] = "0"
+        env.update(settings or {})
         self.process = subprocess.Popen([binary, "serve"], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(600):

@@ -12,13 +12,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench import Server, run
 
 SCHEMATHESIS = "schemathesis==4.32.5"
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +53,6 @@ def isolate() -> None:
         env = dict(os.environ, INBOX_FUZZ_ISOLATED="1")
         os.execvpe("unshare", ["unshare", "-n", sys.executable, *sys.argv], env)
     print("fuzz: not isolated (needs root and unshare): webhook URLs the fuzzer registers may be called", file=sys.stderr)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, token: str):
@@ -104,38 +99,27 @@ def main() -> int:
     st = ensure_schemathesis()
     isolate()
     work = Path(tempfile.mkdtemp(prefix="inbox-fuzz-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"sqlite://{work}/inbox.db?mode=rwc",
-        INBOX_BIND=f"127.0.0.1:{port}",
-        INBOX_SPA_DIR="/nonexistent",
-        INBOX_PROPOSE_PER_MINUTE="1000000",
-        INBOX_SIGN_IN_PER_MINUTE="1000000",
-        # Every read computed: a cached answer could hide what a change did.
-        INBOX_READ_CACHE_MS="0",
-        INBOX_AUTH_CACHE_MS="0",
-        RUST_LOG="warn",
-    )
-    subprocess.run([args.binary, "seed", "--demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    database_url = f"sqlite://{work}/inbox.db?mode=rwc"
+    env = dict(os.environ, DATABASE_URL=database_url, RUST_LOG="warn")
+    run([args.binary, "seed", "--demo"], env=env, quiet=True)
     scopes = [flag for scope in SCOPES for flag in ("--scope", scope)]
-    token = subprocess.run(
+    token = run(
         [args.binary, "token", "create", "--location", "demo", *scopes, "--name", "fuzz"],
-        env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen([args.binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "w"))
+        env=env,
+        quiet=True,
+    ).strip().splitlines()[-1]
+    # Every read computed (a cached answer could hide what a change did), no rate limits.
+    server = Server(args.binary, database_url, read_cache=False, settings={
+        "INBOX_SPA_DIR": "/nonexistent",
+        "INBOX_SIGN_IN_PER_MINUTE": "1000000",
+        "INBOX_AUTH_CACHE_MS": "0",
+    })
+    base = server.base
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         settings = work / "schemathesis.toml"
         settings.write_text(config(base, token))
         started = time.monotonic()
-        run = subprocess.run(
+        fuzzing = subprocess.run(
             [
                 str(st), "--config-file", str(settings), "run", f"{base}/api-docs/openapi.json",
                 "--checks", "all",
@@ -153,14 +137,13 @@ def main() -> int:
                 # The token is thrown away with the database: show requests whole.
                 "--output-sanitize", "false",
             ],
-            env=dict(env, SCHEMATHESIS_HOOKS="fuzz_hooks", PYTHONPATH=str(ROOT / "scripts")),
+            env=dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_hooks", PYTHONPATH=str(ROOT / "scripts")),
             cwd=work,
         )
         print(f"fuzz: {args.examples} examples per operation in {time.monotonic() - started:.0f} s; report in {args.report}")
-        return run.returncode
+        return fuzzing.returncode
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

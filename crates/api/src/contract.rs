@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// `Idempotency-Key`: 1 to 255 visible ASCII characters (HTTP strips spaces at either end).
 const IDEMPOTENCY_KEY: &str = "^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$";
 /// `If-Match`: a version, bare or quoted, optionally weak (`3`, `"3"`, `W/"3"`).
-pub const IF_MATCH: &str = "^(W/)?(\"[0-9]{1,9}\"|[0-9]{1,9})$";
+const IF_MATCH: &str = "^(W/)?(\"[0-9]{1,9}\"|[0-9]{1,9})$";
 /// Text with something besides white space in it.
 const NOT_BLANK: &str = "\\S";
 /// One line of visible text (no control characters, no bidi overrides) with something in it.
@@ -86,12 +86,10 @@ pub fn tighten(document: &mut Value) {
     }
     // A draft being written may be blank: its preview says so.
     schemas["PreviewDraft"]["properties"]["subject"]["pattern"] = json!(ONE_LINE_OR_EMPTY);
-    schemas["SnoozeAction"]["oneOf"] = json!([
-        {"required": ["duration"], "properties": {"duration": {"$ref": "#/components/schemas/SnoozeDuration"}, "until": {"type": "null"}}},
-        {"required": ["until"], "properties": {"until": {"type": "string", "format": "date-time"}, "duration": {"type": "null"}}},
-    ]);
-    schemas["RejectAction"]["if"] = json!({"properties": {"reason": {"const": "other"}}});
-    schemas["RejectAction"]["then"] = json!({"required": ["note"], "properties": {"note": {"type": "string", "pattern": NOT_BLANK}}});
+    schemas["SnoozeAction"]["oneOf"] = snooze_one_of();
+    let (other, note) = other_needs_a_note();
+    schemas["RejectAction"]["if"] = other;
+    schemas["RejectAction"]["then"] = note;
     bulk_request(&mut schemas["BulkRequest"]);
     schemas["CreateApiKey"]["properties"]["scopes"]["minItems"] = json!(1);
     schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(ONE_LINE);
@@ -179,6 +177,7 @@ fn bulk_request(schema: &mut Value) {
         rules["properties"]["op"] = json!({"const": name});
         rules
     };
+    let (other, note) = other_needs_a_note();
     let nothing_else =
         json!({"reason": absent, "note": absent, "duration": absent, "until": absent});
     schema["oneOf"] = json!([
@@ -189,21 +188,31 @@ fn bulk_request(schema: &mut Value) {
             json!({
                 "required": ["reason"],
                 "properties": {"reason": {"$ref": "#/components/schemas/RejectionReason"}, "duration": absent, "until": absent},
-                "if": {"properties": {"reason": {"const": "other"}}},
-                "then": {"required": ["note"], "properties": {"note": {"type": "string", "pattern": NOT_BLANK}}},
+                "if": other,
+                "then": note,
             })
         ),
         op(
             "snooze",
-            json!({
-                "properties": {"reason": absent},
-                "oneOf": [
-                    {"required": ["duration"], "properties": {"duration": {"$ref": "#/components/schemas/SnoozeDuration"}, "until": absent}},
-                    {"required": ["until"], "properties": {"until": {"type": "string", "format": "date-time"}, "duration": absent}},
-                ],
-            })
+            json!({"properties": {"reason": absent}, "oneOf": snooze_one_of()})
         ),
     ]);
+}
+
+/// A snooze takes a preset `duration` or a custom `until`, exactly one of them.
+fn snooze_one_of() -> Value {
+    json!([
+        {"required": ["duration"], "properties": {"duration": {"$ref": "#/components/schemas/SnoozeDuration"}, "until": {"type": "null"}}},
+        {"required": ["until"], "properties": {"until": {"type": "string", "format": "date-time"}, "duration": {"type": "null"}}},
+    ])
+}
+
+/// A rejection for `other` reason needs a note: the `if` and the `then` of that rule.
+fn other_needs_a_note() -> (Value, Value) {
+    (
+        json!({"properties": {"reason": {"const": "other"}}}),
+        json!({"required": ["note"], "properties": {"note": {"type": "string", "pattern": NOT_BLANK}}}),
+    )
 }
 
 /// The event stream, as OpenAPI 3.1 describes one: each event an object with its name and

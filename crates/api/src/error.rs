@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// How soon a client should try again while the server cannot serve.
-pub const RETRY_UNAVAILABLE_SECONDS: u64 = 2;
+const RETRY_UNAVAILABLE_SECONDS: u64 = 2;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -76,26 +76,47 @@ fn unknown_variable_errors(
     errors
 }
 
+/// The location's opening hours and the local time in its zone at `now`, and a way back from a
+/// local time to an instant.
+struct LocalClock {
+    hours: BusinessHours,
+    zone: chrono_tz::Tz,
+    local: chrono::NaiveDateTime,
+}
+
+impl LocalClock {
+    fn of(location: &locations::Model, now: DateTime<Utc>) -> Result<LocalClock, StoreError> {
+        let hours: BusinessHours = parse_json(location.business_hours.clone())?;
+        let zone: chrono_tz::Tz = location.time_zone.parse().map_err(|_| {
+            StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone))
+        })?;
+        let local = now.with_timezone(&zone).naive_local();
+        Ok(LocalClock { hours, zone, local })
+    }
+
+    /// The instant of a local time; one inside a daylight-saving gap happens when the clocks
+    /// have jumped.
+    fn instant(&self, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.zone
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                self.zone
+                    .from_local_datetime(&(local + Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|at| at.with_timezone(&Utc))
+    }
+}
+
 /// The location's next business morning after `now`: when it first opens on a later day.
 pub(super) fn next_business_morning(
     location: &locations::Model,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, StoreError> {
-    let hours: BusinessHours = parse_json(location.business_hours.clone())?;
-    let zone: chrono_tz::Tz = location
-        .time_zone
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone)))?;
-    let morning = hours.next_morning(now.with_timezone(&zone).naive_local());
-    // A morning inside a daylight-saving gap happens when the clocks have jumped.
-    Ok(zone
-        .from_local_datetime(&morning)
-        .earliest()
-        .or_else(|| {
-            zone.from_local_datetime(&(morning + Duration::hours(1)))
-                .earliest()
-        })
-        .map_or(now + Duration::days(1), |at| at.with_timezone(&Utc)))
+    let clock = LocalClock::of(location, now)?;
+    let morning = clock.hours.next_morning(clock.local);
+    Ok(clock.instant(morning).unwrap_or(now + Duration::days(1)))
 }
 
 /// When the location next opens, if it is closed at `now`.
@@ -103,22 +124,11 @@ pub(super) fn next_opening(
     location: &locations::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let hours: BusinessHours = parse_json(location.business_hours.clone())?;
-    let zone: chrono_tz::Tz = location
-        .time_zone
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown time zone `{}`", location.time_zone)))?;
-    let local = now.with_timezone(&zone).naive_local();
-    Ok(hours.next_opening(local).map(|opening| {
-        // An opening inside a daylight-saving gap happens when the clocks have jumped.
-        zone.from_local_datetime(&opening)
-            .earliest()
-            .or_else(|| {
-                zone.from_local_datetime(&(opening + Duration::hours(1)))
-                    .earliest()
-            })
-            .map_or(now, |at| at.with_timezone(&Utc))
-    }))
+    let clock = LocalClock::of(location, now)?;
+    Ok(clock
+        .hours
+        .next_opening(clock.local)
+        .map(|opening| clock.instant(opening).unwrap_or(now)))
 }
 
 /// What cannot be delivered is refused before the decision, not approved and then failed.
