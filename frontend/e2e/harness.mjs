@@ -137,13 +137,34 @@ async function startServer(serverEnv, smtp) {
     if (message.type() === "error") pageErrors.push(new Error(message.text()));
   });
   mkdirSync(screenshotDir, { recursive: true });
+  const otherBrowsers = [];
   return {
     baseUrl,
     agentKey,
     page,
     pageErrors,
     smtp,
+    /** A second reviewer, `name` <`email`>, added to the demo location and signed in to a
+     * browser of their own (another person at another desk); returns their page. */
+    async anotherReviewer(email, name) {
+      const password = "another-reviewer";
+      execFileSync(binary, ["user", "create", "--location", "demo", "--email", email, "--name", name, "--role", "reviewer"], {
+        env,
+        input: `${password}\n`,
+      });
+      const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: chromiumFlags });
+      otherBrowsers.push(browser);
+      const other = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      other.on("pageerror", (error) => pageErrors.push(error));
+      await other.goto(`${baseUrl}/`);
+      await other.getByLabel("Email").fill(email);
+      await other.getByLabel("Password").fill(password);
+      await other.getByRole("button", { name: "Sign in" }).click();
+      await other.getByRole("button", { name: "Go to the inbox" }).waitFor();
+      return other;
+    },
     async close() {
+      for (const browser of otherBrowsers) await browser.close();
       await context.close();
       if (server.exitCode === null && server.signalCode === null) {
         const exited = new Promise((resolveExit) => server.once("exit", resolveExit));

@@ -10,6 +10,7 @@ use inbox_domain::{
         CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
     },
     metrics::Metrics,
+    safeguards::{ReviewLease, WarningNotice},
     ActionStatus, Problem,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -23,6 +24,9 @@ pub struct ApiError {
     pub message: String,
     /// For a conflict: where the action stands now.
     pub current_status: Option<ActionStatus>,
+    /// For a decision that needs confirming: what to confirm (sent again acknowledging them,
+    /// it goes ahead).
+    pub warnings: Vec<WarningNotice>,
 }
 
 impl ApiError {
@@ -33,7 +37,12 @@ impl ApiError {
 
     /// Someone else changed the action first.
     pub fn is_conflict(&self) -> bool {
-        self.status == 409
+        self.status == 409 && self.warnings.is_empty()
+    }
+
+    /// The decision waits for the reviewer to confirm these warnings.
+    pub fn needs_confirmation(&self) -> bool {
+        self.status == 409 && !self.warnings.is_empty()
     }
 
     /// What the address names does not exist; known without asking the server.
@@ -42,6 +51,7 @@ impl ApiError {
             status: 404,
             message: message.to_owned(),
             current_status: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -52,11 +62,13 @@ impl ApiError {
                 status,
                 message: problem.message(),
                 current_status: problem.current_status,
+                warnings: problem.warnings.unwrap_or_default(),
             },
             None => ApiError {
                 status,
                 message: format!("The server answered {status}."),
                 current_status: None,
+                warnings: Vec::new(),
             },
         }
     }
@@ -66,6 +78,7 @@ impl ApiError {
             status: 0,
             message: format!("The server could not be reached ({error})."),
             current_status: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -88,6 +101,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
         status: response.status(),
         message: format!("The server's answer could not be read ({error})."),
         current_status: None,
+        warnings: Vec::new(),
     })
 }
 
@@ -212,6 +226,27 @@ pub async fn retry_delivery(id: Uuid, csrf: &str) -> Result<Delivery, ApiError> 
     .await
 }
 
+/// Takes or renews this reviewer's lease of action `id`; the lease that holds (maybe another's).
+pub async fn take_lease(id: Uuid, csrf: &str) -> Result<ReviewLease, ApiError> {
+    let request = Request::put(&format!("/api/v1/actions/{id}/lease"))
+        .header("X-CSRF-Token", csrf)
+        .build();
+    read(send(request).await?).await
+}
+
+/// Ends this reviewer's lease of action `id`.
+pub async fn release_lease(id: Uuid, csrf: &str) -> Result<(), ApiError> {
+    let request = Request::delete(&format!("/api/v1/actions/{id}/lease"))
+        .header("X-CSRF-Token", csrf)
+        .build();
+    send(request).await.map(|_| ())
+}
+
+/// Who is reviewing what now.
+pub async fn leases() -> Result<Vec<ReviewLease>, ApiError> {
+    get_json("/api/v1/leases").await
+}
+
 /// Decides many actions at once (or takes a batch of approvals back).
 pub async fn bulk(request: &BulkRequest, csrf: &str) -> Result<BulkResponse, ApiError> {
     post_json("/api/v1/actions/bulk", request, csrf).await
@@ -232,6 +267,7 @@ mod tests {
             errors: Some(vec![FieldError::new("expected_version", "is 1, now 2")]),
             current_status: Some(ActionStatus::Rejected),
             current_version: Some(2),
+            warnings: None,
             request_id: None,
         };
         let error = ApiError::answered(409, Some(problem));

@@ -1,7 +1,7 @@
 //! The app: who is signed in, the shell (header, introduction, routes), the context every page
 //! reads and the live event stream that keeps it fresh.
 
-use inbox_domain::{auth::Me, metrics::Metrics};
+use inbox_domain::{auth::Me, metrics::Metrics, safeguards::PresenceChanged};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
@@ -12,7 +12,7 @@ use wasm_bindgen::{closure::Closure, JsCast};
 use crate::{
     api,
     components::{error_notice::ErrorNotice, undo_toast::UndoToast},
-    context::{Live, Session, Undo},
+    context::{Live, Presence, Session, Undo},
     pages::{
         agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, sent::SentPage,
         sign_in::SignInPage,
@@ -37,11 +37,33 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Loads who is reviewing what.
+fn load_presence(presence: Presence) {
+    leptos::task::spawn_local(async move {
+        if let Ok(leases) = api::leases().await {
+            presence.replace(leases);
+        }
+    });
+}
+
 /// Subscribes to the live event stream until the shell goes away.
-fn follow_events(live: Live) {
+fn follow_events(live: Live, presence: Presence) {
     let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
         return;
     };
+    let on_presence =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(data) = event.data().as_string() {
+                if let Ok(change) = serde_json::from_str::<PresenceChanged>(&data) {
+                    presence.apply(change);
+                }
+            }
+        });
+    // Presence missed while the stream was away is loaded again.
+    let on_resync = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+        live.changed();
+        load_presence(presence);
+    });
     let on_metrics =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if let Some(data) = event.data().as_string() {
@@ -54,13 +76,14 @@ fn follow_events(live: Live) {
     for (name, callback) in [
         ("metrics", &on_metrics),
         ("action", &on_change),
-        ("resync", &on_change),
+        ("presence", &on_presence),
+        ("resync", &on_resync),
     ] {
         let _ = source.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
     }
-    // The callbacks live as long as the stream; both go when the shell does.
-    let stream = StoredValue::new_local((source, on_metrics, on_change));
-    on_cleanup(move || stream.with_value(|(source, _, _)| source.close()));
+    // The callbacks live as long as the stream; all go when the shell does.
+    let stream = StoredValue::new_local((source, on_metrics, on_change, on_presence, on_resync));
+    on_cleanup(move || stream.with_value(|(source, ..)| source.close()));
 }
 
 /// The signed-in app: header, introduction, pages.
@@ -71,13 +94,21 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
         changes: RwSignal::new(0),
     };
     let csrf = me.csrf_token.clone().unwrap_or_default();
+    let presence = Presence::new(&me);
     provide_context(live);
+    provide_context(presence);
     provide_context(Undo::default());
     provide_context(Session {
         csrf: csrf.clone(),
         me: me.clone(),
     });
-    follow_events(live);
+    follow_events(live, presence);
+    load_presence(presence);
+    if let Ok(handle) =
+        set_interval_with_handle(move || presence.tick(), std::time::Duration::from_secs(5))
+    {
+        on_cleanup(move || handle.clear());
+    }
     // Shown on every fresh load of the page, as the product document asks.
     let intro = RwSignal::new(true);
     let who = me

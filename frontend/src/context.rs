@@ -2,9 +2,15 @@
 //! fresh (provided as context), the keyboard commands on their way to the open action, and the
 //! rows ticked for a bulk decision.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    auth::Me, delivery::Delivery, metrics::Metrics, RejectionReason, SnoozeDuration,
+    auth::Me,
+    delivery::Delivery,
+    metrics::Metrics,
+    safeguards::{PresenceChanged, ReviewLease},
+    RejectionReason, SnoozeDuration,
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -29,6 +35,70 @@ impl Live {
     /// Reloads everything that shows actions, as a change announced by the stream would.
     pub fn changed(&self) {
         self.changes.update(|n| *n += 1);
+    }
+}
+
+/// Who is reviewing which action: the live leases, kept fresh by the event stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Presence {
+    leases: RwSignal<HashMap<Uuid, ReviewLease>>,
+    /// Moves on every few seconds, so that a lease that ended drops out of view by itself.
+    now: RwSignal<DateTime<Utc>>,
+    /// This reviewer, as leases name reviewers (`user:<id>` or `key:<id>`).
+    me: StoredValue<String>,
+}
+
+impl Presence {
+    pub fn new(me: &Me) -> Presence {
+        let id = match (&me.user, &me.api_key) {
+            (Some(user), _) => format!("user:{}", user.id),
+            (None, Some(key)) => format!("key:{}", key.id),
+            (None, None) => String::new(),
+        };
+        Presence {
+            leases: RwSignal::new(HashMap::new()),
+            now: RwSignal::new(Utc::now()),
+            me: StoredValue::new(id),
+        }
+    }
+
+    /// Every live lease, as the server listed them.
+    pub fn replace(&self, leases: Vec<ReviewLease>) {
+        self.leases.set(
+            leases
+                .into_iter()
+                .map(|lease| (lease.action_id, lease))
+                .collect(),
+        );
+    }
+
+    /// A lease taken, renewed or released.
+    pub fn apply(&self, change: PresenceChanged) {
+        self.leases.update(|leases| match change.lease {
+            Some(lease) => {
+                leases.insert(change.action_id, lease);
+            }
+            None => {
+                leases.remove(&change.action_id);
+            }
+        });
+    }
+
+    /// Lets ended leases drop out of view.
+    pub fn tick(&self) {
+        self.now.set(Utc::now());
+    }
+
+    /// The name of whoever else is reviewing action `id` now, if anyone (tracked).
+    pub fn other_reviewer(&self, id: Uuid) -> Option<String> {
+        let now = self.now.get();
+        let me = self.me.get_value();
+        self.leases.with(|leases| {
+            leases
+                .get(&id)
+                .filter(|lease| lease.held_by_another(&me, now))
+                .map(|lease| lease.reviewer_name.clone())
+        })
     }
 }
 

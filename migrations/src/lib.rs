@@ -18,6 +18,7 @@ mod m20261203_000012_customer_segment_index;
 mod m20261203_000013_covering_segment_indexes;
 mod m20261203_000014_sort_indexes;
 mod m20261204_000015_agent_key_proposals;
+mod m20261204_000016_review_leases_and_safeguards;
 mod tables;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_covering_segment_indexes::Migration),
             Box::new(m20261203_000014_sort_indexes::Migration),
             Box::new(m20261204_000015_agent_key_proposals::Migration),
+            Box::new(m20261204_000016_review_leases_and_safeguards::Migration),
         ]
     }
 }

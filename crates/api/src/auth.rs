@@ -61,6 +61,14 @@ impl Caller {
         }
     }
 
+    /// The caller's name as other reviewers see it: the person's, or the API key's.
+    pub fn display_name(&self) -> &str {
+        match &self.0.principal {
+            Principal::User { user, .. } => &user.name,
+            Principal::Key(key) => &key.name,
+        }
+    }
+
     /// The agent an agent's key proposes as.
     pub fn agent_id(&self) -> Option<uuid::Uuid> {
         match &self.0.principal {

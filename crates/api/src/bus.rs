@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use inbox_domain::dto::ActionChanged;
+use inbox_domain::{dto::ActionChanged, safeguards::PresenceChanged};
 use sea_orm::{
     sqlx::postgres::PgListener, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
     Statement,
@@ -26,6 +26,9 @@ const STAGED_PER_STATEMENT: usize = 1_000;
 /// The PostgreSQL channel changes travel on.
 const CHANNEL: &str = "inbox_action_changes";
 
+/// The PostgreSQL channel presence (review leases) travels on.
+const PRESENCE_CHANNEL: &str = "inbox_review_presence";
+
 /// An action changed in a location.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocationChange {
@@ -33,10 +36,19 @@ pub struct LocationChange {
     pub change: ActionChanged,
 }
 
+/// Who is reviewing an action in a location changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationPresence {
+    pub location_id: Uuid,
+    pub presence: PresenceChanged,
+}
+
 /// What the bus carries to the streams.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BusMessage {
     Change(LocationChange),
+    /// Presence changes nothing computed from the data: no generation counts it.
+    Presence(LocationPresence),
     /// Changes may have been missed (the database connection dropped): reload everything.
     Resync,
 }
@@ -60,6 +72,7 @@ impl Generations {
     fn bump(&self, message: &BusMessage) {
         match message {
             BusMessage::Change(change) => self.touch(change.location_id),
+            BusMessage::Presence(_) => {}
             BusMessage::Resync => self.0.lock().unwrap_or_else(PoisonError::into_inner).0 += 1,
         }
     }
@@ -149,6 +162,29 @@ impl EventBus {
         }
     }
 
+    /// Tells every replica's streams that who is reviewing an action changed (after the lease's
+    /// statement committed).
+    pub async fn presence(
+        &self,
+        db: &DatabaseConnection,
+        presence: LocationPresence,
+    ) -> Result<(), DbErr> {
+        if !self.through_database {
+            self.generations
+                .send(&self.sender, BusMessage::Presence(presence));
+            return Ok(());
+        }
+        let payload =
+            serde_json::to_string(&presence).map_err(|error| DbErr::Custom(error.to_string()))?;
+        db.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [PRESENCE_CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
     /// Counts a write of this process that the streams are not told of (a delivery attempt, an
     /// outcome reported), so that nothing computed before it is reused.
     pub fn touch(&self, location_id: Uuid) {
@@ -167,7 +203,7 @@ impl EventBus {
 
 async fn listener(pool: &sea_orm::sqlx::PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, PRESENCE_CHANNEL]).await?;
     Ok(listener)
 }
 
@@ -183,9 +219,14 @@ async fn forward(
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                match serde_json::from_str::<LocationChange>(notification.payload()) {
-                    Ok(change) => generations.send(&sender, BusMessage::Change(change)),
-                    Err(error) => tracing::warn!(?error, "unreadable change notification"),
+                let message = if notification.channel() == PRESENCE_CHANNEL {
+                    serde_json::from_str(notification.payload()).map(BusMessage::Presence)
+                } else {
+                    serde_json::from_str(notification.payload()).map(BusMessage::Change)
+                };
+                match message {
+                    Ok(message) => generations.send(&sender, message),
+                    Err(error) => tracing::warn!(?error, "unreadable notification"),
                 }
             }
             // The connection dropped; the next call reconnects and listens again.

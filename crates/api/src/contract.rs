@@ -225,7 +225,7 @@ fn event_stream(document: &mut Value) {
             "type": "object",
             "required": ["data"],
             "properties": {
-                "event": {"type": "string", "enum": ["action", "metrics", "resync"]},
+                "event": {"type": "string", "enum": ["action", "metrics", "presence", "resync"]},
                 "data": {"type": "string", "contentMediaType": "application/json"},
             },
         });

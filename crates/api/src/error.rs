@@ -1,7 +1,7 @@
 //! The API's one error type and its single mapping to RFC 9457 `application/problem+json`.
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
-use inbox_domain::{ActionStatus, FieldError, Problem};
+use inbox_domain::{safeguards::WarningNotice, ActionStatus, FieldError, Problem};
 
 use crate::{
     db::{self, StoreError},
@@ -46,6 +46,12 @@ pub enum ApiError {
         current_status: Option<ActionStatus>,
         current_version: Option<i32>,
     },
+    /// The decision meets warnings to confirm: sent again with them acknowledged, it goes ahead.
+    #[error("{detail}")]
+    NeedsConfirmation {
+        detail: String,
+        warnings: Vec<WarningNotice>,
+    },
     /// The path exists, but not for this method; `allowed` are the ones it answers.
     #[error("method not allowed")]
     MethodNotAllowed { allowed: Vec<String> },
@@ -84,6 +90,7 @@ impl ApiError {
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Unprocessable { .. } => ("validation", "The request breaks a rule"),
             ApiError::Conflict { .. } => ("conflict", "The action has changed"),
+            ApiError::NeedsConfirmation { .. } => ("confirmation-needed", "Confirm to go ahead"),
             ApiError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "The body is too large"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -110,7 +117,8 @@ impl ApiError {
             | ApiError::Forbidden(detail)
             | ApiError::Unavailable(detail)
             | ApiError::PayloadTooLarge(detail)
-            | ApiError::Conflict { detail, .. } => (detail.clone(), None),
+            | ApiError::Conflict { detail, .. }
+            | ApiError::NeedsConfirmation { detail, .. } => (detail.clone(), None),
             ApiError::Internal(_) => (
                 "The server could not complete the request.".to_owned(),
                 None,
@@ -132,6 +140,10 @@ impl ApiError {
             errors,
             current_status,
             current_version,
+            warnings: match self {
+                ApiError::NeedsConfirmation { warnings, .. } => Some(warnings.clone()),
+                _ => None,
+            },
             request_id: crate::request_id::current(),
         }
     }
@@ -163,6 +175,18 @@ impl From<ServiceError> for ApiError {
                 detail,
                 current_status: Some(status),
                 current_version: Some(version),
+            },
+            ServiceError::NeedsConfirmation(warnings) => ApiError::NeedsConfirmation {
+                detail: format!(
+                    "{} Send it again with `acknowledged` naming {} to go ahead.",
+                    warnings
+                        .iter()
+                        .map(|notice| notice.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    if warnings.len() == 1 { "it" } else { "them" }
+                ),
+                warnings,
             },
             ServiceError::WrongState(detail) => ApiError::Conflict {
                 detail,
@@ -198,7 +222,7 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::NeedsConfirmation { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

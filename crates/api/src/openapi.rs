@@ -39,6 +39,7 @@ back as `cursor` with the same filters and sort.",
         inbox_domain::Problem,
         inbox_domain::FieldError,
         inbox_domain::dto::ActionChanged,
+        inbox_domain::safeguards::PresenceChanged,
         inbox_domain::metrics::Metrics,
         inbox_domain::webhook::WebhookMessage
     ))

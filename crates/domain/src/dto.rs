@@ -284,6 +284,11 @@ pub struct ActionDetail {
     /// The message an approval (or auto-execute) sends, exactly as it goes out, with its state
     /// and attempts; `null` until one is approved (and after an undo).
     pub delivery: Option<Delivery>,
+    /// What the reviewer should know before deciding a pending or snoozed action: a customer
+    /// contacted as often as the location allows, a confidence under its floor. (Who else is
+    /// reviewing it is presence: `GET /leases` and the event stream.)
+    #[serde(default)]
+    pub warnings: Vec<crate::safeguards::WarningNotice>,
 }
 
 impl ActionDetail {

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod problem;
 pub mod review;
+pub mod safeguards;
 pub mod sort;
 pub mod variables;
 pub mod webhook;

@@ -128,6 +128,10 @@ pub struct Problem {
     /// The action's version now (conflicts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// What the decision needs confirmed (a confirmation problem only): send it again with
+    /// these in `acknowledged` to go ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<crate::safeguards::WarningNotice>>,
     /// The request's id, as in its `X-Request-Id` header and the server's log line: quote it
     /// when reporting the problem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,6 +180,7 @@ mod tests {
             ]),
             current_status: None,
             current_version: None,
+            warnings: None,
             request_id: Some("0193a5b2".to_owned()),
         };
         assert_eq!(

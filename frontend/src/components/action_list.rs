@@ -10,7 +10,10 @@ use inbox_domain::{
 use leptos::prelude::*;
 
 use crate::{
-    components::delivery::DeliveryBadge, context::Selection, navigation::go, state::InboxView,
+    components::delivery::DeliveryBadge,
+    context::{Presence, Selection},
+    navigation::go,
+    state::InboxView,
 };
 
 /// How many characters of a subject fit in its column.
@@ -121,6 +124,7 @@ fn ActionRow(
         open: Some(id),
         ..view
     };
+    let presence = expect_context::<Presence>();
     let open_row = move |_| go(&open);
     let open_from_link = open_row.clone();
     view! {
@@ -132,6 +136,9 @@ fn ActionRow(
             </td>
             <td class="subject" title=item.subject.clone()>
                 <button type="button" class="row-link" on:click=move |event| { event.stop_propagation(); open_from_link(event) }>{subject}</button>
+                {move || presence.other_reviewer(id).map(|name| view! {
+                    <span class="badge presence">{format!("{name} is reviewing")}</span>
+                })}
             </td>
             <td class="customer">
                 {customer_line(&item.customer)}

@@ -5,7 +5,8 @@
 use chrono::Duration;
 use inbox_domain::{
     delivery::{Delivery, DeliveryState},
-    dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse, BulkTarget, VersionedId},
+    dto::{ActionListItem, BulkOp, BulkRequest, BulkResponse, BulkResult, BulkTarget, VersionedId},
+    safeguards::ReviewWarning,
     RejectionReason, SnoozeDuration,
 };
 use leptos::{html, prelude::*};
@@ -48,19 +49,29 @@ pub struct BulkReport {
 }
 
 impl BulkReport {
-    /// Names each undecided action by its subject (as the list showed it) and says why.
-    fn of(response: &BulkResponse, subjects: &[(Uuid, String)]) -> BulkReport {
+    /// Names each undecided action by its subject (as the list showed it) and says why; for a
+    /// pre-flight, also each one that could go but with a warning (`preflight`).
+    fn of(response: &BulkResponse, subjects: &[(Uuid, String)], preflight: bool) -> BulkReport {
         let done = response.results.iter().filter(|r| r.ok).count();
         let failures = response
             .results
             .iter()
             .filter_map(|r| {
-                let error = r.error.as_ref()?;
+                let why = match &r.error {
+                    Some(error) => error.detail.clone(),
+                    None if preflight && !r.warnings.is_empty() => r
+                        .warnings
+                        .iter()
+                        .map(|notice| notice.detail.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    None => return None,
+                };
                 let subject = subjects
                     .iter()
                     .find(|(id, _)| *id == r.id)
                     .map_or_else(|| r.id.to_string(), |(_, subject)| subject.clone());
-                Some(format!("{subject}: {}", error.detail))
+                Some(format!("{subject}: {why}"))
             })
             .collect();
         BulkReport {
@@ -68,6 +79,18 @@ impl BulkReport {
             failures,
         }
     }
+}
+
+/// The ids of a pre-flight's results that can be sent (`ok`), and of those the clean ones (no
+/// warning).
+fn sendable_and_clean(response: &BulkResponse) -> (Vec<Uuid>, Vec<Uuid>) {
+    let sendable: Vec<&BulkResult> = response.results.iter().filter(|r| r.ok).collect();
+    let clean = sendable
+        .iter()
+        .filter(|r| r.warnings.is_empty())
+        .map(|r| r.id)
+        .collect();
+    (sendable.iter().map(|r| r.id).collect(), clean)
 }
 
 #[component]
@@ -106,7 +129,7 @@ pub fn BulkBar(
                         undo.offer(Undoable::Batch(approved), leaves_in);
                     }
                 }
-                Ok::<_, ApiError>(BulkReport::of(&response, &subjects))
+                Ok::<_, ApiError>(BulkReport::of(&response, &subjects, false))
             }
         },
     );
@@ -147,6 +170,8 @@ pub fn BulkBar(
             (targets, subjects)
         })
     };
+    // A Bulk Approve is confirmed in its dialog, past the contact cap too (the pre-flight shows
+    // who it concerns); another reviewer's open action is skipped whatever is acknowledged.
     let request = move |op: BulkOp, ids: Vec<BulkTarget>, dry_run: bool| BulkRequest {
         op,
         ids,
@@ -155,6 +180,11 @@ pub fn BulkBar(
         duration: (op == BulkOp::Snooze).then(|| duration.get_untracked()),
         until: None,
         dry_run,
+        acknowledged: if op == BulkOp::Approve {
+            vec![ReviewWarning::ContactCap]
+        } else {
+            Vec::new()
+        },
     };
     let run_on = move |op: BulkOp, only: Option<&[Uuid]>| {
         let (ids, subjects) = targets(only);
@@ -174,21 +204,22 @@ pub fn BulkBar(
         preflight.dispatch(request(BulkOp::Approve, ids, true));
         confirming.set(true);
     };
-    let clean_ids = move || -> Option<Vec<Uuid>> {
+    // What the pre-flight found: the ids that can be sent, and the clean ones among them.
+    let checked = move || -> Option<(Vec<Uuid>, Vec<Uuid>)> {
         if preflight.pending().get() {
             return None;
         }
         match preflight.value().get()? {
-            Ok(response) => Some(
-                response
-                    .results
-                    .iter()
-                    .filter(|result| result.ok)
-                    .map(|result| result.id)
-                    .collect(),
-            ),
+            Ok(response) => Some(sendable_and_clean(&response)),
             Err(_) => None,
         }
+    };
+    let clean_ids = move || checked().map(|(_, clean)| clean);
+    // Sendable, but some only with a warning: they can be sent all the same.
+    let with_warnings = move || {
+        checked()
+            .filter(|(sendable, clean)| sendable.len() > clean.len())
+            .map(|(sendable, _)| sendable)
     };
     view! {
         {move || decide.value().get().map(|result| {
@@ -242,7 +273,7 @@ pub fn BulkBar(
                             None => view! { <p>"Checking the selection…"</p> }.into_any(),
                             Some(Err(error)) => view! { <p class="error">{error.message}</p> }.into_any(),
                             Some(Ok(response)) => {
-                                let report = BulkReport::of(&response, &preflight_subjects.get());
+                                let report = BulkReport::of(&response, &preflight_subjects.get(), true);
                                 let clean = response.results.len() - report.failures.len();
                                 view! {
                                     <p>{format!("{clean} of {} can be sent.", response.results.len())}</p>
@@ -255,6 +286,13 @@ pub fn BulkBar(
                     </div>
                     <div class="modal-actions">
                         <button type="button" class="secondary" node_ref=bulk_cancel on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        {move || with_warnings().map(|sendable| {
+                            let label = format!("Send all {} that can go", sendable.len());
+                            view! {
+                                <button type="button" class="secondary"
+                                    on:click=move |_| run_on(BulkOp::Approve, Some(&sendable))>{label}</button>
+                            }
+                        })}
                         <button type="button" class="primary" node_ref=bulk_confirm
                             disabled=move || clean_ids().is_none_or(|clean| clean.is_empty())
                             on:click=move |_| {
@@ -278,7 +316,8 @@ pub fn BulkBar(
 mod tests {
     use super::*;
     use inbox_domain::{
-        dto::{BulkError, BulkResult},
+        dto::BulkError,
+        safeguards::{ReviewWarning, WarningNotice},
         ActionStatus,
     };
 
@@ -329,6 +368,7 @@ mod tests {
                 status: 409,
                 detail: detail.to_owned(),
             }),
+            warnings: Vec::new(),
         };
         let response = BulkResponse {
             results: vec![
@@ -337,6 +377,7 @@ mod tests {
                     ok: true,
                     status: Some(ActionStatus::Snoozed),
                     error: None,
+                    warnings: Vec::new(),
                 },
                 failed(taken, "a rejected action cannot be snoozed"),
                 failed(unknown, "no such action"),
@@ -344,7 +385,7 @@ mod tests {
         };
         let subjects = vec![(done, "Invoice".to_owned()), (taken, "Renewal".to_owned())];
         assert_eq!(
-            BulkReport::of(&response, &subjects),
+            BulkReport::of(&response, &subjects, false),
             BulkReport {
                 summary: "1 done.".to_owned(),
                 failures: vec![
@@ -352,6 +393,47 @@ mod tests {
                     format!("{unknown}: no such action"),
                 ],
             }
+        );
+    }
+
+    #[test]
+    fn a_preflight_counts_an_action_with_a_warning_as_sendable_but_not_clean() {
+        let (clean, unsure, taken) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let result = |id, ok, warnings: Vec<WarningNotice>| BulkResult {
+            id,
+            ok,
+            status: Some(ActionStatus::Approved),
+            error: (!ok).then(|| BulkError {
+                status: 409,
+                detail: "Ana is reviewing this action. Skipped: open it to decide it.".to_owned(),
+            }),
+            warnings,
+        };
+        let low = WarningNotice {
+            warning: ReviewWarning::LowConfidence,
+            detail: "The agent is 40% confident, under the location's 60%.".to_owned(),
+        };
+        let response = BulkResponse {
+            results: vec![
+                result(clean, true, Vec::new()),
+                result(unsure, true, vec![low]),
+                result(taken, false, Vec::new()),
+            ],
+        };
+        assert_eq!(
+            sendable_and_clean(&response),
+            (vec![clean, unsure], vec![clean])
+        );
+        let subjects = vec![
+            (unsure, "Renewal".to_owned()),
+            (taken, "Invoice".to_owned()),
+        ];
+        assert_eq!(
+            BulkReport::of(&response, &subjects, true).failures,
+            [
+                "Renewal: The agent is 40% confident, under the location's 60%.",
+                "Invoice: Ana is reviewing this action. Skipped: open it to decide it.",
+            ]
         );
     }
 }

@@ -1,7 +1,10 @@
 //! A reviewer's decision on the open action, and what the panel says about it afterwards.
 
 use chrono::Duration;
-use inbox_domain::dto::{ApproveAction, RejectAction, SnoozeAction};
+use inbox_domain::{
+    dto::{ApproveAction, RejectAction, SnoozeAction},
+    safeguards::WarningNotice,
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -43,6 +46,21 @@ impl Decided {
 }
 
 impl Decision {
+    /// The same decision, confirmed past `warnings`.
+    pub fn acknowledging(mut self, warnings: &[WarningNotice]) -> Decision {
+        let acknowledged = match &mut self {
+            Decision::Approve(body) => &mut body.acknowledged,
+            Decision::Reject(body) => &mut body.acknowledged,
+            Decision::Snooze(body) => &mut body.acknowledged,
+        };
+        for notice in warnings {
+            if !acknowledged.contains(&notice.warning) {
+                acknowledged.push(notice.warning);
+            }
+        }
+        self
+    }
+
     /// Takes the decision on action `id`.
     pub async fn send(&self, id: Uuid, csrf: &str) -> Result<Decided, ApiError> {
         Ok(match self {

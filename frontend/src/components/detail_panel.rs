@@ -1,8 +1,11 @@
 //! The split panel of the open action: Context & History on the left, the Message Draft and the
 //! ways to respond on the right. It reloads whenever any action changes.
 
-use inbox_domain::dto::ActionDetail;
-use leptos::prelude::*;
+use inbox_domain::{
+    dto::ActionDetail,
+    safeguards::{ReviewWarning, WarningNotice},
+};
+use leptos::{html, prelude::*};
 use uuid::Uuid;
 
 use crate::{
@@ -11,11 +14,12 @@ use crate::{
         action_context::ActionContext,
         decision::{Decide, Decided, Decision, Outcome, OutcomeNotice},
         delivery::DeliveryFacts,
+        dialog::{focus_when_shown, trap_focus},
         draft_view::{DraftView, History},
         error_notice::ErrorNotice,
         review::Review,
     },
-    context::{Live, Session, Undo, Undoable},
+    context::{Live, Presence, Session, Undo, Undoable},
     navigation::go,
     state::InboxView,
 };
@@ -27,14 +31,27 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
     let undo = expect_context::<Undo>();
     // Both outlive the reloads a decision triggers, so its message stays on screen.
     let outcome = RwSignal::new(None::<Outcome>);
+    // The decision last sent, and the warnings it waits on when the server asked to confirm.
+    let last_decision = StoredValue::new(None::<Decision>);
+    let to_confirm = RwSignal::new(None::<(Decision, Vec<WarningNotice>)>);
+    hold_lease(id, session.csrf.clone());
     let decide: Decide = Action::new_local(move |decision: &Decision| {
         let (decision, csrf) = (decision.clone(), session.csrf.clone());
+        last_decision.set_value(Some(decision.clone()));
         async move { decision.send(id, &csrf).await }
     });
     Effect::new(move |_| {
         let Some(answer) = decide.value().get() else {
             return;
         };
+        if let Err(error) = &answer {
+            if error.needs_confirmation() {
+                if let Some(decision) = last_decision.get_value() {
+                    to_confirm.set(Some((decision, error.warnings.clone())));
+                    return;
+                }
+            }
+        }
         // A conflict reloads too: the panel then shows where the action stands.
         let reload = answer.as_ref().map_or_else(ApiError::is_conflict, |_| true);
         if let Ok(Decided::Approved { leaves_in }) = answer {
@@ -65,9 +82,18 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
             ..view.get_untracked()
         })
     };
+    let presence = expect_context::<Presence>();
     view! {
         <aside class="detail" aria-label="Action detail">
             <button type="button" class="close" aria-label="Close the detail panel" on:click=close>"×"</button>
+            {move || presence.other_reviewer(id).map(|name| view! {
+                <p class="presence-banner" role="status">{format!("{name} is reviewing this action.")}</p>
+            })}
+            {move || to_confirm.get().map(|(decision, warnings)| view! {
+                <ConfirmDespite decision warnings
+                    on_confirm=move |confirmed| { to_confirm.set(None); decide.dispatch(confirmed); }
+                    on_cancel=move || to_confirm.set(None)/>
+            })}
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the action…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
@@ -77,6 +103,91 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
                 })}
             </Suspense>
         </aside>
+    }
+}
+
+/// How often an open panel renews its lease (a third of the lease, so one missed renewal does
+/// not end it).
+const LEASE_RENEWAL: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Holds this reviewer's lease of action `id` while the panel is open: taken at once, renewed
+/// while the tab is visible, released when the panel closes.
+fn hold_lease(id: Uuid, csrf: String) {
+    let take = {
+        let csrf = csrf.clone();
+        move || {
+            let csrf = csrf.clone();
+            leptos::task::spawn_local(async move {
+                // A lease that cannot be taken changes nothing the reviewer does.
+                let _ = api::take_lease(id, &csrf).await;
+            });
+        }
+    };
+    take();
+    let renewal = set_interval_with_handle(
+        move || {
+            if !document().hidden() {
+                take();
+            }
+        },
+        LEASE_RENEWAL,
+    );
+    on_cleanup(move || {
+        if let Ok(handle) = renewal {
+            handle.clear();
+        }
+        leptos::task::spawn_local(async move {
+            let _ = api::release_lease(id, &csrf).await;
+        });
+    });
+}
+
+/// "Ana is reviewing this — decide anyway?": the warnings a decision waits on, and the way to go
+/// ahead despite them.
+#[component]
+fn ConfirmDespite(
+    decision: Decision,
+    warnings: Vec<WarningNotice>,
+    on_confirm: impl Fn(Decision) + 'static,
+    on_cancel: impl Fn() + Clone + 'static,
+) -> impl IntoView {
+    let title = warnings
+        .iter()
+        .find(|notice| notice.warning == ReviewWarning::HeldByAnother)
+        .map_or_else(
+            || "Decide anyway?".to_owned(),
+            |notice| {
+                let who = notice.detail.trim_end_matches(" is reviewing this action.");
+                format!("{who} is reviewing this — decide anyway?")
+            },
+        );
+    let confirmed = decision.acknowledging(&warnings);
+    let others: Vec<WarningNotice> = warnings
+        .into_iter()
+        .filter(|notice| notice.warning != ReviewWarning::HeldByAnother)
+        .collect();
+    let confirm_button: NodeRef<html::Button> = NodeRef::new();
+    let cancel_button: NodeRef<html::Button> = NodeRef::new();
+    focus_when_shown(confirm_button);
+    let cancel = on_cancel.clone();
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="despite-title"
+                on:keydown=move |ev| trap_focus(&ev, cancel_button, confirm_button)>
+                <h2 id="despite-title">{title}</h2>
+                // The title says who is reviewing it; the rest is listed.
+                {(!others.is_empty()).then(|| view! {
+                    <ul class="warnings">
+                        {others.iter().map(|notice| view! { <li>{notice.detail.clone()}</li> }).collect_view()}
+                    </ul>
+                })}
+                <div class="modal-actions">
+                    <button type="button" class="secondary" node_ref=cancel_button on:click=move |_| cancel()>"Cancel"</button>
+                    <button type="button" class="primary" node_ref=confirm_button
+                        on:click=move |_| on_confirm(confirmed.clone())>"Decide anyway"</button>
+                </div>
+            </div>
+        </div>
     }
 }
 

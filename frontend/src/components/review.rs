@@ -3,6 +3,7 @@
 
 use inbox_domain::{
     dto::{ActionDetail, ApproveAction, Preview, PreviewDraft, RejectAction, SnoozeAction},
+    safeguards::ReviewWarning,
     variables::escape_html,
     RejectionReason,
 };
@@ -62,6 +63,17 @@ pub fn Review(
     let confirming = RwSignal::new(false);
     let (id, version) = (detail.id, detail.version);
     let editable = detail.status.is_editable();
+    // Shown before the reviewer decides; the approval dialog is the confirmation they ask for.
+    let warnings = StoredValue::new(detail.warnings.clone());
+    let acknowledged = move || -> Vec<ReviewWarning> {
+        warnings.with_value(|warnings| {
+            warnings
+                .iter()
+                .filter(|notice| notice.warning.needs_confirmation())
+                .map(|notice| notice.warning)
+                .collect()
+        })
+    };
 
     let confirm_button: NodeRef<html::Button> = NodeRef::new();
     let cancel_button: NodeRef<html::Button> = NodeRef::new();
@@ -91,6 +103,7 @@ pub fn Review(
             subject,
             body,
             script,
+            acknowledged: acknowledged(),
         }));
     };
 
@@ -124,6 +137,7 @@ pub fn Review(
             expected_version: Some(version),
             reason: reason.get_untracked(),
             note: Some(reject_note.get_untracked()).filter(|n| !n.trim().is_empty()),
+            acknowledged: Vec::new(),
         }));
     };
     // Keyboard commands from the inbox, each taken once.
@@ -148,12 +162,14 @@ pub fn Review(
                     expected_version: Some(version),
                     reason: chosen,
                     note: None,
+                    acknowledged: Vec::new(),
                 })),
                 Shortcut::SnoozeFor(duration) => send(Decision::Snooze(SnoozeAction {
                     expected_version: Some(version),
                     duration: Some(duration),
                     until: None,
                     note: None,
+                    acknowledged: Vec::new(),
                 })),
                 Shortcut::Cancel => {
                     confirming.set(false);
@@ -164,7 +180,19 @@ pub fn Review(
     }
     let editor_detail = detail.clone();
 
+    let warning_list = move || {
+        warnings.with_value(|warnings| {
+            (!warnings.is_empty()).then(|| {
+                view! {
+                    <ul class="warnings" aria-label="Before you approve">
+                        {warnings.iter().map(|notice| view! { <li>{notice.detail.clone()}</li> }).collect_view()}
+                    </ul>
+                }
+            })
+        })
+    };
     view! {
+        {warning_list}
         <Show when=move || mode.get() != Mode::Edit fallback=move || view! { <DraftEditor detail=editor_detail.clone() edits/> }>
             <DraftView detail=detail.clone()/>
         </Show>
@@ -219,6 +247,7 @@ pub fn Review(
                     on:keydown=move |ev| trap_focus(&ev, cancel_button, confirm_button)>
                     <h2 id="confirm-title">"Send this action now?"</h2>
                     <p>"It goes to the customer as shown. You can undo it until it leaves."</p>
+                    {warning_list}
                     <div class="modal-actions">
                         <button type="button" class="secondary" node_ref=cancel_button on:click=move |_| confirming.set(false)>"Cancel"</button>
                         <button type="button" class="primary" node_ref=confirm_button on:click=move |_| approve()>"Confirm & Send"</button>

@@ -44,6 +44,7 @@ impl SnoozeFields {
             duration,
             until,
             note: Some(self.note.get_untracked()).filter(|n| !n.trim().is_empty()),
+            acknowledged: Vec::new(),
         })
     }
 }

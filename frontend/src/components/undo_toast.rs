@@ -58,6 +58,7 @@ async fn undo_approvals(what: Undoable, csrf: &str) -> Result<String, ApiError> 
                 duration: None,
                 until: None,
                 dry_run: false,
+                acknowledged: Vec::new(),
             };
             Ok(batch_undone(&api::bulk(&request, csrf).await?))
         }

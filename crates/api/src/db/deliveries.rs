@@ -11,7 +11,8 @@ use inbox_domain::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    FromQueryResult, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -405,4 +406,64 @@ pub fn view(row: deliveries::Model) -> Delivery {
         created_at: row.created_at,
         sent_at: row.sent_at,
     }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SentToCustomer {
+    customer_id: Uuid,
+    sent: i64,
+}
+
+/// How many outbound messages (emails and calls, not internal notes) each of `customer_ids` has
+/// been sent since `since`, counting those approved and waiting to leave: what the location's
+/// contact cap counts. Customers sent none are absent.
+pub async fn sent_to_customers<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    customer_ids: &[Uuid],
+    since: DateTime<Utc>,
+) -> Result<HashMap<Uuid, u64>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    let query = Query::select()
+        .expr_as(
+            Expr::col((actions::Entity, actions::Column::CustomerId)),
+            Alias::new("customer_id"),
+        )
+        .expr_as(
+            Expr::col((deliveries::Entity, deliveries::Column::Id)).count(),
+            Alias::new("sent"),
+        )
+        .from(deliveries::Entity)
+        .inner_join(
+            actions::Entity,
+            Expr::col((actions::Entity, actions::Column::Id))
+                .equals((deliveries::Entity, deliveries::Column::ActionId)),
+        )
+        .and_where(Expr::col((deliveries::Entity, deliveries::Column::LocationId)).eq(location_id))
+        .and_where(
+            Expr::col((actions::Entity, actions::Column::CustomerId))
+                .is_in(customer_ids.iter().copied()),
+        )
+        .and_where(
+            Expr::col((deliveries::Entity, deliveries::Column::Channel))
+                .ne(DeliveryChannel::Internal.as_str()),
+        )
+        .and_where(
+            Expr::col((deliveries::Entity, deliveries::Column::State)).is_in([
+                DeliveryState::Scheduled.as_str(),
+                DeliveryState::Sending.as_str(),
+                DeliveryState::Sent.as_str(),
+            ]),
+        )
+        .and_where(Expr::col((deliveries::Entity, deliveries::Column::CreatedAt)).gte(since))
+        .group_by_col((actions::Entity, actions::Column::CustomerId))
+        .to_owned();
+    Ok(
+        SentToCustomer::find_by_statement(db.get_database_backend().build(&query))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| (row.customer_id, u64::try_from(row.sent).unwrap_or_default()))
+            .collect(),
+    )
 }

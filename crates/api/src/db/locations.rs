@@ -1,7 +1,14 @@
 //! Locations (tenants): finding one by slug, adding one.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter};
+use inbox_domain::{
+    safeguards::{ContactCap, LocationSettings},
+    Confidence,
+};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -87,10 +94,65 @@ pub async fn create(
         time_zone: new.time_zone,
         business_hours: serde_json::json!({}),
         created_at: now,
+        contact_cap_messages: None,
+        contact_cap_days: None,
+        review_confidence_floor: None,
     };
     locations::Entity::insert(location.clone().into_active_model())
         .exec(db)
         .await
         .map_err(StoreError::from)?;
     Ok(location)
+}
+
+/// The location's review safeguards as stored (a half-set cap, which only a hand edit can leave,
+/// counts as none).
+pub fn settings_of(location: &locations::Model) -> Result<LocationSettings, StoreError> {
+    let contact_cap = match (location.contact_cap_messages, location.contact_cap_days) {
+        (Some(messages), Some(days)) => Some(ContactCap {
+            max_messages: u32::try_from(messages).unwrap_or_default(),
+            window_days: u32::try_from(days).unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let review_confidence_floor = location
+        .review_confidence_floor
+        .map(|floor| Confidence::try_from(i64::from(floor)))
+        .transpose()
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    Ok(LocationSettings {
+        contact_cap,
+        review_confidence_floor,
+    })
+}
+
+/// Replaces the location's review safeguards.
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    settings: &LocationSettings,
+) -> Result<(), DbErr> {
+    let cap = settings.contact_cap;
+    let as_column = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+    locations::Entity::update_many()
+        .col_expr(
+            locations::Column::ContactCapMessages,
+            Expr::value(cap.map(|cap| as_column(cap.max_messages))),
+        )
+        .col_expr(
+            locations::Column::ContactCapDays,
+            Expr::value(cap.map(|cap| as_column(cap.window_days))),
+        )
+        .col_expr(
+            locations::Column::ReviewConfidenceFloor,
+            Expr::value(
+                settings
+                    .review_confidence_floor
+                    .map(|floor| i32::from(floor.percent())),
+            ),
+        )
+        .filter(locations::Column::Id.eq(location_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -10,10 +10,12 @@ pub mod deliveries;
 pub mod entities;
 pub mod follow_up;
 pub mod idempotency;
+pub mod leases;
 pub mod locations;
 pub mod metrics;
 pub mod outbox;
 pub mod rate_windows;
+pub mod safeguards;
 pub mod webhooks;
 
 use std::{path::Path, time::Duration};

@@ -1,6 +1,6 @@
 //! Forgetting what no longer matters, so that no table grows without bound: past rate-limit
 //! windows, idempotency keys older than a day (a retry comes within minutes; Stripe keeps its
-//! keys for as long) and sessions that ended.
+//! keys for as long), sessions that ended and review leases that ended.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
@@ -16,6 +16,7 @@ pub struct HousekeepingReport {
     pub rate_windows: u64,
     pub idempotency_keys: u64,
     pub sessions: u64,
+    pub review_leases: u64,
 }
 
 /// One pass at `now`.
@@ -28,5 +29,6 @@ pub async fn run_once(
         rate_windows: db::rate_windows::forget_before(db, minute).await?,
         idempotency_keys: db::idempotency::forget_before(db, now - IDEMPOTENCY_KEPT).await?,
         sessions: db::auth::forget_sessions_ended_before(db, now).await?,
+        review_leases: db::leases::forget_ended(db, now).await?,
     })
 }

@@ -69,15 +69,22 @@ impl Stream {
                                 Ok(BusMessage::Change(more)) if more.location_id == self.location_id => {
                                     chunk += &frame("action", &more.change);
                                 }
+                                Ok(BusMessage::Presence(more)) if more.location_id == self.location_id => {
+                                    chunk += &frame("presence", &more.presence);
+                                }
                                 Ok(BusMessage::Resync) => chunk += &frame("resync", &serde_json::json!({})),
-                                Ok(BusMessage::Change(_)) => {}
+                                Ok(BusMessage::Change(_) | BusMessage::Presence(_)) => {}
                                 Err(TryRecvError::Lagged(_)) => chunk += &frame("resync", &serde_json::json!({})),
                                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                             }
                         }
                         return Some(chunk + &self.metrics_frame().await);
                     }
-                    Ok(BusMessage::Change(_)) => continue,
+                    // Who is reviewing what changes no number: no metrics frame follows.
+                    Ok(BusMessage::Presence(presence)) if presence.location_id == self.location_id => {
+                        return Some(frame("presence", &presence.presence));
+                    }
+                    Ok(BusMessage::Change(_) | BusMessage::Presence(_)) => continue,
                     // Changes were missed (this stream fell behind, or the database connection
                     // dropped): tell the client to reload, with fresh numbers.
                     Ok(BusMessage::Resync) | Err(RecvError::Lagged(_)) => return Some(frame("resync", &serde_json::json!({})) + &self.metrics_frame().await),
@@ -94,12 +101,13 @@ impl Stream {
 }
 
 /// Live updates as Server-Sent Events: `metrics` at once and after every change, `action` for
-/// every created or changed action (its id, status and version), and `resync` when the client
+/// every created or changed action (its id, status and version), `presence` when a reviewer
+/// opens, keeps open or leaves an action (a PresenceChanged), and `resync` when the client
 /// should reload because it missed changes.
 #[utoipa::path(
     tag = "events",
     responses(
-        (status = 200, description = "An endless `text/event-stream`. Each `action` event's data is an ActionChanged; each `metrics` event's data is a Metrics.", content_type = "text/event-stream", body = String, example = "event: action\ndata: {\"id\":\"0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57\",\"status\":\"pending\",\"version\":1}\n\n"),
+        (status = 200, description = "An endless `text/event-stream`. Each `action` event's data is an ActionChanged; each `metrics` event's data is a Metrics; each `presence` event's data is a PresenceChanged.", content_type = "text/event-stream", body = String, example = "event: action\ndata: {\"id\":\"0193a5b2-7c1e-7d4a-9f3b-2a6c8e1d4f57\",\"status\":\"pending\",\"version\":1}\n\n"),
         (status = 404, description = "The location does not exist."),
     )
 )]

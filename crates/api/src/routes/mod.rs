@@ -10,7 +10,9 @@ pub mod follow_up;
 pub mod health;
 pub mod list_params;
 pub mod metrics;
+pub mod presence;
 pub mod review;
+pub mod settings;
 pub mod webhooks;
 
 use std::{future::Future, pin::Pin};
@@ -49,6 +51,9 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(review::reject_action)
         .service(review::snooze_action)
         .service(review::undo_action)
+        .service(presence::take_lease)
+        .service(presence::release_lease)
+        .service(presence::list_leases)
         .service(follow_up::report_outcome)
         .service(follow_up::link_response)
         .service(agents::list_agents)
@@ -61,6 +66,8 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(webhooks::create_webhook)
         .service(webhooks::delete_webhook)
         .service(webhooks::list_webhook_deliveries)
+        .service(settings::get_settings)
+        .service(settings::replace_settings)
         .service(metrics::get_metrics)
         .service(events::stream_events)
         .service(auth::sign_in)

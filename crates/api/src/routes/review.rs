@@ -49,7 +49,7 @@ impl ActionChange<Review> {
         (status = 200, description = "Approved.", body = ActionDetail),
         (status = 400, description = "Malformed id, header or body."),
         (status = 404, description = "No such action in this location."),
-        (status = 409, description = "A stale version, or the action's status no longer allows approving; `current_status` says where it is."),
+        (status = 409, description = "A stale version, or the action's status no longer allows approving; `current_status` says where it is. Or a confirmation is needed (`urn:ai-inbox:problem:confirmation-needed`): another reviewer is reviewing it, or the customer was contacted as often as the location's cap allows; `warnings` says which; send again with them in `acknowledged` to go ahead."),
         (status = 422, description = "Unknown variables in the draft, or edits that do not fit the action type."),
     )
 )]
@@ -77,7 +77,7 @@ pub async fn approve_action(
         (status = 200, description = "Rejected.", body = ActionDetail),
         (status = 400, description = "Malformed id, header or body (e.g. an unknown reason)."),
         (status = 404, description = "No such action in this location."),
-        (status = 409, description = "A stale version, or the status no longer allows rejecting."),
+        (status = 409, description = "A stale version, or the status no longer allows rejecting; or another reviewer is reviewing it (`confirmation-needed`: send again with `acknowledged: [\"held_by_another\"]`)."),
         (status = 422, description = "`other` without a note."),
     )
 )]
@@ -103,7 +103,7 @@ pub async fn reject_action(
         (status = 200, description = "Snoozed.", body = ActionDetail),
         (status = 400, description = "Malformed id, header or body (e.g. an unknown duration)."),
         (status = 404, description = "No such action in this location."),
-        (status = 409, description = "A stale version, or the status no longer allows snoozing."),
+        (status = 409, description = "A stale version, or the status no longer allows snoozing; or another reviewer is reviewing it (`confirmation-needed`: send again with `acknowledged: [\"held_by_another\"]`)."),
         (status = 422, description = "Neither or both of `duration` and `until`, or `until` not in the future."),
     )
 )]
@@ -148,7 +148,10 @@ pub async fn undo_action(change: ActionChange<Review>) -> Result<HttpResponse, A
 
 /// Approve, reject, snooze or undo (take back approvals whose messages have not left) up to 500
 /// actions in one request. Each id is decided on its own:
-/// one failure does not undo the others.
+/// one failure does not undo the others. An action another reviewer is reviewing is skipped
+/// (its result says who); an approval past the contact cap needs `acknowledged: ["contact_cap"]`.
+/// With `dry_run` nothing is decided: each result says what would happen, and `warnings` what
+/// makes an id less than clean (such as a confidence under the location's floor).
 #[utoipa::path(
     tag = "actions",
     request_body = BulkRequest,
@@ -187,6 +190,7 @@ fn bulk_result(outcome: BulkOutcome) -> BulkResult {
             ok: true,
             status: Some(status),
             error: None,
+            warnings: outcome.warnings,
         },
         Err(error) => {
             let problem = ApiError::from(error).problem();
@@ -198,6 +202,7 @@ fn bulk_result(outcome: BulkOutcome) -> BulkResult {
                     status: problem.status,
                     detail: problem.detail,
                 }),
+                warnings: outcome.warnings,
             }
         }
     }

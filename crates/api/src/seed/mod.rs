@@ -194,6 +194,9 @@ impl DemoData {
                 "thu": ["09:00", "18:00"], "fri": ["09:00", "17:00"], "sat": ["10:00", "14:00"], "sun": null
             }),
             created_at: location_created,
+            contact_cap_messages: None,
+            contact_cap_days: None,
+            review_confidence_floor: None,
         };
 
         let mut customers = Vec::with_capacity(CUSTOMER_COUNT);

@@ -1,7 +1,7 @@
 //! A trusted agent's proposal that was held until its `not_before` is sent without review as it
 //! is released: through the same gates as a person's approval (every placeholder filled, the
-//! customer reachable, a call only once the location is open), or else it waits for review, and
-//! its history says why.
+//! customer reachable, a call only once the location is open, the customer not contacted as
+//! often as the location's cap allows), or else it waits for review, and its history says why.
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
@@ -19,6 +19,7 @@ use crate::db::{
     self,
     actions::{lifecycle_of, PreparedChange},
     entities::actions,
+    safeguards::SafeguardFacts,
     StoreError,
 };
 
@@ -59,8 +60,13 @@ pub async fn on_release(
         row.script.as_deref(),
         &values,
     );
+    let capped = SafeguardFacts::load(db, &location, &[customer.id], now)
+        .await?
+        .contact_cap_warning(row.action_type, customer.id, &customer.full_name);
     let held = if !unknown.is_empty() {
         Some(format!("no value for {}", unknown.join(", ")))
+    } else if let Some(capped) = capped {
+        Some(capped.detail)
     } else {
         deliverable(row, &customer, &location)
             .err()

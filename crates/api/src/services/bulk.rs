@@ -8,19 +8,23 @@ use inbox_domain::{
     dto::{ApproveAction, BulkOp, BulkRequest, BulkTarget, RejectAction, SnoozeAction},
     problem::FieldErrors,
     review::{reject_decision, snooze_decision, Decision, MAX_BULK_IDS},
+    safeguards::{ReviewWarning, WarningNotice},
     ActionStatus,
 };
 use uuid::Uuid;
 
 use super::{
     change::{check_version, conflict, not_found},
-    review::{next_business_morning, prepare_review, ReviewRequest},
+    review::{
+        check_confirmed, decision_warnings, next_business_morning, prepare_review, ReviewRequest,
+    },
     undo::{lost_race, prepare_undo},
     Context, ServiceError,
 };
 use crate::db::{
     self,
     actions::{lifecycle_of, PreparedChange},
+    safeguards::SafeguardFacts,
     StoreError,
 };
 
@@ -32,6 +36,8 @@ pub struct BulkOutcome {
     pub result: Result<ActionStatus, ServiceError>,
     /// Where it stands when it was not moved (absent for an unknown id).
     pub current: Option<ActionStatus>,
+    /// What the reviewer should know about it (see `BulkResult::warnings`).
+    pub warnings: Vec<WarningNotice>,
 }
 
 /// What a bulk request does to each id.
@@ -89,6 +95,7 @@ fn shared_review(
                         expected_version: None,
                         reason,
                         note: request.note.clone(),
+                        acknowledged: Vec::new(),
                     }))
                 }),
             None => {
@@ -110,6 +117,7 @@ fn shared_review(
                     duration: None,
                     until: Some(until),
                     note: request.note.clone(),
+                    acknowledged: Vec::new(),
                 })))
             }
             _ => None,
@@ -147,6 +155,25 @@ pub async fn bulk(
         Verb::Undo => db::deliveries::live_for(db, location.id, &ids).await?,
         Verb::Review(_) => HashMap::new(),
     };
+    let leases = match verb {
+        Verb::Undo => HashMap::new(),
+        Verb::Review(_) => db::leases::live_of(db, location.id, &ids, now).await?,
+    };
+    let approving = matches!(&verb, Verb::Review(review) if review.is_approval());
+    let customer_ids: Vec<Uuid> = if approving {
+        customers.keys().copied().collect()
+    } else {
+        Vec::new()
+    };
+    let mut facts = SafeguardFacts::load(db, location, &customer_ids, now).await?;
+    // An action another reviewer has open is always skipped: only the cap can be acknowledged.
+    let acknowledged: Vec<ReviewWarning> = request
+        .acknowledged
+        .iter()
+        .copied()
+        .filter(|warning| *warning != ReviewWarning::HeldByAnother)
+        .collect();
+    let mut warnings: HashMap<Uuid, Vec<WarningNotice>> = HashMap::new();
 
     // Prepared in id order, so concurrent bulk requests lock rows in the same order.
     let mut results: HashMap<Uuid, Result<ActionStatus, ServiceError>> = HashMap::new();
@@ -164,9 +191,37 @@ pub async fn bulk(
                 .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
                 .and_then(|customer| {
                     let (actor, undo) = (&ctx.actor, ctx.undo_window);
-                    prepare_review(row, customer, location, review, actor, now, undo)
+                    let change = prepare_review(row, customer, location, review, actor, now, undo)?;
+                    let found = decision_warnings(
+                        row,
+                        customer,
+                        review,
+                        leases.get(id),
+                        &facts,
+                        actor,
+                        now,
+                    )?;
+                    let held = found
+                        .iter()
+                        .find(|notice| notice.warning == ReviewWarning::HeldByAnother)
+                        .map(|notice| {
+                            ServiceError::WrongState(format!(
+                                "{} Skipped: open it to decide it.",
+                                notice.detail
+                            ))
+                        });
+                    let confirmed = match held {
+                        Some(skipped) => Err(skipped),
+                        None => check_confirmed(&found, &acknowledged),
+                    };
+                    warnings.insert(*id, found);
+                    confirmed.map(|()| change)
                 }),
         });
+        if approving && change.is_ok() {
+            // The next action for the same customer counts this message.
+            facts.count_one_more(row.customer_id);
+        }
         match change {
             Ok(change) => prepared.push(change),
             Err(error) => {
@@ -198,6 +253,7 @@ pub async fn bulk(
                 id: *id,
                 result,
                 current,
+                warnings: warnings.get(id).cloned().unwrap_or_default(),
             }
         })
         .collect())
@@ -264,6 +320,7 @@ mod tests {
             duration: None,
             until: None,
             dry_run: false,
+            acknowledged: Vec::new(),
         }
     }
 

@@ -10,14 +10,16 @@ pub mod change;
 pub mod deliveries;
 pub mod drafts;
 pub mod follow_up;
+pub mod presence;
 pub mod propose;
 pub mod render;
 pub mod review;
+pub mod settings;
 pub mod undo;
 pub mod webhooks;
 
 use chrono::{DateTime, Utc};
-use inbox_domain::{ActionStatus, FieldError};
+use inbox_domain::{safeguards::WarningNotice, ActionStatus, FieldError};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::{
@@ -69,6 +71,10 @@ pub enum ServiceError {
     /// Something other than an action is not in a state that allows the request (409).
     #[error("{0}")]
     WrongState(String),
+    /// The decision meets warnings the reviewer has not acknowledged (409): another reviewer
+    /// holds the action, or the customer was contacted as often as the location allows.
+    #[error("the decision needs confirming")]
+    NeedsConfirmation(Vec<WarningNotice>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

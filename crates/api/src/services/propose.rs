@@ -25,6 +25,7 @@ use crate::{
         self,
         actions::{Inserted, NewAction, NewEvent},
         entities::locations,
+        safeguards::SafeguardFacts,
         StoreError,
     },
 };
@@ -110,7 +111,18 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
     } else {
         Vec::new()
     };
-    let auto_execute = trusted && unknown.is_empty();
+    // Nor past the location's contact cap: a person decides whether to write again.
+    let held_for_review = if !unknown.is_empty() {
+        Some(format!("no value for {}", unknown.join(", ")))
+    } else if trusted {
+        SafeguardFacts::load(db, location, &[customer.id], now)
+            .await?
+            .contact_cap_warning(valid.action_type, customer.id, &customer.full_name)
+            .map(|notice| notice.detail)
+    } else {
+        None
+    };
+    let auto_execute = trusted && held_for_review.is_none();
     let lifecycle = initial_lifecycle(now, expires_at, not_before, auto_execute)
         .map_err(|error| ServiceError::Invalid(vec![error]))?;
 
@@ -134,13 +146,9 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         version: 1,
         actor: &ctx.actor.0,
         at: now,
-        data: if unknown.is_empty() {
-            json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted })
-        } else {
-            json!({
-                "auto_executed": false,
-                "held_for_review": format!("no value for {}", unknown.join(", ")),
-            })
+        data: match &held_for_review {
+            None => json!({ "auto_executed": lifecycle.status == ActionStatus::AutoExecuted }),
+            Some(reason) => json!({ "auto_executed": false, "held_for_review": reason }),
         },
     }
     .into_row();

@@ -7,6 +7,7 @@ use inbox_domain::{
     business_hours::BusinessHours,
     dto::{ActionDetail, ApproveAction, PreviewDraft, RejectAction, SnoozeAction},
     review::{self, check_body_bounds, check_reachable, unknown_variables, Decision},
+    safeguards::{held_warning, unconfirmed, ReviewLease, ReviewWarning, WarningNotice},
     Channel, FieldError, LifecycleEvent, TransitionError,
 };
 use uuid::Uuid;
@@ -23,7 +24,9 @@ use crate::db::{
     self,
     actions::{lifecycle_of, PreparedChange},
     entities::{actions, customers, locations},
-    parse_json, StoreError,
+    parse_json,
+    safeguards::SafeguardFacts,
+    StoreError,
 };
 
 /// A reviewer's verb, before it is checked against the action.
@@ -35,6 +38,19 @@ pub enum ReviewRequest {
 }
 
 impl ReviewRequest {
+    /// The warnings the reviewer decides despite.
+    pub fn acknowledged(&self) -> &[ReviewWarning] {
+        match self {
+            ReviewRequest::Approve(r) => &r.acknowledged,
+            ReviewRequest::Reject(r) => &r.acknowledged,
+            ReviewRequest::Snooze(r) => &r.acknowledged,
+        }
+    }
+
+    pub fn is_approval(&self) -> bool {
+        matches!(self, ReviewRequest::Approve(_))
+    }
+
     fn expected_version(&self) -> Option<i32> {
         match self {
             ReviewRequest::Approve(r) => r.expected_version,
@@ -248,6 +264,39 @@ pub(super) fn prepare_review(
     Ok(after_due_transitions(change, row, &lifecycle, now))
 }
 
+/// What a reviewer should know before deciding `row`: another reviewer's live lease (`lease`),
+/// and for an approval what the location's safeguards say (`facts`).
+pub(super) fn decision_warnings(
+    row: &actions::Model,
+    customer: &customers::Model,
+    request: &ReviewRequest,
+    lease: Option<&ReviewLease>,
+    facts: &SafeguardFacts,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<WarningNotice>, ServiceError> {
+    let mut warnings: Vec<WarningNotice> = held_warning(lease, &actor.0, now).into_iter().collect();
+    if request.is_approval() {
+        warnings.extend(facts.approval_warnings(row, &customer.full_name)?);
+    }
+    Ok(warnings)
+}
+
+/// The decision goes ahead only past warnings the reviewer acknowledged.
+pub(super) fn check_confirmed(
+    warnings: &[WarningNotice],
+    acknowledged: &[ReviewWarning],
+) -> Result<(), ServiceError> {
+    let held_back = unconfirmed(warnings, acknowledged);
+    if held_back.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::NeedsConfirmation(
+            held_back.into_iter().cloned().collect(),
+        ))
+    }
+}
+
 /// One reviewer decision on one action.
 #[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn review(
@@ -255,16 +304,34 @@ pub async fn review(
     id: Uuid,
     request: ReviewRequest,
 ) -> Result<ActionDetail, ServiceError> {
-    let row = load(ctx.db, ctx.location.id, id).await?;
-    let customer = db::actions::customer_of(ctx.db, &row).await?;
+    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    let row = load(db, location.id, id).await?;
+    let customer = db::actions::customer_of(db, &row).await?;
     let change = prepare_review(
         &row,
         &customer,
-        ctx.location,
+        location,
         &request,
         &ctx.actor,
-        ctx.now,
+        now,
         ctx.undo_window,
     )?;
+    // Asked only of a decision that could otherwise go ahead: a stale one hears that first.
+    let lease = db::leases::live_of(db, location.id, &[id], now).await?;
+    let facts = if request.is_approval() {
+        SafeguardFacts::load(db, location, &[customer.id], now).await?
+    } else {
+        SafeguardFacts::load(db, location, &[], now).await?
+    };
+    let warnings = decision_warnings(
+        &row,
+        &customer,
+        &request,
+        lease.get(&id),
+        &facts,
+        &ctx.actor,
+        now,
+    )?;
+    check_confirmed(&warnings, request.acknowledged())?;
     write_one(ctx, &change).await
 }

@@ -7,14 +7,14 @@ use rstest_reuse::apply;
 use crate::helpers::{backends, id_of, ids, proposal, spawn_app, Backend, Fixture, TestApp};
 
 /// An open event stream and what has arrived of it but not been read yet.
-struct EventStream {
-    response: reqwest::Response,
+pub struct EventStream {
+    pub response: reqwest::Response,
     buffer: String,
 }
 
 impl EventStream {
     /// Sends `request` and keeps its response open as a stream.
-    async fn open(request: reqwest::RequestBuilder) -> EventStream {
+    pub async fn open(request: reqwest::RequestBuilder) -> EventStream {
         let response = request.send().await.expect("connected");
         EventStream {
             response,
@@ -23,13 +23,13 @@ impl EventStream {
     }
 
     /// Opens `app`'s event stream with the current token.
-    async fn of(app: &TestApp) -> EventStream {
+    pub async fn of(app: &TestApp) -> EventStream {
         EventStream::open(app.request(reqwest::Method::GET, "/api/v1/events")).await
     }
 
     /// Reads the stream until an event of `kind` arrives; returns its data. The timeout only
     /// stops a broken test from hanging.
-    async fn next(&mut self, kind: &str) -> Value {
+    pub async fn next(&mut self, kind: &str) -> Value {
         let EventStream { response, buffer } = self;
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {

@@ -136,6 +136,13 @@ impl TestApp {
             .token
     }
 
+    /// A new API key named `name` of `location_id` with every scope: its token and the actor id
+    /// (`key:<id>`) its changes are recorded under.
+    pub async fn named_key(&self, location_id: Uuid, name: &str) -> (String, String) {
+        let created = self.create_key(location_id, name, Scope::ALL, None).await;
+        (created.token, format!("key:{}", created.key.id))
+    }
+
     /// A new API key named `name` of `location_id` with `scopes`: its id.
     pub async fn key_id(&self, location_id: Uuid, name: &str, scopes: &[Scope]) -> Uuid {
         self.create_key(location_id, name, scopes, None)
@@ -482,6 +489,9 @@ impl Fixture {
             time_zone: "Europe/London".into(),
             business_hours: json!({}),
             created_at: created,
+            contact_cap_messages: None,
+            contact_cap_days: None,
+            review_confidence_floor: None,
         };
         let customer = customers::Model {
             id: Uuid::now_v7(),

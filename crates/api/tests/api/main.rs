@@ -20,6 +20,7 @@ mod idempotency;
 mod metrics;
 mod openapi;
 mod operations;
+mod presence;
 mod propose;
 mod queries;
 mod races;

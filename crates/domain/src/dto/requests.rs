@@ -88,6 +88,10 @@ pub struct ApproveAction {
     pub body: Option<String>,
     #[serde(default)]
     pub script: Option<String>,
+    /// Warnings the reviewer has seen and decides despite (see `warnings` of a confirmation
+    /// problem): `held_by_another`, `contact_cap`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<crate::safeguards::ReviewWarning>,
 }
 
 /// Reject with a reason; `other` needs a note.
@@ -102,6 +106,10 @@ pub struct RejectAction {
     /// Internal notes; required when `reason` is `other`.
     #[serde(default)]
     pub note: Option<String>,
+    /// Warnings the reviewer has seen and decides despite (see `warnings` of a confirmation
+    /// problem): `held_by_another`, `contact_cap`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<crate::safeguards::ReviewWarning>,
 }
 
 /// Snooze for a preset `duration` or until a custom time.
@@ -121,6 +129,10 @@ pub struct SnoozeAction {
     /// A reminder note.
     #[serde(default)]
     pub note: Option<String>,
+    /// Warnings the reviewer has seen and decides despite (see `warnings` of a confirmation
+    /// problem): `held_by_another`, `contact_cap`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<crate::safeguards::ReviewWarning>,
 }
 
 /// Save draft edits without deciding.
@@ -262,6 +274,10 @@ pub struct BulkRequest {
     /// or why not (the error the decision would meet). The pre-flight of a bulk decision.
     #[serde(default)]
     pub dry_run: bool,
+    /// For `approve`: warnings decided despite (`contact_cap`). An action another reviewer is
+    /// reviewing is always skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<crate::safeguards::ReviewWarning>,
 }
 
 /// Why one id of a bulk request was not decided.
@@ -287,6 +303,10 @@ pub struct BulkResult {
     /// The action's status after the request (absent for an unknown id).
     pub status: Option<ActionStatus>,
     pub error: Option<BulkError>,
+    /// What the reviewer should know about this id: why it needs confirming, or (for `ok` ones
+    /// of a dry run) what makes it less than clean, such as a low confidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::safeguards::WarningNotice>,
 }
 
 /// Per-id results, in the order of the request's ids.

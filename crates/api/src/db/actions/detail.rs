@@ -15,7 +15,9 @@ use super::{customer_of, lifecycle_of, list};
 use crate::db::{
     customers, deliveries,
     entities::{action_events, action_outcomes, action_responses, agents, locations},
-    parse_json, StoreError,
+    parse_json,
+    safeguards::SafeguardFacts,
+    StoreError,
 };
 
 /// How much of a customer's history the detail panel shows.
@@ -73,6 +75,15 @@ pub async fn get(
         .await?;
 
     let lifecycle = lifecycle_of(&action);
+    let status = lifecycle.status_at(now);
+    // Only a decision still to take needs them.
+    let warnings = if status.is_reviewable() {
+        SafeguardFacts::load(db, location, &[customer.id], now)
+            .await?
+            .approval_warnings(&action, &customer.full_name)?
+    } else {
+        Vec::new()
+    };
     let channel = action.channel;
     let variables: BTreeMap<String, String> = parse_json(action.variables)?;
     let is_email = channel == Some(Channel::Email);
@@ -93,7 +104,7 @@ pub async fn get(
     };
     Ok(ActionDetail {
         id: action.id,
-        status: lifecycle.status_at(now),
+        status,
         version: action.version,
         action_type: action.action_type,
         channel,
@@ -135,6 +146,7 @@ pub async fn get(
         delivery: deliveries::live_of(db, location_id, id)
             .await?
             .map(deliveries::view),
+        warnings,
     })
 }
 

@@ -548,7 +548,7 @@ async fn count_pending_per_customer(
     Ok(())
 }
 
-pub(super) fn confidence(stored: i16) -> Result<Confidence, StoreError> {
+pub(crate) fn confidence(stored: i16) -> Result<Confidence, StoreError> {
     Confidence::try_from(i64::from(stored)).map_err(|error| StoreError::Corrupt(error.to_string()))
 }
 

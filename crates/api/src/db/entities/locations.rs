@@ -18,6 +18,12 @@ pub struct Model {
     /// Opening hours per weekday: `{"mon": ["09:00", "18:00"], ...}`.
     pub business_hours: Json,
     pub created_at: DateTimeUtc,
+    /// The contact cap: at most this many messages to one customer...
+    pub contact_cap_messages: Option<i32>,
+    /// ...in any this many days (both set, or neither).
+    pub contact_cap_days: Option<i32>,
+    /// The confidence (percent) under which an action is pointed out before approval.
+    pub review_confidence_floor: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

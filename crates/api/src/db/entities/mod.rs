@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod idempotency_keys;
 pub mod locations;
 pub mod rate_windows;
+pub mod review_leases;
 pub mod sessions;
 pub mod users;
 pub mod webhook_deliveries;
