@@ -67,7 +67,7 @@ test("two reviewers: one sees the other's lease appear and go, live, and is aske
   assert.deepEqual(panics, [], "neither client panicked");
 });
 
-test("the contact cap warns in the panel, is confirmed in the approval dialog, and shows in the pre-flight", async () => {
+test("the contact cap warns in the panel and is confirmed in the approval dialog", async () => {
   const { page, baseUrl } = app;
   const token = await csrf(page, baseUrl);
   const put = await page.request.put(`${baseUrl}/api/v1/settings`, {

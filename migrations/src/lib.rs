@@ -19,6 +19,7 @@ mod m20261203_000013_covering_segment_indexes;
 mod m20261203_000014_sort_indexes;
 mod m20261204_000015_agent_key_proposals;
 mod m20261204_000016_review_leases_and_safeguards;
+mod m20261204_000017_precondition_url;
 mod tables;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_sort_indexes::Migration),
             Box::new(m20261204_000015_agent_key_proposals::Migration),
             Box::new(m20261204_000016_review_leases_and_safeguards::Migration),
+            Box::new(m20261204_000017_precondition_url::Migration),
         ]
     }
 }

@@ -12,6 +12,10 @@ const IDEMPOTENCY_KEY: &str = "^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$";
 const IF_MATCH: &str = "^(W/)?(\"[0-9]{1,9}\"|[0-9]{1,9})$";
 /// Text with something besides white space in it.
 const NOT_BLANK: &str = "\\S";
+/// An http:// or https:// URL with a host; spaces around it are trimmed, inside it none, nor
+/// control characters.
+const HTTP_URL: &str =
+    "^\\s*https?://[^/?#\\s\\x00-\\x1F\\x7F-\\x9F]+[^\\s\\x00-\\x1F\\x7F-\\x9F]*\\s*$";
 /// One line of visible text (no control characters, no bidi overrides) with something in it.
 const ONE_LINE: &str = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*[^\\s\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069][^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$";
 
@@ -95,8 +99,8 @@ pub fn tighten(document: &mut Value) {
     schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(ONE_LINE);
     schemas["CreateApiKey"]["properties"]["name"]["maxLength"] = json!(100);
     // Spaces around it are trimmed; inside it none, nor control characters.
-    schemas["CreateWebhookEndpoint"]["properties"]["url"]["pattern"] =
-        json!("^\\s*https?://[^/?#\\s\\x00-\\x1F\\x7F-\\x9F]+[^\\s\\x00-\\x1F\\x7F-\\x9F]*\\s*$");
+    schemas["CreateWebhookEndpoint"]["properties"]["url"]["pattern"] = json!(HTTP_URL);
+    schemas["ProposeAction"]["properties"]["precondition_url"]["pattern"] = json!(HTTP_URL);
     event_stream(document);
 }
 

@@ -31,6 +31,9 @@ crate::action::wire_enum! {
         Failed => ("failed", "Failed"),
         /// Taken back before it left.
         Cancelled => ("cancelled", "Cancelled"),
+        /// Not sent: when it was due to leave it no longer held (the customer acted after it
+        /// was proposed, or the agent's precondition said so); `last_error` says why.
+        Stopped => ("stopped", "Stopped"),
     }
 }
 
@@ -124,6 +127,9 @@ pub enum NotUndoable {
          delivery or follow up by hand."
     )]
     Failed,
+    /// It was stopped before it left: it no longer held, and nothing was sent.
+    #[error("It was stopped before it left (it no longer held); nothing was sent.")]
+    Stopped,
 }
 
 /// Whether a delivery can still be taken back at `now`: only one that was never tried and is
@@ -136,6 +142,7 @@ pub fn check_undoable(
 ) -> Result<(), NotUndoable> {
     match state {
         DeliveryState::Failed => Err(NotUndoable::Failed),
+        DeliveryState::Stopped => Err(NotUndoable::Stopped),
         DeliveryState::Scheduled if attempts > 0 => Err(NotUndoable::Retrying),
         DeliveryState::Scheduled if now < deliver_at => Ok(()),
         DeliveryState::Scheduled
@@ -189,6 +196,14 @@ pub struct SentEntry {
     pub attempt: i32,
 }
 
+/// What the `delivery_stopped` entry of an action's history records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedEntry {
+    pub delivery_id: Uuid,
+    /// Why it was not sent, for the reviewer.
+    pub reason: String,
+}
+
 /// What the entry of a failed attempt records: `delivery_attempt_failed` (tried again at
 /// `retry_at`) or `delivery_failed` (not tried again).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,6 +224,7 @@ pub struct FailedAttemptEntry {
 pub enum DeliveryEntry {
     Sent(SentEntry),
     Failed(FailedAttemptEntry),
+    Stopped(StoppedEntry),
 }
 
 impl DeliveryEntry {
@@ -222,6 +238,9 @@ impl DeliveryEntry {
                     .ok()
                     .map(DeliveryEntry::Failed)
             }
+            EventKind::DeliveryStopped => StoppedEntry::deserialize(data)
+                .ok()
+                .map(DeliveryEntry::Stopped),
             _ => None,
         }
     }

@@ -88,6 +88,8 @@ crate::action::wire_enum! {
         DeliveryFailed => ("delivery_failed", "Delivery failed"),
         /// A person sent its failed delivery again.
         DeliveryRetried => ("delivery_retried", "Delivery retried"),
+        /// Its message was not sent: it no longer held when it was due to leave.
+        DeliveryStopped => ("delivery_stopped", "Delivery stopped"),
         /// A reviewer took the approval back before it was sent.
         Undone => ("undone", "Undone"),
         /// Its agent, trusted for it, sent it without review when it was released.

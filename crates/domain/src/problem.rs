@@ -82,6 +82,30 @@ impl FieldErrors {
         }
     }
 
+    /// An `http://` or `https://` URL with a host, at most `max_chars` as sent (spaces around
+    /// it included) and none inside it; trimmed, when it is one.
+    pub fn check_http_url(&mut self, field: &str, value: &str, max_chars: usize) -> Option<String> {
+        let url = value.trim();
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) {
+            self.add(field, "must be an http:// or https:// URL with a host");
+            None
+        } else if value.chars().count() > max_chars
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            self.add(
+                field,
+                format!("must be at most {max_chars} characters, without spaces"),
+            );
+            None
+        } else {
+            Some(url.to_owned())
+        }
+    }
+
     pub fn check_not_blank(&mut self, field: &str, value: Option<&str>, why: &str) {
         if value.is_none_or(|v| v.trim().is_empty()) {
             self.add(field, why);

@@ -95,6 +95,9 @@ impl FieldErrors {
     }
 }
 
+/// The longest `precondition_url` accepted.
+pub const MAX_PRECONDITION_URL_CHARS: usize = 2000;
+
 /// A proposal that passed every rule that needs no stored data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidProposal {
@@ -111,6 +114,7 @@ pub struct ValidProposal {
     pub trigger: Trigger,
     pub variables: BTreeMap<String, String>,
     pub external_id: Option<String>,
+    pub precondition_url: Option<String>,
 }
 
 impl ValidProposal {
@@ -302,6 +306,10 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
         }
         issues.check_len("external_id", Some(external_id), MAX_EXTERNAL_ID_CHARS);
     }
+    let precondition_url = request
+        .precondition_url
+        .as_deref()
+        .and_then(|url| issues.check_http_url("precondition_url", url, MAX_PRECONDITION_URL_CHARS));
     issues.finish(ValidProposal {
         action_type: request.action_type,
         channel: request.channel,
@@ -323,6 +331,7 @@ pub fn validate_proposal(request: &ProposeAction) -> Result<ValidProposal, Vec<F
         },
         variables: request.variables.clone(),
         external_id: request.external_id.clone(),
+        precondition_url,
     })
 }
 

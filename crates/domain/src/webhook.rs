@@ -33,6 +33,10 @@ pub enum WebhookEvent {
     #[serde(rename = "delivery.failed")]
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "delivery.failed"))]
     DeliveryFailed,
+    /// An action's approved message was not sent: it no longer held when due to leave.
+    #[serde(rename = "delivery.stopped")]
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "delivery.stopped"))]
+    DeliveryStopped,
     /// An action nobody decided expired.
     #[serde(rename = "action.expired")]
     #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "action.expired"))]
@@ -45,6 +49,7 @@ impl WebhookEvent {
         WebhookEvent::ActionDecided,
         WebhookEvent::ActionSent,
         WebhookEvent::DeliveryFailed,
+        WebhookEvent::DeliveryStopped,
         WebhookEvent::ActionExpired,
     ];
 
@@ -55,6 +60,7 @@ impl WebhookEvent {
             WebhookEvent::ActionDecided => "action.decided",
             WebhookEvent::ActionSent => "action.sent",
             WebhookEvent::DeliveryFailed => "delivery.failed",
+            WebhookEvent::DeliveryStopped => "delivery.stopped",
             WebhookEvent::ActionExpired => "action.expired",
         }
     }
@@ -73,6 +79,7 @@ impl WebhookEvent {
             | EventKind::AutoExecuted => Some(WebhookEvent::ActionDecided),
             EventKind::Sent => Some(WebhookEvent::ActionSent),
             EventKind::DeliveryFailed => Some(WebhookEvent::DeliveryFailed),
+            EventKind::DeliveryStopped => Some(WebhookEvent::DeliveryStopped),
             EventKind::Expired => Some(WebhookEvent::ActionExpired),
             EventKind::SnoozeElapsed
             | EventKind::DeferralElapsed
@@ -134,22 +141,9 @@ impl CreateWebhookEndpoint {
     /// repeats, or what is wrong with it.
     pub fn validate(&self) -> Result<CreateWebhookEndpoint, Vec<crate::FieldError>> {
         let mut errors = FieldErrors::default();
-        let url = self.url.trim();
-        let host = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-        if host.is_none_or(str::is_empty) {
-            errors.add("url", "must be an http:// or https:// URL with a host");
-        // As sent, spaces around it included: the document's `maxLength` counts them too.
-        } else if self.url.chars().count() > MAX_URL_CHARS
-            || url.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            errors.add(
-                "url",
-                format!("must be at most {MAX_URL_CHARS} characters, without spaces"),
-            );
-        }
+        let url = errors
+            .check_http_url("url", &self.url, MAX_URL_CHARS)
+            .unwrap_or_default();
         if self.events.is_empty() {
             errors.add("events", "give at least one event");
         }
@@ -168,7 +162,7 @@ impl CreateWebhookEndpoint {
         events.sort();
         events.dedup();
         errors.finish(CreateWebhookEndpoint {
-            url: url.to_owned(),
+            url,
             events,
             description: description.map(str::to_owned),
         })

@@ -41,7 +41,7 @@ fn delivery_facts(delivery: &Delivery, now: DateTime<Utc>) -> Vec<(&'static str,
             "Left",
             time_ago(delivery.sent_at.unwrap_or(delivery.deliver_at), now),
         )),
-        DeliveryState::Failed | DeliveryState::Cancelled => {}
+        DeliveryState::Failed | DeliveryState::Cancelled | DeliveryState::Stopped => {}
     }
     // A message that left at the first try needs no count; one still trying shows how close it
     // is to giving up.
@@ -57,7 +57,13 @@ fn delivery_facts(delivery: &Delivery, now: DateTime<Utc>) -> Vec<(&'static str,
         _ => {}
     }
     if let Some(error) = delivery.last_error.clone() {
-        facts.push(("Last error", error));
+        // A stopped message's "error" is why it was not sent.
+        let label = if delivery.state == DeliveryState::Stopped {
+            "Stopped"
+        } else {
+            "Last error"
+        };
+        facts.push((label, error));
     }
     if let (Some(label), Some(id)) = (
         delivery.channel.provider_id_label(),
@@ -88,6 +94,7 @@ pub fn entry_facts(entry: &DeliveryEntry) -> Vec<(&'static str, String)> {
             ("Attempt", failed.attempt.to_string()),
             ("Error", failed.error.clone()),
         ],
+        DeliveryEntry::Stopped(stopped) => vec![("Why", stopped.reason.clone())],
     }
 }
 

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    delivery::{Delivery, DeliveryChannel, DeliveryState, FailedAttemptEntry, SentEntry},
-    dto::{HistoryKind, Page},
+    delivery::{
+        Delivery, DeliveryChannel, DeliveryState, FailedAttemptEntry, SentEntry, StoppedEntry,
+    },
+    dto::{ActionChanged, HistoryKind, OutcomeKind, Page},
     EventKind,
 };
 use sea_orm::{
@@ -18,10 +20,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    actions::{insert_history, NewEvent},
-    entities::{actions, customer_history, deliveries},
+    actions::{insert_history, lifecycle_of, NewEvent},
+    entities::{action_outcomes, action_responses, actions, customer_history, deliveries},
     outbox,
 };
+use crate::bus::{EventBus, LocationChange};
 
 /// The message a delivery carries, rendered when the action was approved.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -466,4 +469,100 @@ pub async fn sent_to_customers<C: ConnectionTrait>(
             .map(|row| (row.customer_id, u64::try_from(row.sent).unwrap_or_default()))
             .collect(),
     )
+}
+
+/// Why `delivery`'s message is moot, if it is: what its customer did, as reported after its
+/// action was proposed (see [`OutcomeKind::moots_outreach`]): an outcome such as a payment made,
+/// or a reply linked to any of their actions.
+pub async fn moot_since<C: ConnectionTrait>(
+    db: &C,
+    delivery: &deliveries::Model,
+) -> Result<Option<String>, DbErr> {
+    use sea_orm::sea_query::Query;
+    let Some(action) = action_of(db, delivery).await? else {
+        return Ok(None);
+    };
+    let customers_actions = Query::select()
+        .column(actions::Column::Id)
+        .from(actions::Entity)
+        .and_where(actions::Column::LocationId.eq(action.location_id))
+        .and_where(actions::Column::CustomerId.eq(action.customer_id))
+        .to_owned();
+    let moot_kinds: Vec<OutcomeKind> = OutcomeKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| kind.moots_outreach())
+        .collect();
+    let outcome = action_outcomes::Entity::find()
+        .filter(action_outcomes::Column::LocationId.eq(action.location_id))
+        .filter(action_outcomes::Column::ActionId.in_subquery(customers_actions.clone()))
+        .filter(action_outcomes::Column::Kind.is_in(moot_kinds))
+        .filter(action_outcomes::Column::RecordedAt.gt(action.created_at))
+        .order_by_asc(action_outcomes::Column::RecordedAt)
+        .one(db)
+        .await?;
+    if let Some(outcome) = outcome {
+        return Ok(Some(format!(
+            "Not sent: the customer's “{}” was reported after this was proposed.",
+            outcome.kind.label().to_lowercase()
+        )));
+    }
+    let reply = action_responses::Entity::find()
+        .filter(action_responses::Column::LocationId.eq(action.location_id))
+        .filter(action_responses::Column::ActionId.in_subquery(customers_actions))
+        .filter(action_responses::Column::RecordedAt.gt(action.created_at))
+        .one(db)
+        .await?;
+    Ok(reply.map(|_| "Not sent: the customer replied after this was proposed.".to_owned()))
+}
+
+/// Records a delivery that was not sent because it no longer held (`reason`), with the history
+/// entry that says why, and announces the action's change so that its reviewers see it at once.
+pub async fn record_stopped(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    delivery: &deliveries::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let update = deliveries::ActiveModel {
+        state: Set(DeliveryState::Stopped),
+        lease_until: Set(None),
+        last_error: Set(Some(reason.to_owned())),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let mut announced = Vec::new();
+    if finish_attempt(&txn, delivery, update).await? {
+        if let Some(action) = action_of(&txn, delivery).await? {
+            let entry = StoppedEntry {
+                delivery_id: delivery.id,
+                reason: reason.to_owned(),
+            };
+            add_history(
+                &txn,
+                &action,
+                EventKind::DeliveryStopped,
+                "system",
+                now,
+                json!(entry),
+            )
+            .await?;
+            announced.push(LocationChange {
+                location_id: action.location_id,
+                change: ActionChanged {
+                    id: action.id,
+                    status: lifecycle_of(&action).status_at(now),
+                    version: action.version,
+                },
+            });
+        }
+    }
+    bus.stage(&txn, &announced).await?;
+    txn.commit().await?;
+    for announcement in announced {
+        bus.committed(announcement);
+    }
+    Ok(())
 }

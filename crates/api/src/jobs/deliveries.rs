@@ -36,6 +36,10 @@ const BATCH: u64 = 10;
 /// enough that a crashed worker's are sent soon after.
 const LEASE: Duration = Duration::minutes(10);
 
+/// How long an agent's precondition URL has to answer before the check counts as a failed
+/// attempt (tried again later).
+const PRECONDITION_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+
 /// Where deliveries go: an SMTP server for email and a signed webhook for calls, when they are
 /// configured; otherwise the built-in outbox, where the rendered message is kept for
 /// `GET /api/v1/deliveries` to show.
@@ -44,6 +48,8 @@ pub struct Outbound {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     voice: Option<SignedEndpoint>,
     http: reqwest::Client,
+    /// Asks agents' precondition URLs, briefly: a message waits for no slow answer.
+    preconditions: reqwest::Client,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -69,8 +75,12 @@ impl Outbound {
         let smtp = smtp_url
             .map(|url| smtp_transport(url, trusted_ca_pem))
             .transpose()?;
+        let preconditions = reqwest::Client::builder()
+            .timeout(PRECONDITION_TIMEOUT)
+            .build()?;
         Ok(Outbound {
             smtp,
+            preconditions,
             ..Outbound::default()
         })
     }
@@ -244,12 +254,57 @@ async fn send(
     }
 }
 
+/// Why `delivery` must not leave now, if it must not: its customer acted after its action was
+/// proposed (an email or a call only: a note is still worth keeping), or the agent's
+/// precondition URL answered 409, 410 or 412. A precondition that cannot be asked is a failed
+/// attempt, tried again later.
+async fn stale(
+    db: &DatabaseConnection,
+    outbound: &Outbound,
+    delivery: &Delivery,
+) -> Result<Option<String>, SendError> {
+    let transient = |message: String| SendError {
+        message,
+        permanent: false,
+    };
+    if delivery.channel != DeliveryChannel::Internal {
+        let moot = deliveries::moot_since(db, delivery)
+            .await
+            .map_err(|error| transient(error.to_string()))?;
+        if moot.is_some() {
+            return Ok(moot);
+        }
+    }
+    let action = db::actions::find(db, delivery.location_id, delivery.action_id)
+        .await
+        .map_err(|error| transient(error.to_string()))?;
+    let Some(url) = action.and_then(|action| action.precondition_url) else {
+        return Ok(None);
+    };
+    let response = outbound
+        .preconditions
+        .get(&url)
+        .send()
+        .await
+        .map_err(|error| transient(format!("precondition check: {error}")))?;
+    let status = response.status();
+    match status.as_u16() {
+        200..=299 => Ok(None),
+        409 | 410 | 412 => Ok(Some(format!(
+            "Not sent: the agent's precondition no longer holds (its URL answered {status})."
+        ))),
+        _ => Err(transient(format!("precondition check: HTTP {status}"))),
+    }
+}
+
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Not sent because they no longer held.
+    pub stopped: usize,
 }
 
 /// Sends every delivery due at `now`. Each attempt changes what its action's location shows
@@ -293,7 +348,18 @@ pub async fn run_until_stopping(
                 }
                 return Ok(report);
             }
-            match send(db, outbound, delivery, now).await {
+            let result = match stale(db, outbound, delivery).await {
+                Ok(Some(reason)) => {
+                    tracing::info!(delivery_id = %delivery.id, %reason, "delivery stopped");
+                    deliveries::record_stopped(db, bus, delivery, &reason, now).await?;
+                    report.stopped += 1;
+                    bus.touch(delivery.location_id);
+                    continue;
+                }
+                Ok(None) => send(db, outbound, delivery, now).await,
+                Err(error) => Err(error),
+            };
+            match result {
                 Ok(provider_id) => {
                     deliveries::record_sent(db, delivery, provider_id, now).await?;
                     report.sent += 1;

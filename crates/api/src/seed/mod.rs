@@ -445,6 +445,7 @@ fn propose(
         expires_at: Some(expires_at),
         not_before,
         external_id: proposal.external_id,
+        precondition_url: None,
     })
     .map_err(|errors| anyhow::anyhow!("a seeded draft breaks a rule: {errors:?}"))?;
     let lifecycle =

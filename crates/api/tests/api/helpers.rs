@@ -561,6 +561,7 @@ impl Fixture {
             expires_at: None,
             not_before: None,
             external_id: None,
+            precondition_url: None,
         })
         .expect("a valid proposal");
         let expires_at = created_at + Duration::days(3);

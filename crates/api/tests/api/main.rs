@@ -29,5 +29,6 @@ mod review;
 mod security;
 mod seed;
 mod sort_plans;
+mod staleness;
 mod time;
 mod webhooks;

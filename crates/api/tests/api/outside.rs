@@ -333,3 +333,58 @@ impl TestCa {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
 }
+
+/// An agent's precondition endpoint: answers `GET /check` with the status it is set to, and
+/// counts the requests.
+pub struct PreconditionServer {
+    pub url: String,
+    status: Arc<std::sync::atomic::AtomicU16>,
+    pub asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PreconditionServer {
+    /// Answers 200 until told otherwise.
+    pub async fn start() -> PreconditionServer {
+        use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+        let status = Arc::new(AtomicU16::new(200));
+        let asked = Arc::new(AtomicUsize::new(0));
+        let (answer, count) = (status.clone(), asked.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let server = actix_web::HttpServer::new(move || {
+            let (answer, count) = (answer.clone(), count.clone());
+            actix_web::App::new().route(
+                "/check",
+                actix_web::web::get().to(move || {
+                    let (answer, count) = (answer.clone(), count.clone());
+                    async move {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        let status =
+                            actix_web::http::StatusCode::from_u16(answer.load(Ordering::SeqCst))
+                                .expect("a status");
+                        actix_web::HttpResponse::build(status).finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listening")
+        .run();
+        tokio::spawn(server);
+        PreconditionServer {
+            url: format!("http://127.0.0.1:{port}/check"),
+            status,
+            asked,
+        }
+    }
+
+    pub fn answer(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn times_asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -71,6 +71,17 @@ pub struct ProposeAction {
     /// The agent's own id for the action, unique per agent: a replay returns the first action.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// Asked just before an approved message leaves: a 2xx answer means the reason for it
+    /// still holds; 409, 410 or 412 means it no longer does, and the message is stopped.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            example = "https://billing.example/invoices/1234/still-due"
+        )
+    )]
+    pub precondition_url: Option<String>,
 }
 
 /// Approve & Send; with `subject`, `body` or `script` it is Edit & Approve.
@@ -327,6 +338,22 @@ crate::action::wire_enum! {
         Unsubscribed => ("unsubscribed", "Unsubscribed"),
         NoResponse => ("no_response", "No response"),
         Other => ("other", "Other"),
+    }
+}
+
+impl OutcomeKind {
+    /// Whether this, reported after an action was proposed, makes its message moot: the
+    /// customer paid, replied, booked, renewed or unsubscribed. Another kind (no response, a
+    /// conversation started, other) leaves it standing.
+    pub const fn moots_outreach(self) -> bool {
+        matches!(
+            self,
+            OutcomeKind::PaymentMade
+                | OutcomeKind::Replied
+                | OutcomeKind::BookingMade
+                | OutcomeKind::Renewed
+                | OutcomeKind::Unsubscribed
+        )
     }
 }
 

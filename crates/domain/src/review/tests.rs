@@ -364,3 +364,41 @@ fn a_draft_that_would_fill_to_more_than_a_megabyte_is_refused() {
         ["body"]
     );
 }
+
+#[test]
+fn a_precondition_url_is_an_http_url_kept_trimmed() {
+    let mut request = email_proposal();
+    request.precondition_url = Some(" https://billing.example/invoices/1234 ".into());
+    assert_eq!(
+        validate_proposal(&request)
+            .expect("valid")
+            .precondition_url
+            .as_deref(),
+        Some("https://billing.example/invoices/1234")
+    );
+    for bad in ["ftp://billing.example", "https://", "https://a b.example"] {
+        request.precondition_url = Some(bad.into());
+        let issues = validate_proposal(&request).expect_err(bad);
+        assert_eq!(fields(&issues), ["precondition_url"], "{bad}");
+    }
+}
+
+#[test]
+fn only_what_the_customer_did_makes_outreach_moot() {
+    use crate::dto::OutcomeKind;
+    let moot: Vec<OutcomeKind> = OutcomeKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| kind.moots_outreach())
+        .collect();
+    assert_eq!(
+        moot,
+        [
+            OutcomeKind::PaymentMade,
+            OutcomeKind::BookingMade,
+            OutcomeKind::Replied,
+            OutcomeKind::Renewed,
+            OutcomeKind::Unsubscribed,
+        ]
+    );
+}

@@ -171,6 +171,7 @@ impl NewAction<'_> {
             deferred_until: self.lifecycle.deferred_until,
             approved_awaiting_send: false,
             proposed_by_agent_key: self.by_agent_key,
+            precondition_url: proposal.precondition_url.clone(),
             first_reviewed_at: None,
             review_time_seconds: None,
             approved_at: None,

@@ -38,6 +38,8 @@ pub struct Model {
     pub approved_awaiting_send: bool,
     /// Proposed with its agent's own API key: only then may it act alone.
     pub proposed_by_agent_key: bool,
+    /// The agent's URL asked just before the message leaves whether its reason still holds.
+    pub precondition_url: Option<String>,
     pub first_reviewed_at: Option<DateTimeUtc>,
     pub review_time_seconds: Option<i64>,
     pub approved_at: Option<DateTimeUtc>,
