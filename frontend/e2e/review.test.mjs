@@ -81,14 +81,16 @@ test("Edit & Approve changes the draft in the editor, with variables from the si
   assert.ok(sent.history.some((event) => event.kind === "approved" && event.data.edit), "the edit is in the history");
 });
 
-test("Reject takes a reason and notes", async () => {
+test("Reject takes a reason and notes, and the next action opens", async () => {
   const id = await openFirst("/");
+  const next = await app.page.locator("tr.action-row").nth(1).getAttribute("data-id");
   await panel().getByRole("button", { name: "Reject" }).click();
   const form = panel().getByRole("form", { name: "Reject" });
   await form.getByLabel("Reason").selectOption("poor_timing");
   await form.getByLabel("Internal notes").fill("Wait until after the holidays.");
   await form.getByRole("button", { name: "Reject" }).click();
-  await panel().getByText("Rejected.").waitFor();
+  await panel().getByText("Rejected. The next action is open.").waitFor();
+  await app.page.waitForURL(new RegExp(`open=${next}`));
   const rejected = await (await app.page.request.get(`${app.baseUrl}/api/v1/actions/${id}`)).json();
   assert.equal(rejected.decisions.rejection_reason, "poor_timing");
   assert.equal(rejected.decisions.rejection_note, "Wait until after the holidays.");
@@ -268,7 +270,7 @@ test("long trigger data wraps inside its column", async () => {
   assert.ok(summary <= 1, `the summary wraps: ${summary}px`);
 });
 
-test("a customer's several pending actions are grouped, one click shows them together", async () => {
+test("a customer's several pending actions are grouped, one click shows them side by side", async () => {
   const { page, baseUrl, agentKey } = app;
   const first = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0];
   const customer = first.customer;
@@ -289,6 +291,13 @@ test("a customer's several pending actions are grouped, one click shows them tog
   const count = Number((await chip.textContent()).split(" ")[0]);
   assert.ok(count >= 3, `the customer's pending actions: ${count}`);
   await chip.click();
+  await page.waitForURL(new RegExp(`/customers/${customer.id}/together`));
+  const columns = page.locator("article.together-column");
+  await page.getByRole("heading", { name: `${count} pending for ${customer.full_name}` }).waitFor();
+  assert.equal(await columns.count(), Math.min(count, 6), "each pending action side by side");
+  await columns.filter({ hasText: "Grouped note 2" }).waitFor();
+  await page.screenshot({ path: join(screenshotDir, "side-by-side.png") });
+  await page.getByRole("button", { name: "Show them in the list" }).click();
   await page.waitForURL(/q=/);
   await page.waitForFunction(
     ([name, n]) => {

@@ -15,7 +15,7 @@ use crate::{
     context::{Live, Presence, Session, Undo},
     pages::{
         agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, sent::SentPage,
-        sign_in::SignInPage,
+        sign_in::SignInPage, together::TogetherPage,
     },
 };
 
@@ -146,6 +146,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                             <Route path=path!("/agents") view=AgentsPage/>
                             <Route path=path!("/sent") view=SentPage/>
                             <Route path=path!("/customers/:id") view=CustomerPage/>
+                            <Route path=path!("/customers/:id/together") view=TogetherPage/>
                         </Routes>
                     }
                     .into_any()

@@ -15,7 +15,12 @@ use crate::{
 
 /// Moves the app to `view` (a new history entry, so Back restores the previous view).
 pub fn go(view: &InboxView) {
-    use_navigate()(&view.to_url(), Default::default());
+    go_to(&view.to_url());
+}
+
+/// Moves the app to the page at `path` (a new history entry).
+pub fn go_to(path: &str) {
+    use_navigate()(path, Default::default());
 }
 
 /// What a key press asks the inbox for.

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::{
     components::delivery::DeliveryBadge,
     context::{Presence, Selection},
-    navigation::go,
+    navigation::{go, go_to},
     state::InboxView,
 };
 
@@ -107,13 +107,9 @@ fn ActionRow(
         index.is_some() && index == cursor.get()
     };
     let is_open = view.open == Some(id);
-    // Several actions wait for this customer: one click shows them together (the pending list
-    // narrowed to the customer).
+    // Several actions wait for this customer: one click shows them side by side.
     let group = (item.pending_for_customer > 1).then(|| {
-        let together = InboxView {
-            q: Some(item.customer.full_name.clone()),
-            ..InboxView::default()
-        };
+        let together = format!("/customers/{}/together", item.customer.id);
         let label = format!(
             "{} for {}",
             item.pending_for_customer, item.customer.full_name
@@ -144,7 +140,7 @@ fn ActionRow(
                 {customer_line(&item.customer)}
                 {group.map(|(label, together)| view! {
                     <button type="button" class="link group-link"
-                        on:click=move |event| { event.stop_propagation(); go(&together) }>{label}</button>
+                        on:click=move |event| { event.stop_propagation(); go_to(&together) }>{label}</button>
                 })}
             </td>
             <td class="agent">{item.agent.name.clone()}</td>

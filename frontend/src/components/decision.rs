@@ -89,7 +89,7 @@ pub type Decide = Action<Decision, Result<Decided, ApiError>>;
 /// What happened to the reviewer's last attempt (a decision or a preview).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Done(&'static str),
+    Done(String),
     Failed(ApiError),
 }
 

@@ -2,7 +2,7 @@
 //! ways to respond on the right. It reloads whenever any action changes.
 
 use inbox_domain::{
-    dto::ActionDetail,
+    dto::{ActionDetail, ActionListItem},
     safeguards::{ReviewWarning, WarningNotice},
 };
 use leptos::{html, prelude::*};
@@ -24,13 +24,38 @@ use crate::{
     state::InboxView,
 };
 
+/// What a decision said, handed to the panel of the next action it opened.
+pub type Carried = RwSignal<Option<(Uuid, Outcome)>>;
+
+/// The action to open after `id` is decided: the row below it in `rows`, else the one above;
+/// none when it is not listed or is the only one.
+pub fn next_after(rows: &[ActionListItem], id: Uuid) -> Option<Uuid> {
+    let at = rows.iter().position(|row| row.id == id)?;
+    rows.get(at + 1)
+        .or_else(|| at.checked_sub(1).and_then(|before| rows.get(before)))
+        .map(|row| row.id)
+}
+
 #[component]
-pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
+pub fn DetailPanel(
+    id: Uuid,
+    view: Memo<InboxView>,
+    /// The list beside the panel: after a decision the next of its rows opens.
+    rows: RwSignal<Vec<ActionListItem>>,
+    /// What the previous panel's decision said, when it opened this one.
+    carried: Carried,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
     let undo = expect_context::<Undo>();
     // Both outlive the reloads a decision triggers, so its message stays on screen.
-    let outcome = RwSignal::new(None::<Outcome>);
+    let outcome = RwSignal::new(
+        carried
+            .get_untracked()
+            .filter(|(for_id, _)| *for_id == id)
+            .map(|(_, said)| said),
+    );
+    carried.set(None);
     // The decision last sent, and the warnings it waits on when the server asked to confirm.
     let last_decision = StoredValue::new(None::<Decision>);
     let to_confirm = RwSignal::new(None::<(Decision, Vec<WarningNotice>)>);
@@ -57,12 +82,23 @@ pub fn DetailPanel(id: Uuid, view: Memo<InboxView>) -> impl IntoView {
         if let Ok(Decided::Approved { leaves_in }) = answer {
             undo.offer(Undoable::Action(id), leaves_in);
         }
-        outcome.set(Some(match answer {
-            Ok(decided) => Outcome::Done(decided.said()),
-            Err(error) => Outcome::Failed(error),
-        }));
         if reload {
             live.changed();
+        }
+        match answer {
+            // Decided: on to the next action, which says what became of this one.
+            Ok(decided) => match rows.with_untracked(|rows| next_after(rows, id)) {
+                Some(next) => {
+                    let said = format!("{} The next action is open.", decided.said());
+                    carried.set(Some((next, Outcome::Done(said))));
+                    go(&InboxView {
+                        open: Some(next),
+                        ..view.get_untracked()
+                    });
+                }
+                None => outcome.set(Some(Outcome::Done(decided.said().to_owned()))),
+            },
+            Err(error) => outcome.set(Some(Outcome::Failed(error))),
         }
     });
     // Taken back: the "sent" message no longer holds.
@@ -188,6 +224,45 @@ fn ConfirmDespite(
                 </div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(ids: &[u128]) -> Vec<ActionListItem> {
+        let template: ActionListItem = serde_json::from_value(serde_json::json!({
+            "id": Uuid::nil(), "subject": "s",
+            "customer": {"id": Uuid::nil(), "full_name": "Zoë", "company": null, "customer_type": "member"},
+            "agent": {"id": Uuid::nil(), "name": "a"},
+            "action_type": "draft_message", "channel": "email", "confidence": 80,
+            "priority": "high", "status": "pending",
+            "created_at": "2026-12-01T09:00:00Z", "expires_at": "2026-12-04T09:00:00Z",
+            "version": 1, "delivery_state": null, "pending_for_customer": 1
+        }))
+        .expect("a list item");
+        ids.iter()
+            .map(|id| ActionListItem {
+                id: Uuid::from_u128(*id),
+                ..template.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_next_action_is_the_row_below_else_the_one_above() {
+        let list = rows(&[1, 2, 3]);
+        assert_eq!(
+            next_after(&list, Uuid::from_u128(1)),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(
+            next_after(&list, Uuid::from_u128(3)),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(next_after(&rows(&[1]), Uuid::from_u128(1)), None);
+        assert_eq!(next_after(&list, Uuid::from_u128(9)), None, "not listed");
     }
 }
 

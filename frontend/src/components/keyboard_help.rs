@@ -39,6 +39,7 @@ pub fn KeyboardHelp(on_close: impl Fn() + Clone + 'static) -> impl IntoView {
                 <dl class="fields">
                     {SHORTCUTS.into_iter().map(|(key, what)| view! { <dt><kbd>{key}</kbd></dt><dd>{what}</dd> }).collect_view()}
                 </dl>
+                <p class="muted">"After a decision the next action in the list opens."</p>
                 <div class="modal-actions">
                     <button type="button" class="primary" node_ref=close_button on:click=move |_| on_close()>"Close"</button>
                 </div>

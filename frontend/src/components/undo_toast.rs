@@ -199,6 +199,7 @@ mod tests {
                 status: 409,
                 detail: "its message has already left".to_owned(),
             }),
+            warnings: Vec::new(),
         };
         let all = BulkResponse {
             results: vec![result(1, true), result(2, true)],

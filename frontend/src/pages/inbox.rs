@@ -10,7 +10,7 @@ use crate::{
     components::{
         action_list::{ActionTable, EmptyState},
         bulk_bar::BulkBar,
-        detail_panel::DetailPanel,
+        detail_panel::{Carried, DetailPanel},
         error_notice::ErrorNotice,
         filters::Filters,
         keyboard_help::KeyboardHelp,
@@ -111,6 +111,8 @@ pub fn InboxPage() -> impl IntoView {
     let agents = LocalResource::new(api::agents);
     let open = move || view.get().open;
 
+    // What a decision said, for the panel of the next action it opens.
+    let carried: Carried = RwSignal::new(None);
     let cursor = RwSignal::new(None::<usize>);
     let help = RwSignal::new(false);
     let shortcuts = Shortcuts(RwSignal::new(None));
@@ -152,7 +154,7 @@ pub fn InboxPage() -> impl IntoView {
                         })}
                     </footer>
                 </section>
-                {move || open().map(|id| view! { <DetailPanel id view/> })}
+                {move || open().map(|id| view! { <DetailPanel id view rows carried/> })}
             </div>
             <BulkBar selected rows on_done=move || reload()/>
             <Show when=move || help.get()>

@@ -5,3 +5,4 @@ pub mod customer;
 pub mod inbox;
 pub mod sent;
 pub mod sign_in;
+pub mod together;
