@@ -67,14 +67,20 @@ test("two reviewers: one sees the other's lease appear and go, live, and is aske
   assert.deepEqual(panics, [], "neither client panicked");
 });
 
-test("the contact cap warns in the panel and is confirmed in the approval dialog", async () => {
+test("an admin sets the safeguards; past the contact cap the panel warns and the approval dialog confirms", async () => {
   const { page, baseUrl } = app;
   const token = await csrf(page, baseUrl);
-  const put = await page.request.put(`${baseUrl}/api/v1/settings`, {
-    headers: { "X-CSRF-Token": token },
-    data: { contact_cap: { max_messages: 1, window_days: 30 }, review_confidence_floor: null },
-  });
-  assert.equal(put.status(), 200, await put.text());
+  // An admin sets the safeguards on the Agents page.
+  await visit(page, baseUrl, "/agents");
+  const safeguards = page.getByRole("form", { name: "Review safeguards" });
+  await safeguards.getByLabel("Cap messages to one customer").check();
+  await safeguards.getByLabel("Most messages").fill("1");
+  await safeguards.getByLabel("Days").fill("30");
+  await safeguards.getByLabel("Confidence floor").fill("90");
+  await safeguards.getByRole("button", { name: "Save" }).click();
+  await safeguards.getByText("Saved.").waitFor();
+  const saved = await (await page.request.get(`${baseUrl}/api/v1/settings`)).json();
+  assert.deepEqual(saved, { contact_cap: { max_messages: 1, window_days: 30 }, review_confidence_floor: 90 });
   // An agent writes to a customer twice; the first is approved, so the second is past the cap.
   const pending = await (await page.request.get(`${baseUrl}/api/v1/actions?status=pending&channel=email&limit=1`)).json();
   const customerId = pending.items[0].customer.id;
@@ -103,11 +109,12 @@ test("the contact cap warns in the panel and is confirmed in the approval dialog
   });
   assert.equal(approved.status(), 200, await approved.text());
   const capped = await (await page.request.get(`${baseUrl}/api/v1/actions/${second}`)).json();
-  assert.deepEqual(capped.warnings.map((w) => w.warning), ["contact_cap"]);
+  assert.deepEqual(capped.warnings.map((w) => w.warning), ["contact_cap", "low_confidence"]);
   await visit(page, baseUrl, `/?open=${capped.id}`);
   const panel = detailPanel(page);
   const warning = panel.getByRole("list", { name: "Before you approve" }).first();
   await warning.getByText(/the location's cap is 1\./).waitFor();
+  await warning.getByText("The agent is 80% confident, under the location's 90%.").waitFor();
   await panel.getByRole("button", { name: "Approve & Send" }).click();
   const dialog = page.getByRole("dialog", { name: "Send this action now?" });
   await dialog.getByText(/the location's cap is 1\./).waitFor();

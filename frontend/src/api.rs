@@ -10,7 +10,7 @@ use inbox_domain::{
         CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
     },
     metrics::Metrics,
-    safeguards::{ReviewLease, WarningNotice},
+    safeguards::{LocationSettings, ReviewLease, WarningNotice},
     ActionStatus, Problem,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -245,6 +245,22 @@ pub async fn release_lease(id: Uuid, csrf: &str) -> Result<(), ApiError> {
 /// Who is reviewing what now.
 pub async fn leases() -> Result<Vec<ReviewLease>, ApiError> {
     get_json("/api/v1/leases").await
+}
+
+/// The location's review safeguards.
+pub async fn settings() -> Result<LocationSettings, ApiError> {
+    get_json("/api/v1/settings").await
+}
+
+/// Replaces the location's review safeguards (admins).
+pub async fn replace_settings(
+    settings: &LocationSettings,
+    csrf: &str,
+) -> Result<LocationSettings, ApiError> {
+    let request = Request::put("/api/v1/settings")
+        .header("X-CSRF-Token", csrf)
+        .json(settings);
+    read(send(request).await?).await
 }
 
 /// Decides many actions at once (or takes a batch of approvals back).

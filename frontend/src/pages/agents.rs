@@ -6,7 +6,8 @@ use inbox_domain::{
     display::percent,
     dto::{Agent, UpdateAgent},
     metrics::AgentMetrics,
-    ActionType,
+    safeguards::{ContactCap, LocationSettings},
+    ActionType, Confidence,
 };
 use leptos::prelude::*;
 
@@ -22,6 +23,7 @@ pub fn AgentsPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let is_admin = session.me.scopes.contains(&Scope::AgentsAdmin);
     let agents = LocalResource::new(api::agents);
+    let settings = LocalResource::new(api::settings);
     let metrics = LocalResource::new(move || {
         live.changes.track();
         api::metrics()
@@ -30,6 +32,14 @@ pub fn AgentsPage() -> impl IntoView {
         <main class="page">
             <h2>"Proactive agents"</h2>
             <p class="muted">"Each agent watches your business and proposes actions. Trusted agents may send some action types without review."</p>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading the safeguards…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(settings) => view! { <SafeguardsCard settings is_admin/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading agents…"</p> }>
                 {move || Suspend::new(async move {
                     let by_agent = metrics.await.map(|m| m.by_agent).unwrap_or_default();
@@ -43,6 +53,71 @@ pub fn AgentsPage() -> impl IntoView {
                 })}
             </Suspense>
         </main>
+    }
+}
+
+/// The location's review safeguards, across agents: the contact cap and the confidence floor.
+#[component]
+fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let capped = RwSignal::new(settings.contact_cap.is_some());
+    let cap = settings.contact_cap.unwrap_or(ContactCap {
+        max_messages: 2,
+        window_days: 7,
+    });
+    let messages = RwSignal::new(cap.max_messages.to_string());
+    let days = RwSignal::new(cap.window_days.to_string());
+    let floor = RwSignal::new(
+        settings
+            .review_confidence_floor
+            .map(|floor| floor.percent().to_string())
+            .unwrap_or_default(),
+    );
+    let replace = Action::new_local(move |settings: &LocationSettings| {
+        let (settings, csrf) = (*settings, session.csrf.clone());
+        async move { api::replace_settings(&settings, &csrf).await }
+    });
+    let message = move || {
+        replace.value().get().map(|answer| match answer {
+            Ok(_) => "Saved.".to_owned(),
+            Err(error) => error.message,
+        })
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let number = |text: String| text.trim().parse::<u32>().unwrap_or_default();
+        replace.dispatch(LocationSettings {
+            contact_cap: capped.get_untracked().then(|| ContactCap {
+                max_messages: number(messages.get_untracked()),
+                window_days: number(days.get_untracked()),
+            }),
+            review_confidence_floor: floor
+                .get_untracked()
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|floor| Confidence::try_from(floor).ok()),
+        });
+    };
+    view! {
+        <form class="agent-card" aria-labelledby="safeguards-title" on:submit=save>
+            <h3 id="safeguards-title">"Review safeguards"</h3>
+            <p class="muted">"For every agent: approving past the cap asks for a confirmation and holds a trusted agent's action for review; low confidence is pointed out before a bulk approval."</p>
+            <fieldset disabled=!is_admin>
+                <label><input type="checkbox" prop:checked=capped on:change=move |ev| capped.set(event_target_checked(&ev))/>" Cap messages to one customer"</label>
+                <label>"At most "
+                    <input type="number" min="1" max="100" class="narrow" aria-label="Most messages" prop:value=messages on:input=move |ev| messages.set(event_target_value(&ev))/>
+                    " emails and calls in any "
+                    <input type="number" min="1" max="90" class="narrow" aria-label="Days" prop:value=days on:input=move |ev| days.set(event_target_value(&ev))/>
+                    " days"
+                </label>
+                <label>"Point out confidence under "
+                    <input type="number" min="0" max="100" class="narrow" aria-label="Confidence floor" placeholder="off" prop:value=floor on:input=move |ev| floor.set(event_target_value(&ev))/>"%"
+                </label>
+                {is_admin.then(|| view! { <button type="submit" class="primary">"Save"</button> })}
+            </fieldset>
+            {move || message().map(|m| view! { <p role="status">{m}</p> })}
+        </form>
     }
 }
 
