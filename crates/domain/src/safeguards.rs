@@ -253,6 +253,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn percent(value: i64) -> Confidence {
+        Confidence::try_from(value).expect("0 to 100")
+    }
+
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(seconds)
     }
@@ -311,19 +315,16 @@ mod tests {
     fn confidence_under_the_floor_is_pointed_out_but_needs_no_confirmation() {
         let settings = LocationSettings {
             contact_cap: None,
-            review_confidence_floor: Some(Confidence::try_from(60).unwrap()),
+            review_confidence_floor: Some(percent(60)),
         };
         let low = settings
-            .low_confidence_warning(Confidence::try_from(59).unwrap())
-            .unwrap();
+            .low_confidence_warning(percent(59))
+            .expect("under the floor");
         assert_eq!(
             low.detail,
             "The agent is 59% confident, under the location's 60%."
         );
-        assert_eq!(
-            settings.low_confidence_warning(Confidence::try_from(60).unwrap()),
-            None
-        );
+        assert_eq!(settings.low_confidence_warning(percent(60)), None);
         assert!(unconfirmed(&[low], &[]).is_empty());
     }
 
@@ -332,7 +333,7 @@ mod tests {
         assert_eq!(cap(2, 7).validate(), Ok(()));
         let fields: Vec<String> = cap(0, 91)
             .validate()
-            .unwrap_err()
+            .expect_err("out of range")
             .into_iter()
             .map(|e| e.field)
             .collect();
@@ -345,10 +346,10 @@ mod tests {
     #[test]
     fn notes_and_tasks_are_never_capped() {
         let settings = LocationSettings {
-            review_confidence_floor: Some(Confidence::try_from(60).unwrap()),
+            review_confidence_floor: Some(percent(60)),
             ..cap(1, 7)
         };
-        let sure = Confidence::try_from(90).unwrap();
+        let sure = percent(90);
         let kinds = |outbound, confidence| -> Vec<ReviewWarning> {
             settings
                 .approval_warnings(outbound, 5, "Zoë", confidence)
@@ -358,10 +359,7 @@ mod tests {
         };
         assert_eq!(kinds(true, sure), [ReviewWarning::ContactCap]);
         assert!(kinds(false, sure).is_empty());
-        assert_eq!(
-            kinds(false, Confidence::try_from(10).unwrap()),
-            [ReviewWarning::LowConfidence]
-        );
+        assert_eq!(kinds(false, percent(10)), [ReviewWarning::LowConfidence]);
     }
 
     fn warning() -> impl Strategy<Value = ReviewWarning> {

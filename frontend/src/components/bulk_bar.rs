@@ -274,9 +274,19 @@ pub fn BulkBar(
                             Some(Err(error)) => view! { <p class="error">{error.message}</p> }.into_any(),
                             Some(Ok(response)) => {
                                 let report = BulkReport::of(&response, &preflight_subjects.get(), true);
-                                let clean = response.results.len() - report.failures.len();
+                                let (sendable, clean) = sendable_and_clean(&response);
+                                let with_warning = sendable.len() - clean.len();
+                                let summary = if with_warning == 0 {
+                                    format!("{} of {} can be sent.", sendable.len(), response.results.len())
+                                } else {
+                                    format!(
+                                        "{} of {} can be sent, {with_warning} of them with a warning.",
+                                        sendable.len(),
+                                        response.results.len()
+                                    )
+                                };
                                 view! {
-                                    <p>{format!("{clean} of {} can be sent.", response.results.len())}</p>
+                                    <p>{summary}</p>
                                     {(!report.failures.is_empty()).then(|| view! {
                                         <ul class="bulk-failures">{report.failures.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
                                     })}

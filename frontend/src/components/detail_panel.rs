@@ -27,12 +27,16 @@ use crate::{
 /// What a decision said, handed to the panel of the next action it opened.
 pub type Carried = RwSignal<Option<(Uuid, Outcome)>>;
 
-/// The action to open after `id` is decided: the row below it in `rows`, else the one above;
-/// none when it is not listed or is the only one.
-pub fn next_after(rows: &[ActionListItem], id: Uuid) -> Option<Uuid> {
+/// The action to open after `id` is decided: the first row below it in `rows` that is still to
+/// decide and not `taken` (another reviewer has it open), else the nearest such row above;
+/// none when `id` is not listed or no other row qualifies.
+pub fn next_after(rows: &[ActionListItem], id: Uuid, taken: impl Fn(Uuid) -> bool) -> Option<Uuid> {
     let at = rows.iter().position(|row| row.id == id)?;
-    rows.get(at + 1)
-        .or_else(|| at.checked_sub(1).and_then(|before| rows.get(before)))
+    let open_to_me = |row: &&ActionListItem| row.status.is_reviewable() && !taken(row.id);
+    rows[at + 1..]
+        .iter()
+        .find(open_to_me)
+        .or_else(|| rows[..at].iter().rev().find(open_to_me))
         .map(|row| row.id)
 }
 
@@ -48,6 +52,7 @@ pub fn DetailPanel(
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
     let undo = expect_context::<Undo>();
+    let presence = expect_context::<Presence>();
     // Both outlive the reloads a decision triggers, so its message stays on screen.
     let outcome = RwSignal::new(
         carried
@@ -87,7 +92,11 @@ pub fn DetailPanel(
         }
         match answer {
             // Decided: on to the next action, which says what became of this one.
-            Ok(decided) => match rows.with_untracked(|rows| next_after(rows, id)) {
+            Ok(decided) => match rows.with_untracked(|rows| {
+                next_after(rows, id, |other| {
+                    untrack(|| presence.other_reviewer(other).is_some())
+                })
+            }) {
                 Some(next) => {
                     let said = format!("{} The next action is open.", decided.said());
                     carried.set(Some((next, Outcome::Done(said))));
@@ -118,7 +127,6 @@ pub fn DetailPanel(
             ..view.get_untracked()
         })
     };
-    let presence = expect_context::<Presence>();
     view! {
         <aside class="detail" aria-label="Action detail">
             <button type="button" class="close" aria-label="Close the detail panel" on:click=close>"×"</button>
@@ -252,17 +260,33 @@ mod tests {
 
     #[test]
     fn the_next_action_is_the_row_below_else_the_one_above() {
+        let free = |_| false;
         let list = rows(&[1, 2, 3]);
+        let id = Uuid::from_u128;
+        assert_eq!(next_after(&list, id(1), free), Some(id(2)));
+        assert_eq!(next_after(&list, id(3), free), Some(id(2)));
+        assert_eq!(next_after(&rows(&[1]), id(1), free), None);
+        assert_eq!(next_after(&list, id(9), free), None, "not listed");
+    }
+
+    #[test]
+    fn the_next_action_skips_one_a_colleague_has_open_or_that_is_decided() {
+        let id = Uuid::from_u128;
+        let mut list = rows(&[1, 2, 3, 4]);
+        list[3].status = inbox_domain::ActionStatus::Rejected;
         assert_eq!(
-            next_after(&list, Uuid::from_u128(1)),
-            Some(Uuid::from_u128(2))
+            next_after(&list, id(1), |other| other == id(2)),
+            Some(id(3))
         );
         assert_eq!(
-            next_after(&list, Uuid::from_u128(3)),
-            Some(Uuid::from_u128(2))
+            next_after(&list, id(3), |_| false),
+            Some(id(2)),
+            "the decided row below is skipped"
         );
-        assert_eq!(next_after(&rows(&[1]), Uuid::from_u128(1)), None);
-        assert_eq!(next_after(&list, Uuid::from_u128(9)), None, "not listed");
+        assert_eq!(
+            next_after(&list, id(3), |other| other != id(1)),
+            Some(id(1))
+        );
     }
 }
 

@@ -77,26 +77,40 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
         let (settings, csrf) = (*settings, session.csrf.clone());
         async move { api::replace_settings(&settings, &csrf).await }
     });
+    // A floor that is not a percentage is said so, never taken as none.
+    let refused = RwSignal::new(None::<String>);
     let message = move || {
-        replace.value().get().map(|answer| match answer {
-            Ok(_) => "Saved.".to_owned(),
-            Err(error) => error.message,
+        refused.get().or_else(|| {
+            replace.value().get().map(|answer| match answer {
+                Ok(_) => "Saved.".to_owned(),
+                Err(error) => error.message,
+            })
         })
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let number = |text: String| text.trim().parse::<u32>().unwrap_or_default();
+        let floor_text = floor.get_untracked();
+        let review_confidence_floor = match floor_text.trim() {
+            "" => None,
+            text => match text.parse::<i64>().ok().map(Confidence::try_from) {
+                Some(Ok(floor)) => Some(floor),
+                _ => {
+                    refused.set(Some(
+                        "The confidence floor must be a whole percentage from 0 to 100, or empty for none."
+                            .to_owned(),
+                    ));
+                    return;
+                }
+            },
+        };
+        refused.set(None);
         replace.dispatch(LocationSettings {
             contact_cap: capped.get_untracked().then(|| ContactCap {
                 max_messages: number(messages.get_untracked()),
                 window_days: number(days.get_untracked()),
             }),
-            review_confidence_floor: floor
-                .get_untracked()
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .and_then(|floor| Confidence::try_from(floor).ok()),
+            review_confidence_floor,
         });
     };
     view! {

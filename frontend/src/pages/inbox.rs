@@ -109,7 +109,8 @@ pub fn InboxPage() -> impl IntoView {
     };
 
     let agents = LocalResource::new(api::agents);
-    let open = move || view.get().open;
+    // A memo: a filter or sort change keeps the open panel (and its review lease) as it is.
+    let open = Memo::new(move |_| view.get().open);
 
     // What a decision said, for the panel of the next action it opens.
     let carried: Carried = RwSignal::new(None);
@@ -127,7 +128,7 @@ pub fn InboxPage() -> impl IntoView {
     });
 
     view! {
-        <main class="inbox" class:with-panel=move || open().is_some()>
+        <main class="inbox" class:with-panel=move || open.get().is_some()>
             {move || match live.metrics.get() {
                 Some(metrics) => view! { <MetricsBar metrics/> }.into_any(),
                 None => view! { <MetricsBarSkeleton/> }.into_any(),
@@ -154,7 +155,7 @@ pub fn InboxPage() -> impl IntoView {
                         })}
                     </footer>
                 </section>
-                {move || open().map(|id| view! { <DetailPanel id view rows carried/> })}
+                {move || open.get().map(|id| view! { <DetailPanel id view rows carried/> })}
             </div>
             <BulkBar selected rows on_done=move || reload()/>
             <Show when=move || help.get()>

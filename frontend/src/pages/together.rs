@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     api::{self, ApiError},
     components::{draft_view::DraftView, error_notice::ErrorNotice},
+    context::Live,
     navigation::go,
     state::InboxView,
 };
@@ -60,7 +61,10 @@ async fn pending_of(id: Uuid) -> Result<Pending, ApiError> {
 pub fn TogetherPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|params| params.get("id").and_then(|id| id.parse::<Uuid>().ok()));
+    let live = expect_context::<Live>();
+    // Fresh after every change: a decision here or elsewhere.
     let actions = LocalResource::new(move || {
+        live.changes.track();
         let id = id();
         async move {
             match id {

@@ -472,8 +472,9 @@ pub async fn sent_to_customers<C: ConnectionTrait>(
 }
 
 /// Why `delivery`'s message is moot, if it is: what its customer did, as reported after its
-/// action was proposed (see [`OutcomeKind::moots_outreach`]): an outcome such as a payment made,
-/// or a reply linked to any of their actions.
+/// action was decided (proposed, or approved: a reviewer who approved knowing of it meant it;
+/// see [`OutcomeKind::moots_outreach`]): an outcome such as a payment made, or a reply linked
+/// to any of their actions.
 pub async fn moot_since<C: ConnectionTrait>(
     db: &C,
     delivery: &deliveries::Model,
@@ -482,6 +483,9 @@ pub async fn moot_since<C: ConnectionTrait>(
     let Some(action) = action_of(db, delivery).await? else {
         return Ok(None);
     };
+    let known_since = action.approved_at.map_or(action.created_at, |approved| {
+        approved.max(action.created_at)
+    });
     let customers_actions = Query::select()
         .column(actions::Column::Id)
         .from(actions::Entity)
@@ -497,23 +501,23 @@ pub async fn moot_since<C: ConnectionTrait>(
         .filter(action_outcomes::Column::LocationId.eq(action.location_id))
         .filter(action_outcomes::Column::ActionId.in_subquery(customers_actions.clone()))
         .filter(action_outcomes::Column::Kind.is_in(moot_kinds))
-        .filter(action_outcomes::Column::RecordedAt.gt(action.created_at))
+        .filter(action_outcomes::Column::RecordedAt.gt(known_since))
         .order_by_asc(action_outcomes::Column::RecordedAt)
         .one(db)
         .await?;
     if let Some(outcome) = outcome {
         return Ok(Some(format!(
-            "Not sent: the customer's “{}” was reported after this was proposed.",
+            "Not sent: the customer's “{}” was reported after this was approved.",
             outcome.kind.label().to_lowercase()
         )));
     }
     let reply = action_responses::Entity::find()
         .filter(action_responses::Column::LocationId.eq(action.location_id))
         .filter(action_responses::Column::ActionId.in_subquery(customers_actions))
-        .filter(action_responses::Column::RecordedAt.gt(action.created_at))
+        .filter(action_responses::Column::RecordedAt.gt(known_since))
         .one(db)
         .await?;
-    Ok(reply.map(|_| "Not sent: the customer replied after this was proposed.".to_owned()))
+    Ok(reply.map(|_| "Not sent: the customer replied after this was approved.".to_owned()))
 }
 
 /// Records a delivery that was not sent because it no longer held (`reason`), with the history

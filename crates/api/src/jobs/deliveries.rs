@@ -75,8 +75,10 @@ impl Outbound {
         let smtp = smtp_url
             .map(|url| smtp_transport(url, trusted_ca_pem))
             .transpose()?;
+        // An agent's URL answers for itself: it is not followed elsewhere.
         let preconditions = reqwest::Client::builder()
             .timeout(PRECONDITION_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Outbound {
             smtp,
@@ -267,17 +269,22 @@ async fn stale(
         message,
         permanent: false,
     };
+    // What failed is logged; the delivery's history says only that the check could not run.
+    let unreadable = |error: sea_orm::DbErr| {
+        tracing::warn!(delivery_id = %delivery.id, ?error, "the pre-send check failed");
+        transient("the pre-send check could not read the database".to_owned())
+    };
     if delivery.channel != DeliveryChannel::Internal {
         let moot = deliveries::moot_since(db, delivery)
             .await
-            .map_err(|error| transient(error.to_string()))?;
+            .map_err(unreadable)?;
         if moot.is_some() {
             return Ok(moot);
         }
     }
     let action = db::actions::find(db, delivery.location_id, delivery.action_id)
         .await
-        .map_err(|error| transient(error.to_string()))?;
+        .map_err(unreadable)?;
     let Some(url) = action.and_then(|action| action.precondition_url) else {
         return Ok(None);
     };

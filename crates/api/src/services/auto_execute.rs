@@ -3,11 +3,14 @@
 //! customer reachable, a call only once the location is open, the customer not contacted as
 //! often as the location's cap allows), or else it waits for review, and its history says why.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::PreviewDraft, review::unknown_variables, Channel, Confidence, LifecycleEvent,
 };
 use serde_json::json;
+use uuid::Uuid;
 
 use super::{
     change::{after_due_transitions, transition_change},
@@ -27,10 +30,14 @@ use crate::db::{
 /// released to review with the reason it was not. `None` when that is not the row's case (it is
 /// not a held proposal due now, its agent did not propose it with its own key, or the agent is
 /// not trusted for it): the plain release applies.
+///
+/// `sent_in_pass` counts, by customer, the messages auto-executed earlier in the same pass (not
+/// yet written): the contact cap counts them too.
 pub async fn on_release(
     db: &sea_orm::DatabaseConnection,
     row: &actions::Model,
     now: DateTime<Utc>,
+    sent_in_pass: &mut HashMap<Uuid, u64>,
 ) -> Result<Option<PreparedChange>, ServiceError> {
     let lifecycle = lifecycle_of(row);
     if !row.proposed_by_agent_key
@@ -60,9 +67,11 @@ pub async fn on_release(
         row.script.as_deref(),
         &values,
     );
-    let capped = SafeguardFacts::load(db, &location, &[customer.id], now)
-        .await?
-        .contact_cap_warning(row.action_type, customer.id, &customer.full_name);
+    let mut facts = SafeguardFacts::load(db, &location, &[customer.id], now).await?;
+    for _ in 0..sent_in_pass.get(&customer.id).copied().unwrap_or_default() {
+        facts.count_one_more(customer.id);
+    }
+    let capped = facts.contact_cap_warning(row.action_type, customer.id, &customer.full_name);
     let held = if !unknown.is_empty() {
         Some(format!("no value for {}", unknown.join(", ")))
     } else if let Some(capped) = capped {
@@ -95,6 +104,9 @@ pub async fn on_release(
             return Ok(Some(change));
         }
     };
+    if row.action_type.channel().is_some() {
+        *sent_in_pass.entry(customer.id).or_default() += 1;
+    }
     let actor = Actor(format!("agent:{}", agent.id));
     let mut change = transition_change(row, &transition, None, None, &actor, now);
     let message = message(row, &customer, &location, &PreviewDraft::default())?;

@@ -218,8 +218,9 @@ pub async fn bulk(
                     confirmed.map(|()| change)
                 }),
         });
-        if approving && change.is_ok() {
-            // The next action for the same customer counts this message.
+        if approving && change.is_ok() && row.action_type.channel().is_some() {
+            // The next action for the same customer counts this message (a note reaches
+            // nobody outside).
             facts.count_one_more(row.customer_id);
         }
         match change {

@@ -83,12 +83,16 @@ async fn a_lease_shows_who_is_reviewing_and_ends_by_itself(#[case] backend: Back
     assert_eq!(seen, json!({"action_id": id, "lease": lease}));
 
     app.use_token(&ben);
-    assert_eq!(leases(&app).await, [lease.clone()]);
+    assert_eq!(leases(&app).await, std::slice::from_ref(&lease));
     let (status, held) = take(&app, id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(held, lease, "Ben's request does not take Ana's lease");
     assert_eq!(release(&app, id).await, StatusCode::NO_CONTENT);
-    assert_eq!(leases(&app).await, [lease.clone()], "nor can Ben end it");
+    assert_eq!(
+        leases(&app).await,
+        std::slice::from_ref(&lease),
+        "nor can Ben end it"
+    );
 
     app.use_token(&ana);
     assert_eq!(release(&app, id).await, StatusCode::NO_CONTENT);
@@ -335,4 +339,43 @@ async fn the_confidence_floor_is_pointed_out_and_settings_are_checked(#[case] ba
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, kept) = app.get_json("/api/v1/settings").await;
     assert_eq!(kept["review_confidence_floor"], 90);
+}
+
+/// Held proposals released in one sweep count each other against the cap: one goes out, the
+/// other waits for review.
+#[apply(backends)]
+async fn a_sweep_counts_its_own_auto_executions_against_the_cap(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    set_settings(
+        &app,
+        json!({"contact_cap": {"max_messages": 1, "window_days": 7}}),
+    )
+    .await;
+    let path = format!("/api/v1/agents/{}", fixture.agent.id);
+    app.patch_json(
+        &path,
+        &json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 80}),
+    )
+    .await;
+    app.use_token(
+        &app.key(fixture.location.id, Scope::ALL, Some(fixture.agent.id))
+            .await,
+    );
+    let mut held = proposal(&fixture);
+    held["not_before"] = json!(app.now() + Duration::hours(1));
+    for _ in 0..2 {
+        let (status, action) = app.propose(&held).await;
+        assert_eq!(status, StatusCode::CREATED, "{action}");
+        assert_eq!(action["status"], "deferred");
+    }
+    app.clock.advance(Duration::hours(2));
+    let report = app.sweep().await;
+    assert_eq!(
+        (report.auto_executed, report.released),
+        (1, 1),
+        "{report:?}"
+    );
+    let (_, pending) = app.list("status=pending").await;
+    assert_eq!(pending["total"], 1, "{pending}");
 }

@@ -36,6 +36,7 @@ async fn a_message_made_moot_after_its_proposal_is_stopped_not_sent(#[case] back
     assert_eq!(deliver(&app, &outbound).await, report(1, 0, 0));
 
     let reminder = fixture.action(&app, app.now(), |_| {}).await.id;
+    let informed = fixture.action(&app, app.now(), |_| {}).await.id;
     let (status, approved) = app.review(reminder, "approve", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{approved}");
     // Before it leaves, the customer pays: reported on the earlier message.
@@ -55,7 +56,7 @@ async fn a_message_made_moot_after_its_proposal_is_stopped_not_sent(#[case] back
     assert_eq!(detail["delivery"]["state"], "stopped", "{detail}");
     assert_eq!(
         detail["delivery"]["last_error"],
-        "Not sent: the customer's “payment made” was reported after this was proposed."
+        "Not sent: the customer's “payment made” was reported after this was approved."
     );
     assert_eq!(
         event_kinds(&app, &reminder.to_string())
@@ -71,11 +72,13 @@ async fn a_message_made_moot_after_its_proposal_is_stopped_not_sent(#[case] back
         .expect("why")
         .contains("nothing was sent"));
 
-    // Proposed after the payment was reported, a message knows of it: it leaves.
+    // Approved after the payment was reported (the panel showed it), or proposed after it, a
+    // message was meant as it is: it leaves.
+    app.review(informed, "approve", json!({})).await;
     let later = fixture.action(&app, app.now(), |_| {}).await.id;
     app.review(later, "approve", json!({})).await;
     app.clock.advance(Duration::minutes(1));
-    assert_eq!(deliver(&app, &outbound).await, report(1, 0, 0));
+    assert_eq!(deliver(&app, &outbound).await, report(2, 0, 0));
     let (_, page) = app.get_json("/api/v1/deliveries?state=stopped").await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
 }
