@@ -9,6 +9,7 @@ use inbox_domain::{
         ActionDetail, ActionListItem, Agent, ApproveAction, BulkRequest, BulkResponse,
         CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
     },
+    insights::Insights,
     metrics::Metrics,
     safeguards::{LocationSettings, ReviewLease, WarningNotice},
     ActionStatus, Problem,
@@ -245,6 +246,12 @@ pub async fn release_lease(id: Uuid, csrf: &str) -> Result<(), ApiError> {
 /// Who is reviewing what now.
 pub async fn leases() -> Result<Vec<ReviewLease>, ApiError> {
     get_json("/api/v1/leases").await
+}
+
+/// How the agents performed over a period; `query` is `period=30`, with `agent_id` and
+/// `action_type` when narrowed.
+pub async fn insights(query: &str) -> Result<Insights, ApiError> {
+    get_json(&format!("/api/v1/insights?{query}")).await
 }
 
 /// The location's review safeguards.

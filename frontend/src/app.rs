@@ -14,8 +14,8 @@ use crate::{
     components::{error_notice::ErrorNotice, undo_toast::UndoToast},
     context::{Live, Presence, Session, Undo},
     pages::{
-        agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, sent::SentPage,
-        sign_in::SignInPage, together::TogetherPage,
+        agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, insights::InsightsPage,
+        sent::SentPage, sign_in::SignInPage, together::TogetherPage,
     },
 };
 
@@ -131,6 +131,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                 <h1><a href="/">"AI Inbox"</a></h1>
                 <nav class="crumbs" aria-label="Breadcrumb">"Operations → AI Assistant → AI Inbox"</nav>
                 <span class="spacer"></span>
+                <a class="nav" href="/insights">"Insights"</a>
                 <a class="nav" href="/agents">"Agents"</a>
                 <a class="nav" href="/sent">"Sent"</a>
                 <span class="who">{format!("{who} · {}", me.location.name)}</span>
@@ -144,6 +145,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                         <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
                             <Route path=path!("/") view=InboxPage/>
                             <Route path=path!("/agents") view=AgentsPage/>
+                            <Route path=path!("/insights") view=InsightsPage/>
                             <Route path=path!("/sent") view=SentPage/>
                             <Route path=path!("/customers/:id") view=CustomerPage/>
                             <Route path=path!("/customers/:id/together") view=TogetherPage/>

@@ -20,6 +20,7 @@ mod m20261203_000014_sort_indexes;
 mod m20261204_000015_agent_key_proposals;
 mod m20261204_000016_review_leases_and_safeguards;
 mod m20261204_000017_precondition_url;
+mod m20261204_000018_insight_tallies;
 mod tables;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_agent_key_proposals::Migration),
             Box::new(m20261204_000016_review_leases_and_safeguards::Migration),
             Box::new(m20261204_000017_precondition_url::Migration),
+            Box::new(m20261204_000018_insight_tallies::Migration),
         ]
     }
 }

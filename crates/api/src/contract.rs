@@ -54,6 +54,10 @@ pub fn tighten(document: &mut Value) {
                         .collect();
                     parameter["schema"] = json!({"type": "string", "enum": columns});
                 }
+                (Some("query"), Some("period")) => {
+                    parameter["schema"] =
+                        json!({"type": "integer", "enum": inbox_domain::insights::PERIODS});
+                }
                 // An empty value is refused (`?agent_id=` is not "no filter").
                 (Some("query"), Some(_)) => {
                     let schema = &mut parameter["schema"];

@@ -10,6 +10,7 @@ pub mod business_hours;
 pub mod delivery;
 pub mod display;
 pub mod dto;
+pub mod insights;
 pub mod lifecycle;
 pub mod metrics;
 pub mod problem;

@@ -4,6 +4,7 @@
 pub mod action_context;
 pub mod action_list;
 pub mod bulk_bar;
+pub mod charts;
 pub mod decision;
 pub mod delivery;
 pub mod detail_panel;

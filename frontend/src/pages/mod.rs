@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod customer;
 pub mod inbox;
+pub mod insights;
 pub mod sent;
 pub mod sign_in;
 pub mod together;

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod events;
 pub mod follow_up;
 pub mod health;
+pub mod insights;
 pub mod list_params;
 pub mod metrics;
 pub mod presence;
@@ -69,6 +70,7 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(settings::get_settings)
         .service(settings::replace_settings)
         .service(metrics::get_metrics)
+        .service(insights::get_insights)
         .service(events::stream_events)
         .service(auth::sign_in)
         .service(auth::sign_out)

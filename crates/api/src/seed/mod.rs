@@ -119,6 +119,8 @@ pub async fn demo(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    // The history was written past the tallies: count it for Insights.
+    crate::db::insights::rebuild(db, location_id).await?;
     // After the commit: the key needs the agent's row.
     let key = crate::services::auth::create_api_key(
         db,

@@ -10,6 +10,7 @@ pub mod change;
 pub mod deliveries;
 pub mod drafts;
 pub mod follow_up;
+pub mod insights;
 pub mod presence;
 pub mod propose;
 pub mod render;

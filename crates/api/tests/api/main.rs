@@ -17,6 +17,7 @@ mod health;
 mod hostile_input;
 mod housekeeping;
 mod idempotency;
+mod insights;
 mod metrics;
 mod openapi;
 mod operations;

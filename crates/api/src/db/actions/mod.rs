@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::{
     entities::{action_events, actions, agents, customers, deliveries},
     idempotency::ClaimMark,
-    webhooks, StoreError,
+    insights, webhooks, StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
 use counts::CountChanges;
@@ -282,6 +282,7 @@ pub async fn insert_history<C: ConnectionTrait>(
         return Ok(());
     }
     webhooks::enqueue(db, &entries).await?;
+    insights::record(db, &entries).await?;
     action_events::Entity::insert_many(entries.into_iter().map(IntoActiveModel::into_active_model))
         .exec_without_returning(db)
         .await

@@ -12,6 +12,7 @@ pub mod customer_history;
 pub mod customers;
 pub mod deliveries;
 pub mod idempotency_keys;
+pub mod insight_tallies;
 pub mod locations;
 pub mod rate_windows;
 pub mod review_leases;

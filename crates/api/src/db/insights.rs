@@ -1,0 +1,310 @@
+//! Insight tallies: what each day saw, per location, agent and action type, added to in the
+//! transaction of every history entry ([`record`]), read a period at a time ([`rows`]), and
+//! rebuilt from the history when it was written past them (a seed, [`rebuild`]). The rules of
+//! what counts are the domain's (`inbox_domain::insights`).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use inbox_domain::{
+    insights::{edit_intensity, tallies, EditIntensity, EntryFacts, Tally, TallyRow},
+    ActionStatus, ActionType, EventKind,
+};
+use sea_orm::{
+    sea_query::{Alias, Expr, Func, OnConflict, SimpleExpr},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entities::{
+    action_events, actions,
+    insight_tallies::{self, Column},
+    locations,
+};
+
+/// Tallies written by one statement (well under PostgreSQL's 65,535 parameters).
+const TALLIES_PER_STATEMENT: usize = 5_000;
+/// History entries replayed per step of a rebuild.
+const REBUILD_PAGE: u64 = 2_000;
+
+/// Where a tally goes.
+type TallyKey = (Uuid, NaiveDate, Uuid, ActionType, String);
+
+/// The draft as one text, for the edit distance.
+fn draft_text(subject: Option<&str>, body: Option<&str>, script: Option<&str>) -> String {
+    [subject, body, script]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How much each approved action's draft was edited: its text as approved (the row now) against
+/// its text as proposed (each field as the first edit of it found it).
+fn approval_edits(
+    rows: &HashMap<Uuid, actions::Model>,
+    edits: &[action_events::Model],
+) -> HashMap<Uuid, EditIntensity> {
+    let mut proposed: HashMap<Uuid, HashMap<String, Option<String>>> = HashMap::new();
+    for edit in edits {
+        let Some(before) = edit.data["edit"]["before"].as_object() else {
+            continue;
+        };
+        let fields = proposed.entry(edit.action_id).or_default();
+        for (field, value) in before {
+            fields
+                .entry(field.clone())
+                .or_insert_with(|| value.as_str().map(str::to_owned));
+        }
+    }
+    proposed
+        .into_iter()
+        .filter_map(|(id, fields)| {
+            let row = rows.get(&id)?;
+            let was = |field: &str, now: &Option<String>| -> Option<String> {
+                fields.get(field).cloned().unwrap_or_else(|| now.clone())
+            };
+            let before = draft_text(
+                was("subject", &row.subject).as_deref(),
+                was("body", &row.body).as_deref(),
+                was("script", &row.script).as_deref(),
+            );
+            let after = draft_text(
+                row.subject.as_deref(),
+                row.body.as_deref(),
+                row.script.as_deref(),
+            );
+            Some((id, edit_intensity(&before, &after)))
+        })
+        .collect()
+}
+
+/// What `entries` add to their days' tallies, by where each goes.
+async fn tallied<C: ConnectionTrait>(
+    db: &C,
+    entries: &[action_events::Model],
+) -> Result<HashMap<TallyKey, i64>, DbErr> {
+    let mut action_ids: Vec<Uuid> = entries.iter().map(|entry| entry.action_id).collect();
+    action_ids.sort();
+    action_ids.dedup();
+    let rows: HashMap<Uuid, actions::Model> = actions::Entity::find()
+        .filter(actions::Column::Id.is_in(action_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let mut location_ids: Vec<Uuid> = rows.values().map(|row| row.location_id).collect();
+    location_ids.sort();
+    location_ids.dedup();
+    let zones: HashMap<Uuid, chrono_tz::Tz> = locations::Entity::find()
+        .filter(locations::Column::Id.is_in(location_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|location| {
+            (
+                location.id,
+                location.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            )
+        })
+        .collect();
+    let approved: Vec<Uuid> = entries
+        .iter()
+        .filter(|entry| {
+            matches!(
+                entry.kind,
+                EventKind::Approved | EventKind::ApprovedForLater
+            )
+        })
+        .map(|entry| entry.action_id)
+        .collect();
+    // Every edit of the approved actions, in order: the ones before this change and its own.
+    let mut edits = if approved.is_empty() {
+        Vec::new()
+    } else {
+        action_events::Entity::find()
+            .filter(action_events::Column::ActionId.is_in(approved))
+            .filter(action_events::Column::Kind.is_in([
+                EventKind::Edited,
+                EventKind::Approved,
+                EventKind::ApprovedForLater,
+            ]))
+            .order_by_asc(action_events::Column::Version)
+            .all(db)
+            .await?
+    };
+    edits.extend(entries.iter().cloned());
+    edits.retain(|event| event.data.get("edit").is_some());
+    edits.sort_by_key(|event| (event.action_id, event.version, event.id));
+    edits.dedup_by_key(|event| event.id);
+    let intensities = approval_edits(&rows, &edits);
+
+    let mut sums: HashMap<TallyKey, i64> = HashMap::new();
+    for entry in entries {
+        let Some(row) = rows.get(&entry.action_id) else {
+            continue;
+        };
+        let zone = zones
+            .get(&row.location_id)
+            .copied()
+            .unwrap_or(chrono_tz::UTC);
+        let day = entry.occurred_at.with_timezone(&zone).date_naive();
+        let by_person = entry.actor.starts_with("user:") || entry.actor.starts_with("key:");
+        let first_review = by_person && row.first_reviewed_at == Some(entry.occurred_at);
+        let facts = EntryFacts {
+            kind: entry.kind,
+            auto_executed_at_once: entry.kind == EventKind::Proposed
+                && entry.to_status == Some(ActionStatus::AutoExecuted),
+            edit: intensities.get(&row.id).copied(),
+            rejection_reason: row.rejection_reason,
+            outcome: entry.data["kind"]
+                .as_str()
+                .and_then(|kind| kind.parse().ok()),
+            first_review_seconds: first_review.then_some(row.review_time_seconds).flatten(),
+        };
+        for (tally, value) in tallies(&facts) {
+            let key = (
+                row.location_id,
+                day,
+                row.agent_id,
+                row.action_type,
+                tally.key(),
+            );
+            *sums.entry(key).or_default() += value;
+        }
+    }
+    Ok(sums)
+}
+
+/// Adds `sums` to the stored tallies.
+async fn add<C: ConnectionTrait>(db: &C, sums: HashMap<TallyKey, i64>) -> Result<(), DbErr> {
+    let models: Vec<insight_tallies::ActiveModel> = sums
+        .into_iter()
+        .map(
+            |((location_id, day, agent_id, action_type, tally), value)| {
+                insight_tallies::ActiveModel {
+                    location_id: Set(location_id),
+                    day: Set(day),
+                    agent_id: Set(agent_id),
+                    action_type: Set(action_type),
+                    tally: Set(tally),
+                    value: Set(value),
+                }
+            },
+        )
+        .collect();
+    for chunk in models.chunks(TALLIES_PER_STATEMENT) {
+        insight_tallies::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    Column::LocationId,
+                    Column::Day,
+                    Column::AgentId,
+                    Column::ActionType,
+                    Column::Tally,
+                ])
+                // What was there, plus what this statement brings.
+                .value(
+                    Column::Value,
+                    Expr::col((insight_tallies::Entity, Column::Value))
+                        .add(Expr::cust("excluded.value")),
+                )
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds what `entries` (history entries being written, their actions already changed in the
+/// same transaction) count to their days' tallies.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    entries: &[action_events::Model],
+) -> Result<(), DbErr> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let sums = tallied(db, entries).await?;
+    add(db, sums).await
+}
+
+/// The location's tallies from `first` to `last` (local days, both included), optionally of one
+/// agent and one action type, summed over what is not asked for.
+pub async fn rows<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    (first, last): (NaiveDate, NaiveDate),
+    agent_id: Option<Uuid>,
+    action_type: Option<ActionType>,
+) -> Result<Vec<TallyRow>, DbErr> {
+    let mut query = insight_tallies::Entity::find()
+        .select_only()
+        .column(Column::Day)
+        .column(Column::AgentId)
+        .column(Column::Tally)
+        // PostgreSQL sums a BIGINT as a NUMERIC: back to a BIGINT.
+        .column_as(
+            SimpleExpr::from(Func::cast_as(
+                Func::sum(Expr::col(Column::Value)),
+                Alias::new("BIGINT"),
+            )),
+            "value",
+        )
+        .filter(Column::LocationId.eq(location_id))
+        .filter(Column::Day.gte(first))
+        .filter(Column::Day.lte(last))
+        .group_by(Column::Day)
+        .group_by(Column::AgentId)
+        .group_by(Column::Tally);
+    if let Some(agent_id) = agent_id {
+        query = query.filter(Column::AgentId.eq(agent_id));
+    }
+    if let Some(action_type) = action_type {
+        query = query.filter(Column::ActionType.eq(action_type));
+    }
+    let found = query
+        .into_tuple::<(NaiveDate, Uuid, String, i64)>()
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(date, agent_id, tally, value)| {
+            Some(TallyRow {
+                date,
+                agent_id,
+                tally: Tally::parse(&tally)?,
+                value,
+            })
+        })
+        .collect())
+}
+
+/// Counts the location's whole history again: for data written past [`record`] (a seed).
+pub async fn rebuild(db: &DatabaseConnection, location_id: Uuid) -> Result<(), DbErr> {
+    insight_tallies::Entity::delete_many()
+        .filter(Column::LocationId.eq(location_id))
+        .exec(db)
+        .await?;
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = action_events::Entity::find()
+            .filter(action_events::Column::LocationId.eq(location_id))
+            .order_by_asc(action_events::Column::Id)
+            .limit(REBUILD_PAGE);
+        if let Some(after) = after {
+            page = page.filter(action_events::Column::Id.gt(after));
+        }
+        let entries = page.all(db).await?;
+        let Some(last) = entries.last() else {
+            return Ok(());
+        };
+        after = Some(last.id);
+        let sums = tallied(db, &entries).await?;
+        add(db, sums).await?;
+    }
+}

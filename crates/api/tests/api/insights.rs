@@ -1,0 +1,157 @@
+//! Insights: daily tallies kept as actions change, read a period at a time.
+
+use chrono::{Duration, TimeZone, Utc};
+use inbox_api::{
+    db::entities::locations,
+    jobs::deliveries::{run_once, Outbound},
+};
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{backends, error_fields, id_of, proposal, spawn_app, Backend, Fixture};
+
+async fn insights(app: &crate::helpers::TestApp, query: &str) -> Value {
+    let (status, body) = app.get_json(&format!("/api/v1/insights?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// A hand-built week through the API: each decision lands in its tally, the rates and reasons
+/// follow, and a rebuild from the history comes to the same numbers.
+#[apply(backends)]
+async fn a_weeks_decisions_add_up_day_by_day(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let (status, action) = app.propose(&proposal(&fixture)).await;
+        assert_eq!(status, StatusCode::CREATED, "{action}");
+        ids.push(id_of(&action).to_owned());
+    }
+    app.clock.advance(Duration::minutes(10));
+    app.review(&ids[0], "approve", json!({})).await;
+    let (status, edited) = app
+        .review(
+            &ids[1],
+            "approve",
+            json!({"body": "<p>Thanks for being with us all year — see you at the front desk soon.</p>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    app.review(&ids[2], "reject", json!({"reason": "poor_timing"}))
+        .await;
+    app.review(&ids[3], "snooze", json!({"duration": "1h"}))
+        .await;
+    app.clock.advance(Duration::minutes(1));
+    run_once(&app.db, &app.bus, &Outbound::default(), app.now())
+        .await
+        .expect("delivered");
+    let (status, outcome) = app
+        .post_json(
+            &format!("/api/v1/actions/{}/outcome", ids[0]),
+            &json!({"kind": "payment_made", "occurred_at": app.now()}),
+        )
+        .await;
+    assert!(status.is_success(), "{outcome}");
+
+    let week = insights(&app, "period=7").await;
+    let days = week["days"].as_array().expect("days");
+    assert_eq!(days.len(), 7);
+    let today = &days[6];
+    assert_eq!(
+        [
+            &today["proposed"],
+            &today["approved_as_is"],
+            &today["approved_edited"],
+            &today["rejected"],
+            &today["snoozed"],
+        ],
+        [&json!(4), &json!(1), &json!(1), &json!(1), &json!(1)]
+    );
+    assert_eq!(days[0]["proposed"], 0);
+    let totals = &week["totals"];
+    assert_eq!(totals["approval_rate"], json!(2.0 / 3.0));
+    assert_eq!(totals["average_review_seconds"], 600.0);
+    assert_eq!(totals["p90_review_seconds"], 900);
+    assert_eq!(
+        week["rejection_reasons"],
+        json!([{"reason": "poor_timing", "count": 1}])
+    );
+    assert_eq!(
+        week["edit_intensity"],
+        json!([
+            {"intensity": "unchanged", "count": 1},
+            {"intensity": "light", "count": 0},
+            {"intensity": "rewritten", "count": 1},
+        ])
+    );
+    assert_eq!(
+        week["outcomes"],
+        json!([{"kind": "payment_made", "count": 1}])
+    );
+    assert_eq!(week["positive_outcome_share"], 0.5);
+    assert_eq!(
+        week["by_agent"][0]["proposed_per_day"],
+        json!([0, 0, 0, 0, 0, 0, 4])
+    );
+
+    // Narrowed to another agent or type: nothing.
+    let none = insights(&app, &format!("period=7&agent_id={}", uuid::Uuid::now_v7())).await;
+    assert_eq!(none["totals"]["proposed"], 0);
+    let calls = insights(&app, "period=30&action_type=voice_outreach").await;
+    assert_eq!(calls["totals"]["proposed"], 0);
+    assert_eq!(calls["days"].as_array().map(Vec::len), Some(30));
+
+    inbox_api::db::insights::rebuild(&app.db, fixture.location.id)
+        .await
+        .expect("rebuilt");
+    assert_eq!(
+        insights(&app, "period=7").await,
+        week,
+        "counted again from the history"
+    );
+}
+
+/// Days are the location's: a proposal at 20:00 UTC is tomorrow in Tokyo.
+#[apply(backends)]
+async fn days_follow_the_locations_time_zone(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    locations::Entity::update_many()
+        .col_expr(locations::Column::TimeZone, Expr::value("Asia/Tokyo"))
+        .filter(locations::Column::Id.eq(fixture.location.id))
+        .exec(&app.db)
+        .await
+        .expect("moved to Tokyo");
+    app.clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 30, 20, 0, 0)
+            .single()
+            .expect("a time"),
+    );
+    app.propose(&proposal(&fixture)).await;
+    let week = insights(&app, "period=7").await;
+    let today = &week["days"][6];
+    assert_eq!(today["date"], "2026-12-01");
+    assert_eq!(today["proposed"], 1);
+}
+
+#[apply(backends)]
+async fn a_period_other_than_7_30_or_90_days_is_refused(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    Fixture::new(&app).await;
+    for (query, field) in [
+        ("period=14", "period"),
+        ("period=week", "period"),
+        ("agent_id=nobody", "agent_id"),
+        ("action_type=fax", "action_type"),
+    ] {
+        let (status, problem) = app.get_json(&format!("/api/v1/insights?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(error_fields(&problem), [field], "{query}");
+    }
+    let (status, default) = app.get_json("/api/v1/insights").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(default["period_days"], 30);
+}
