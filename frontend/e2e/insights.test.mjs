@@ -43,3 +43,40 @@ test("Insights draw the seeded history: a bar per day, the reasons, and each age
   const panics = app.pageErrors.map(String).filter((error) => /panicked|RuntimeError/.test(error));
   assert.deepEqual(panics, [], "the client never panicked");
 });
+
+test("an agent with a clean record is offered autonomy, and Enable turns it on", async () => {
+  const { page, baseUrl, agentKey } = app;
+  const me = await (await page.request.get(`${baseUrl}/api/v1/auth/me`)).json();
+  const customer = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0].customer;
+  let agent;
+  for (let n = 0; n < 20; n++) {
+    const proposed = await page.request.post(`${baseUrl}/api/v1/actions`, {
+      headers: { Authorization: `Bearer ${agentKey}` },
+      data: {
+        customer_id: customer.id, action_type: "internal_note", subject: `Account check ${n}`,
+        body: "<p>Worth a look.</p>", confidence: 100, priority: "low", trigger: { summary: "Autonomy test" },
+      },
+    });
+    assert.equal(proposed.status(), 201, await proposed.text());
+    const action = await proposed.json();
+    agent = action.agent;
+    const approved = await page.request.post(`${baseUrl}/api/v1/actions/${action.id}/approve`, {
+      headers: { "X-CSRF-Token": me.csrf_token },
+      data: {},
+    });
+    assert.equal(approved.status(), 200, await approved.text());
+  }
+  await visit(page, baseUrl, "/agents");
+  const card = page.getByRole("form", { name: agent.name });
+  const enable = card.getByRole("button", { name: "Enable from 100%" });
+  await enable.waitFor();
+  assert.match(await card.locator(".earned").textContent(), /Internal Note: 20 reviewed in 30 days, 100% approved/);
+  await card.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(screenshotDir, "earned-autonomy.png") });
+  await enable.click();
+  await card.getByText("Saved.").waitFor();
+  const agents = await (await page.request.get(`${baseUrl}/api/v1/agents`)).json();
+  const now = agents.find((a) => a.id === agent.id);
+  assert.ok(now.auto_execute.includes("internal_note"), JSON.stringify(now));
+  assert.equal(now.auto_execute_min_confidence, 100);
+});

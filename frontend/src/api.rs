@@ -4,6 +4,7 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use inbox_domain::{
     auth::{Me, SignIn},
+    autonomy::AutonomyAdvice,
     delivery::{Delivery, DeliveryState},
     dto::{
         ActionDetail, ActionListItem, Agent, ApproveAction, BulkRequest, BulkResponse,
@@ -252,6 +253,11 @@ pub async fn leases() -> Result<Vec<ReviewLease>, ApiError> {
 /// `action_type` when narrowed.
 pub async fn insights(query: &str) -> Result<Insights, ApiError> {
     get_json(&format!("/api/v1/insights?{query}")).await
+}
+
+/// Which agent has earned sending which type alone, from the last 30 days.
+pub async fn autonomy() -> Result<Vec<AutonomyAdvice>, ApiError> {
+    get_json("/api/v1/insights/autonomy").await
 }
 
 /// The location's review safeguards.

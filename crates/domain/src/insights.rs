@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     dto::{AgentSummary, OutcomeKind},
     metrics::{approval_rate, ReasonCount},
-    EventKind, RejectionReason,
+    Confidence, EventKind, RejectionReason,
 };
 
 /// The periods an insight covers, in days.
@@ -82,6 +82,12 @@ pub enum Tally {
     /// A message that went out.
     Sent,
     Outcome(OutcomeKind),
+    /// A person approved (or rejected) an action proposed with a confidence in this band of ten
+    /// points (0–9 is band 0, 100 band 10): what earned autonomy is judged on.
+    Decided {
+        approved: bool,
+        band: u8,
+    },
 }
 
 impl Tally {
@@ -101,6 +107,12 @@ impl Tally {
             Tally::ReviewWithin(bucket) => format!("review_within:{bucket}"),
             Tally::Sent => "sent".to_owned(),
             Tally::Outcome(kind) => format!("outcome:{kind}"),
+            Tally::Decided { approved, band } => {
+                format!(
+                    "decided:{}:{band}",
+                    if approved { "approved" } else { "rejected" }
+                )
+            }
         }
     }
 
@@ -121,6 +133,21 @@ impl Tally {
             "review_within" => Tally::ReviewWithin(detail.parse().ok()?),
             "sent" => Tally::Sent,
             "outcome" => Tally::Outcome(detail.parse().ok()?),
+            "decided" => {
+                let (verdict, band) = detail.split_once(':')?;
+                let band: u8 = band.parse().ok().filter(|band| *band <= 10)?;
+                match verdict {
+                    "approved" => Tally::Decided {
+                        approved: true,
+                        band,
+                    },
+                    "rejected" => Tally::Decided {
+                        approved: false,
+                        band,
+                    },
+                    _ => return None,
+                }
+            }
             _ => return None,
         })
     }
@@ -138,6 +165,10 @@ pub struct EntryFacts {
     pub outcome: Option<OutcomeKind>,
     /// For a person's first review of the action: seconds since it was proposed.
     pub first_review_seconds: Option<i64>,
+    /// Whether a person (not the system or an agent) wrote the entry.
+    pub by_person: bool,
+    /// The confidence the action was proposed with.
+    pub confidence: Confidence,
 }
 
 /// What one history entry adds to its day: each tally and by how much.
@@ -171,6 +202,28 @@ pub fn tallies(facts: &EntryFacts) -> Vec<(Tally, i64)> {
             if let Some(kind) = facts.outcome {
                 counted.push((Tally::Outcome(kind), 1));
             }
+        }
+        _ => {}
+    }
+    let band = facts.confidence.percent() / 10;
+    match facts.kind {
+        EventKind::Approved | EventKind::ApprovedForLater if facts.by_person => {
+            counted.push((
+                Tally::Decided {
+                    approved: true,
+                    band,
+                },
+                1,
+            ));
+        }
+        EventKind::Rejected if facts.by_person => {
+            counted.push((
+                Tally::Decided {
+                    approved: false,
+                    band,
+                },
+                1,
+            ));
         }
         _ => {}
     }
@@ -488,6 +541,8 @@ mod tests {
             rejection_reason: None,
             outcome: None,
             first_review_seconds: None,
+            by_person: true,
+            confidence: Confidence::try_from(87).expect("a confidence"),
         }
     }
 
@@ -514,6 +569,13 @@ mod tests {
             tallies(&reviewed),
             [
                 (Tally::Rejected(RejectionReason::PoorTiming), 1),
+                (
+                    Tally::Decided {
+                        approved: false,
+                        band: 8
+                    },
+                    1
+                ),
                 (Tally::Reviewed, 1),
                 (Tally::ReviewSeconds, 1_000),
                 (Tally::ReviewWithin(2), 1),
@@ -603,6 +665,8 @@ mod tests {
             Just(Tally::Undone),
             (0usize..=REVIEW_BUCKETS.len()).prop_map(Tally::ReviewWithin),
             proptest::sample::select(OutcomeKind::ALL).prop_map(Tally::Outcome),
+            (any::<bool>(), 0u8..=10)
+                .prop_map(|(approved, band)| Tally::Decided { approved, band }),
         ]
     }
 

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod auth;
+pub mod autonomy;
 pub mod business_hours;
 pub mod delivery;
 pub mod display;

@@ -3,6 +3,7 @@
 
 use inbox_domain::{
     auth::Scope,
+    autonomy::AutonomyAdvice,
     display::percent,
     dto::{Agent, UpdateAgent},
     metrics::AgentMetrics,
@@ -24,6 +25,10 @@ pub fn AgentsPage() -> impl IntoView {
     let is_admin = session.me.scopes.contains(&Scope::AgentsAdmin);
     let agents = LocalResource::new(api::agents);
     let settings = LocalResource::new(api::settings);
+    let autonomy = LocalResource::new(move || {
+        live.changes.track();
+        api::autonomy()
+    });
     let metrics = LocalResource::new(move || {
         live.changes.track();
         api::metrics()
@@ -43,10 +48,15 @@ pub fn AgentsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading agents…"</p> }>
                 {move || Suspend::new(async move {
                     let by_agent = metrics.await.map(|m| m.by_agent).unwrap_or_default();
+                    let advice = autonomy.await.unwrap_or_default();
                     match agents.await {
                         Ok(agents) => agents.into_iter().map(|agent| {
                             let stats = by_agent.iter().find(|m| m.agent.id == agent.id).cloned();
-                            view! { <AgentCard agent stats is_admin/> }
+                            let earned: Vec<AutonomyAdvice> = advice.iter()
+                                .filter(|a| a.agent.id == agent.id && !a.auto_executing)
+                                .cloned()
+                                .collect();
+                            view! { <AgentCard agent stats earned is_admin/> }
                         }).collect_view().into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }
@@ -136,7 +146,13 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
 }
 
 #[component]
-fn AgentCard(agent: Agent, stats: Option<AgentMetrics>, is_admin: bool) -> impl IntoView {
+fn AgentCard(
+    agent: Agent,
+    stats: Option<AgentMetrics>,
+    /// What the last 30 days say of the types it does not send alone yet.
+    earned: Vec<AutonomyAdvice>,
+    is_admin: bool,
+) -> impl IntoView {
     let session = expect_context::<Session>();
     let enabled = RwSignal::new(agent.enabled);
     let auto = RwSignal::new(agent.auto_execute.clone());
@@ -162,6 +178,55 @@ fn AgentCard(agent: Agent, stats: Option<AgentMetrics>, is_admin: bool) -> impl 
             default_expiry_seconds: None,
         });
     };
+    // "Enable": the type is sent alone from the suggested confidence (or the agent's, if it
+    // already asks for more of the types it sends alone).
+    let enable = move |action_type: ActionType, confidence: u8| {
+        let had_any = auto.with_untracked(|a| !a.is_empty());
+        let current: u8 = threshold.get_untracked().parse().unwrap_or(100);
+        let confidence = if had_any {
+            current.max(confidence)
+        } else {
+            confidence
+        };
+        auto.update(|a| {
+            if !a.contains(&action_type) {
+                a.push(action_type);
+            }
+        });
+        threshold.set(confidence.to_string());
+        update.dispatch(UpdateAgent {
+            enabled: None,
+            auto_execute: Some(auto.get_untracked()),
+            auto_execute_min_confidence: Some(i64::from(confidence)),
+            default_expiry_seconds: None,
+        });
+    };
+    let earned_view = (!earned.is_empty()).then(|| {
+        view! {
+            <div class="earned" aria-label="Earned autonomy">
+                <p class="muted">"Earned autonomy (last 30 days):"</p>
+                <ul>
+                    {earned.into_iter().map(|advice| {
+                        let action_type = advice.action_type;
+                        let suggested = advice.suggested_min_confidence;
+                        let enabled_now = move || auto.with(|a| a.contains(&action_type));
+                        view! {
+                            <li>
+                                <strong>{action_type.label()}</strong>": "{advice.why.clone()}
+                                {suggested.filter(|_| is_admin).map(|confidence| view! {
+                                    " "
+                                    <button type="button" class="secondary" disabled=enabled_now
+                                        on:click=move |_| enable(action_type, confidence)>
+                                        {format!("Enable from {confidence}%")}
+                                    </button>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    });
     let title_id = format!("agent-{}", agent.id);
     view! {
         <form class="agent-card" aria-labelledby=title_id.clone() on:submit=save>
@@ -173,6 +238,7 @@ fn AgentCard(agent: Agent, stats: Option<AgentMetrics>, is_admin: bool) -> impl 
                     {(!s.top_rejection_reasons.is_empty()).then(|| format!(" · rejected for: {}", s.top_rejection_reasons.iter().map(|r| format!("{} ({})", r.reason.label(), r.count)).collect::<Vec<_>>().join(", ")))}
                 </p>
             })}
+            {earned_view}
             <fieldset disabled=!is_admin>
                 <label><input type="checkbox" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>" Enabled"</label>
                 <p>"Auto-execute:"</p>

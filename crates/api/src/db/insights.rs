@@ -164,6 +164,9 @@ async fn tallied<C: ConnectionTrait>(
                 .as_str()
                 .and_then(|kind| kind.parse().ok()),
             first_review_seconds: first_review.then_some(row.review_time_seconds).flatten(),
+            by_person,
+            confidence: super::actions::list::confidence(row.confidence)
+                .unwrap_or(inbox_domain::Confidence::MAX),
         };
         for (tally, value) in tallies(&facts) {
             let key = (
@@ -280,6 +283,41 @@ pub async fn rows<C: ConnectionTrait>(
                 tally: Tally::parse(&tally)?,
                 value,
             })
+        })
+        .collect())
+}
+
+/// The location's tallies from `first` to `last`, summed per agent and action type.
+pub async fn by_agent_and_type<C: ConnectionTrait>(
+    db: &C,
+    location_id: Uuid,
+    (first, last): (NaiveDate, NaiveDate),
+) -> Result<Vec<(Uuid, ActionType, Tally, i64)>, DbErr> {
+    let found = insight_tallies::Entity::find()
+        .select_only()
+        .column(Column::AgentId)
+        .column(Column::ActionType)
+        .column(Column::Tally)
+        .column_as(
+            SimpleExpr::from(Func::cast_as(
+                Func::sum(Expr::col(Column::Value)),
+                Alias::new("BIGINT"),
+            )),
+            "value",
+        )
+        .filter(Column::LocationId.eq(location_id))
+        .filter(Column::Day.gte(first))
+        .filter(Column::Day.lte(last))
+        .group_by(Column::AgentId)
+        .group_by(Column::ActionType)
+        .group_by(Column::Tally)
+        .into_tuple::<(Uuid, ActionType, String, i64)>()
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(agent_id, action_type, tally, value)| {
+            Some((agent_id, action_type, Tally::parse(&tally)?, value))
         })
         .collect())
 }

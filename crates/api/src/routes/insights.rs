@@ -1,7 +1,9 @@
 //! Insights: how each agent performs over a period.
 
 use actix_web::{get, web};
-use inbox_domain::{insights::Insights, problem::FieldErrors, ActionType};
+use inbox_domain::{
+    autonomy::AutonomyAdvice, insights::Insights, problem::FieldErrors, ActionType,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -78,5 +80,23 @@ pub async fn get_insights(
     };
     Ok(web::Json(
         insights::insights(&caller.context(&state), query).await?,
+    ))
+}
+
+/// Earned autonomy: for every agent and action type people decided in the last 30 days,
+/// whether the agent has earned sending it without review and from which confidence — at least
+/// 20 reviewed, 95% approved, few rewritten, no unsubscribes, and none rejected from that
+/// confidence up — or what is missing.
+#[utoipa::path(
+    tag = "agents",
+    responses((status = 200, description = "The advice, by agent name and action type.", body = Vec<AutonomyAdvice>))
+)]
+#[get("/insights/autonomy")]
+pub async fn get_autonomy(
+    state: web::Data<AppState>,
+    caller: Authorized<Read>,
+) -> Result<web::Json<Vec<AutonomyAdvice>>, ApiError> {
+    Ok(web::Json(
+        insights::autonomy(&caller.context(&state)).await?,
     ))
 }

@@ -71,6 +71,7 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(settings::replace_settings)
         .service(metrics::get_metrics)
         .service(insights::get_insights)
+        .service(insights::get_autonomy)
         .service(events::stream_events)
         .service(auth::sign_in)
         .service(auth::sign_out)

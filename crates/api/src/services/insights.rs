@@ -1,6 +1,9 @@
 //! Insights: how each agent performs over a period, from the daily tallies.
 
+use std::collections::BTreeMap;
+
 use inbox_domain::{
+    autonomy::{advise, AutonomyAdvice, Evidence, EVIDENCE_DAYS},
     dto::AgentSummary,
     insights::{assemble, Insights, PERIODS},
     ActionType,
@@ -47,4 +50,37 @@ pub async fn insights(ctx: &Context<'_>, query: InsightsQuery) -> Result<Insight
         })
         .collect();
     Ok(assemble(&rows, &agents, today, query.period_days))
+}
+
+/// For every agent and action type people decided in the last 30 days: whether it has earned
+/// sending alone, from which confidence, and why (or why not).
+pub async fn autonomy(ctx: &Context<'_>) -> Result<Vec<AutonomyAdvice>, ServiceError> {
+    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let today = ctx.now.with_timezone(&zone).date_naive();
+    let first = today - chrono::Duration::days(i64::from(EVIDENCE_DAYS) - 1);
+    let tallies = db::insights::by_agent_and_type(ctx.db, ctx.location.id, (first, today)).await?;
+    let mut evidence: BTreeMap<(uuid::Uuid, ActionType), Evidence> = BTreeMap::new();
+    for (agent_id, action_type, tally, value) in tallies {
+        evidence
+            .entry((agent_id, action_type))
+            .or_default()
+            .add(tally, value);
+    }
+    let agents = db::agents::list(ctx.db, ctx.location.id).await?;
+    let mut advice = Vec::new();
+    // By agent name, then in the order of the action types.
+    for agent in agents {
+        for action_type in ActionType::ALL {
+            let Some(evidence) = evidence.get(&(agent.id, *action_type)) else {
+                continue;
+            };
+            let summary = AgentSummary {
+                id: agent.id,
+                name: agent.name.clone(),
+            };
+            let auto_executing = agent.auto_execute.contains(action_type);
+            advice.push(advise(summary, *action_type, evidence, auto_executing));
+        }
+    }
+    Ok(advice)
 }

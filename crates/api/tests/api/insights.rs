@@ -155,3 +155,39 @@ async fn a_period_other_than_7_30_or_90_days_is_refused(#[case] backend: Backend
     assert_eq!(status, StatusCode::OK);
     assert_eq!(default["period_days"], 30);
 }
+
+/// Twenty clean approvals earn an agent autonomy from their confidence band; one rejection there
+/// takes the suggestion back, saying why.
+#[apply(backends)]
+async fn twenty_clean_approvals_earn_autonomy(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for minutes in 0..21 {
+        let action = fixture
+            .action(&app, app.now() - Duration::minutes(minutes + 30), |_| {})
+            .await;
+        ids.push(action.id);
+    }
+    for id in &ids[..20] {
+        let (status, approved) = app.review(id, "approve", json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+    }
+    let (status, advice) = app.get_json("/api/v1/insights/autonomy").await;
+    assert_eq!(status, StatusCode::OK, "{advice}");
+    assert_eq!(advice.as_array().map(Vec::len), Some(1), "{advice}");
+    let earned = &advice[0];
+    assert_eq!(earned["action_type"], "draft_message");
+    assert_eq!(earned["reviewed"], 20);
+    assert_eq!(earned["auto_executing"], false);
+    assert_eq!(earned["suggested_min_confidence"], 80, "{earned}");
+
+    app.review(ids[20], "reject", json!({"reason": "not_appropriate"}))
+        .await;
+    let (_, advice) = app.get_json("/api/v1/insights/autonomy").await;
+    assert_eq!(advice[0]["suggested_min_confidence"], Value::Null);
+    assert_eq!(
+        advice[0]["why"],
+        "No confidence above which every reviewed action was approved (10 or more)."
+    );
+}
