@@ -524,6 +524,43 @@ pub fn assemble(
     }
 }
 
+/// One decided action as `GET /api/v1/decisions/export` writes it: what the agent proposed,
+/// what went out, and what people and customers made of it, to evaluate or fine-tune agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionRecord {
+    pub action_id: Uuid,
+    pub agent: String,
+    pub action_type: crate::ActionType,
+    pub channel: Option<crate::Channel>,
+    pub confidence: Confidence,
+    pub proposed_at: chrono::DateTime<chrono::Utc>,
+    /// `approved`, `rejected`, `auto_executed` or `expired`.
+    pub decision: crate::ActionStatus,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub rejection_reason: Option<RejectionReason>,
+    /// The reviewer's note: the rejection's or the snooze's.
+    pub note: Option<String>,
+    /// Subject, body (HTML) and script as the agent proposed them, one per line.
+    pub proposed_text: String,
+    /// The same as it was approved (or as it stands, for one not approved).
+    pub final_text: String,
+    /// Characters changed between the two (Levenshtein, over the first 2,000 of each).
+    pub edit_distance: usize,
+    pub edit_intensity: EditIntensity,
+    /// The outcomes reported after it, in order, comma-separated.
+    pub outcomes: String,
+}
+
+/// The edit distance and intensity between a proposed and a final text.
+pub fn edit_between(proposed: &str, final_text: &str) -> (usize, EditIntensity) {
+    let cut = |text: &str| text.chars().take(EDIT_COMPARED_CHARS).collect::<String>();
+    (
+        strsim::levenshtein(&cut(proposed), &cut(final_text)),
+        edit_intensity(proposed, final_text),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -69,7 +69,13 @@ pub fn InsightsPage() -> impl IntoView {
     });
     view! {
         <main class="page insights">
-            <h2>"Insights"</h2>
+            <header class="together-header">
+                <h2>"Insights"</h2>
+                <span class="muted">"Export every decision: "
+                    <a href="/api/v1/decisions/export?format=csv" download="decisions.csv">"CSV"</a>" · "
+                    <a href="/api/v1/decisions/export?format=ndjson" download="decisions.ndjson">"NDJSON"</a>
+                </span>
+            </header>
             <form class="filters" role="search" aria-label="Insights filters" on:submit=|event| event.prevent_default()>
                 <label>"Period"
                     <select prop:value=move || period.get().to_string()

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use inbox_domain::{
-    insights::{edit_intensity, tallies, EditIntensity, EntryFacts, Tally, TallyRow},
+    insights::{
+        edit_between, edit_intensity, tallies, DecisionRecord, EditIntensity, EntryFacts, Tally,
+        TallyRow,
+    },
     ActionStatus, ActionType, EventKind,
 };
 use sea_orm::{
@@ -18,10 +21,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{
-    action_events, actions,
-    insight_tallies::{self, Column},
-    locations,
+use super::{
+    entities::{
+        action_events, action_outcomes, actions, agents,
+        insight_tallies::{self, Column},
+        locations,
+    },
+    StoreError,
 };
 
 /// Tallies written by one statement (well under PostgreSQL's 65,535 parameters).
@@ -41,12 +47,21 @@ fn draft_text(subject: Option<&str>, body: Option<&str>, script: Option<&str>) -
         .join("\n")
 }
 
-/// How much each approved action's draft was edited: its text as approved (the row now) against
-/// its text as proposed (each field as the first edit of it found it).
-fn approval_edits(
+/// The draft of `row` as it stands, as one text.
+fn final_text(row: &actions::Model) -> String {
+    draft_text(
+        row.subject.as_deref(),
+        row.body.as_deref(),
+        row.script.as_deref(),
+    )
+}
+
+/// Each edited action's text as proposed: each field as the first edit of it found it, the
+/// others as they stand. `edits` are the actions' entries with an edit record, in order.
+fn proposed_texts(
     rows: &HashMap<Uuid, actions::Model>,
     edits: &[action_events::Model],
-) -> HashMap<Uuid, EditIntensity> {
+) -> HashMap<Uuid, String> {
     let mut proposed: HashMap<Uuid, HashMap<String, Option<String>>> = HashMap::new();
     for edit in edits {
         let Some(before) = edit.data["edit"]["before"].as_object() else {
@@ -66,19 +81,51 @@ fn approval_edits(
             let was = |field: &str, now: &Option<String>| -> Option<String> {
                 fields.get(field).cloned().unwrap_or_else(|| now.clone())
             };
-            let before = draft_text(
+            let text = draft_text(
                 was("subject", &row.subject).as_deref(),
                 was("body", &row.body).as_deref(),
                 was("script", &row.script).as_deref(),
             );
-            let after = draft_text(
-                row.subject.as_deref(),
-                row.body.as_deref(),
-                row.script.as_deref(),
-            );
-            Some((id, edit_intensity(&before, &after)))
+            Some((id, text))
         })
         .collect()
+}
+
+/// How much each approved action's draft was edited: its text as approved (the row now) against
+/// its text as proposed.
+fn approval_edits(
+    rows: &HashMap<Uuid, actions::Model>,
+    edits: &[action_events::Model],
+) -> HashMap<Uuid, EditIntensity> {
+    proposed_texts(rows, edits)
+        .into_iter()
+        .filter_map(|(id, proposed)| {
+            let row = rows.get(&id)?;
+            Some((id, edit_intensity(&proposed, &final_text(row))))
+        })
+        .collect()
+}
+
+/// The entries of `action_ids` that edited their draft, in order.
+async fn edits_of<C: ConnectionTrait>(
+    db: &C,
+    action_ids: &[Uuid],
+) -> Result<Vec<action_events::Model>, DbErr> {
+    if action_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut edits = action_events::Entity::find()
+        .filter(action_events::Column::ActionId.is_in(action_ids.iter().copied()))
+        .filter(action_events::Column::Kind.is_in([
+            EventKind::Edited,
+            EventKind::Approved,
+            EventKind::ApprovedForLater,
+        ]))
+        .order_by_asc(action_events::Column::Version)
+        .all(db)
+        .await?;
+    edits.retain(|event| event.data.get("edit").is_some());
+    Ok(edits)
 }
 
 /// What `entries` add to their days' tallies, by where each goes.
@@ -122,22 +169,13 @@ async fn tallied<C: ConnectionTrait>(
         .map(|entry| entry.action_id)
         .collect();
     // Every edit of the approved actions, in order: the ones before this change and its own.
-    let mut edits = if approved.is_empty() {
-        Vec::new()
-    } else {
-        action_events::Entity::find()
-            .filter(action_events::Column::ActionId.is_in(approved))
-            .filter(action_events::Column::Kind.is_in([
-                EventKind::Edited,
-                EventKind::Approved,
-                EventKind::ApprovedForLater,
-            ]))
-            .order_by_asc(action_events::Column::Version)
-            .all(db)
-            .await?
-    };
-    edits.extend(entries.iter().cloned());
-    edits.retain(|event| event.data.get("edit").is_some());
+    let mut edits = edits_of(db, &approved).await?;
+    edits.extend(
+        entries
+            .iter()
+            .filter(|event| event.data.get("edit").is_some())
+            .cloned(),
+    );
     edits.sort_by_key(|event| (event.action_id, event.version, event.id));
     edits.dedup_by_key(|event| event.id);
     let intensities = approval_edits(&rows, &edits);
@@ -345,4 +383,84 @@ pub async fn rebuild(db: &DatabaseConnection, location_id: Uuid) -> Result<(), D
         let sums = tallied(db, &entries).await?;
         add(db, sums).await?;
     }
+}
+
+/// One page of the location's decided actions (approved, rejected, auto-executed or expired),
+/// by id after `after`, as the decisions export writes them.
+pub async fn decisions_page(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<DecisionRecord>, StoreError> {
+    let mut page = actions::Entity::find()
+        .filter(actions::Column::LocationId.eq(location_id))
+        .filter(actions::Column::Status.is_in([
+            ActionStatus::Approved,
+            ActionStatus::Rejected,
+            ActionStatus::AutoExecuted,
+            ActionStatus::Expired,
+        ]))
+        .order_by_asc(actions::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        page = page.filter(actions::Column::Id.gt(after));
+    }
+    let found = page.all(db).await?;
+    let ids: Vec<Uuid> = found.iter().map(|row| row.id).collect();
+    let rows: HashMap<Uuid, actions::Model> =
+        found.iter().map(|row| (row.id, row.clone())).collect();
+    let proposed = proposed_texts(&rows, &edits_of(db, &ids).await?);
+    let mut outcomes: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for outcome in action_outcomes::Entity::find()
+        .filter(action_outcomes::Column::LocationId.eq(location_id))
+        .filter(action_outcomes::Column::ActionId.is_in(ids))
+        .order_by_asc(action_outcomes::Column::OccurredAt)
+        .all(db)
+        .await?
+    {
+        outcomes
+            .entry(outcome.action_id)
+            .or_default()
+            .push(outcome.kind.to_string());
+    }
+    let agents: HashMap<Uuid, String> = agents::Entity::find()
+        .filter(agents::Column::LocationId.eq(location_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|agent| (agent.id, agent.name))
+        .collect();
+    found
+        .into_iter()
+        .map(|row| {
+            let final_text = final_text(&row);
+            let proposed_text = proposed
+                .get(&row.id)
+                .cloned()
+                .unwrap_or_else(|| final_text.clone());
+            let (edit_distance, edit_intensity) = edit_between(&proposed_text, &final_text);
+            Ok(DecisionRecord {
+                action_id: row.id,
+                agent: agents.get(&row.agent_id).cloned().unwrap_or_default(),
+                action_type: row.action_type,
+                channel: row.channel,
+                confidence: super::actions::list::confidence(row.confidence)?,
+                proposed_at: row.created_at,
+                decision: row.status,
+                decided_at: row
+                    .approved_at
+                    .or(row.rejected_at)
+                    .or(row.auto_executed_at)
+                    .or(row.expired_at),
+                rejection_reason: row.rejection_reason,
+                note: row.rejection_note.clone().or(row.snooze_note.clone()),
+                proposed_text,
+                final_text,
+                edit_distance,
+                edit_intensity,
+                outcomes: outcomes.remove(&row.id).unwrap_or_default().join(","),
+            })
+        })
+        .collect()
 }

@@ -1,8 +1,11 @@
 //! Insights: how each agent performs over a period.
 
-use actix_web::{get, web};
+use actix_web::{get, http::header, web, HttpResponse};
 use inbox_domain::{
-    autonomy::AutonomyAdvice, insights::Insights, problem::FieldErrors, ActionType,
+    autonomy::AutonomyAdvice,
+    insights::{DecisionRecord, Insights},
+    problem::FieldErrors,
+    ActionType,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -10,6 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Authorized, Read},
+    db,
     error::ApiError,
     query::Query,
     services::insights::{self, InsightsQuery},
@@ -99,4 +103,148 @@ pub async fn get_autonomy(
     Ok(web::Json(
         insights::autonomy(&caller.context(&state)).await?,
     ))
+}
+
+/// How the export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+/// The export's format.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// `csv` (the default, with a header row) or `ndjson` (one DecisionRecord per line).
+    #[param(value_type = Option<String>, example = "csv")]
+    format: Option<String>,
+}
+
+/// Decided actions read per step of the export.
+const EXPORT_PAGE: u64 = 500;
+
+/// `records` as the format writes them (after the header, for CSV's first page).
+fn export_chunk(
+    format: ExportFormat,
+    records: &[DecisionRecord],
+    header: bool,
+) -> Result<Vec<u8>, String> {
+    match format {
+        ExportFormat::Ndjson => {
+            let mut out = Vec::new();
+            for record in records {
+                serde_json::to_writer(&mut out, record).map_err(|error| error.to_string())?;
+                out.push(b'\n');
+            }
+            Ok(out)
+        }
+        ExportFormat::Csv => {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(header)
+                .from_writer(Vec::new());
+            if header && records.is_empty() {
+                writer
+                    .write_record(DECISION_COLUMNS)
+                    .map_err(|error| error.to_string())?;
+            }
+            for record in records {
+                writer
+                    .serialize(record)
+                    .map_err(|error| error.to_string())?;
+            }
+            writer.into_inner().map_err(|error| error.to_string())
+        }
+    }
+}
+
+/// The CSV header, for an export with no rows (otherwise the first row's field names write it).
+const DECISION_COLUMNS: [&str; 15] = [
+    "action_id",
+    "agent",
+    "action_type",
+    "channel",
+    "confidence",
+    "proposed_at",
+    "decision",
+    "decided_at",
+    "rejection_reason",
+    "note",
+    "proposed_text",
+    "final_text",
+    "edit_distance",
+    "edit_intensity",
+    "outcomes",
+];
+
+/// Every decided action of the location (approved, rejected, auto-executed or expired), oldest
+/// first, streamed as CSV or NDJSON: the draft as proposed and as sent, the decision, its reason
+/// and note, the edit distance between the two texts and the outcomes reported after — to
+/// evaluate or fine-tune the agents.
+#[utoipa::path(
+    tag = "metrics",
+    params(ExportParams),
+    responses(
+        (status = 200, description = "The decisions, streamed.", content(
+            (String = "text/csv"),
+            (DecisionRecord = "application/x-ndjson"),
+        )),
+        (status = 400, description = "A format other than csv or ndjson."),
+    )
+)]
+#[get("/decisions/export")]
+pub async fn export_decisions(
+    state: web::Data<AppState>,
+    caller: Authorized<Read>,
+    Query(params): Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let format = match params.format.as_deref() {
+        None | Some("csv") => ExportFormat::Csv,
+        Some("ndjson") => ExportFormat::Ndjson,
+        Some(_) => {
+            return Err(ApiError::invalid_field("format", "must be csv or ndjson"));
+        }
+    };
+    let (db, location_id) = (state.db.clone(), caller.location().id);
+    // Each step reads a page after the last id written; `None` once the last page is out.
+    let pages = futures_util::stream::unfold(Some((None, true)), move |step| {
+        let db = db.clone();
+        async move {
+            let (after, first) = step?;
+            let chunk =
+                match db::insights::decisions_page(&db, location_id, after, EXPORT_PAGE).await {
+                    Ok(records) => {
+                        let next = (records.len() as u64 == EXPORT_PAGE)
+                            .then(|| records.last().map(|record| (Some(record.action_id), false)))
+                            .flatten();
+                        export_chunk(format, &records, first)
+                            .map(|bytes| (web::Bytes::from(bytes), next))
+                    }
+                    Err(error) => Err(format!("{error:?}")),
+                };
+            match chunk {
+                Ok((bytes, next)) => Some((Ok::<_, actix_web::Error>(bytes), next)),
+                Err(error) => {
+                    // The status is sent already: the connection is cut, and the cause logged.
+                    tracing::error!(%error, "the decisions export failed");
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError("export failed")),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    let (content_type, file) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "decisions.csv"),
+        ExportFormat::Ndjson => ("application/x-ndjson", "decisions.ndjson"),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        ))
+        .streaming(pages))
 }

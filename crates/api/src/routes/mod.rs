@@ -72,6 +72,7 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(metrics::get_metrics)
         .service(insights::get_insights)
         .service(insights::get_autonomy)
+        .service(insights::export_decisions)
         .service(events::stream_events)
         .service(auth::sign_in)
         .service(auth::sign_out)

@@ -191,3 +191,108 @@ async fn twenty_clean_approvals_earn_autonomy(#[case] backend: Backend) {
         "No confidence above which every reviewed action was approved (10 or more)."
     );
 }
+
+/// The decisions export: each decided action with its text as proposed and as approved, the
+/// decision, its reason and note, the edit distance and the outcomes; as NDJSON or CSV.
+#[apply(backends)]
+async fn decisions_are_exported_as_ndjson_and_csv(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let csv_of = |text: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .collect::<Result<_, _>>()
+            .expect("CSV")
+    };
+    let get = |path: &'static str| {
+        let request = app.request(reqwest::Method::GET, path);
+        async move {
+            let response = request.send().await.expect("sent");
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .expect("a type")
+                .to_owned();
+            (
+                response.status(),
+                kind,
+                response.text().await.expect("a body"),
+            )
+        }
+    };
+    let (status, _, empty) = get("/api/v1/decisions/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(empty.starts_with("action_id,agent,action_type,"), "{empty}");
+    assert!(csv_of(&empty).is_empty());
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, action) = app.propose(&proposal(&fixture)).await;
+        ids.push(id_of(&action).to_owned());
+    }
+    let edited =
+        "<p>Hi {{first_name}}, just a friendly nudge about invoice #{{invoice_number}}.</p>";
+    app.review(&ids[0], "approve", json!({"body": edited}))
+        .await;
+    app.review(
+        &ids[1],
+        "reject",
+        json!({"reason": "other", "note": "Wrong customer."}),
+    )
+    .await;
+    app.post_json(
+        &format!("/api/v1/actions/{}/outcome", ids[0]),
+        &json!({"kind": "payment_made", "occurred_at": app.now()}),
+    )
+    .await;
+
+    let (status, kind, ndjson) = get("/api/v1/decisions/export?format=ndjson").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(kind, "application/x-ndjson");
+    let records: Vec<Value> = ndjson
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        records.len(),
+        2,
+        "the pending one is not a decision: {ndjson}"
+    );
+    let approved = &records[0];
+    assert_eq!(approved["action_id"], ids[0]);
+    assert_eq!(approved["decision"], "approved");
+    assert!(approved["proposed_text"]
+        .as_str()
+        .expect("text")
+        .contains("is overdue"));
+    assert!(approved["final_text"]
+        .as_str()
+        .expect("text")
+        .contains("friendly nudge"));
+    assert!(approved["edit_distance"].as_u64().expect("a distance") > 0);
+    assert_eq!(approved["outcomes"], "payment_made");
+    let rejected = &records[1];
+    assert_eq!(
+        (
+            &rejected["decision"],
+            &rejected["rejection_reason"],
+            &rejected["note"]
+        ),
+        (
+            &json!("rejected"),
+            &json!("other"),
+            &json!("Wrong customer.")
+        )
+    );
+    assert_eq!(rejected["edit_distance"], 0);
+    assert_eq!(rejected["edit_intensity"], "unchanged");
+
+    let (_, kind, csv) = get("/api/v1/decisions/export?format=csv").await;
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    let rows = csv_of(&csv);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[1][9], "Wrong customer.");
+
+    let (status, problem) = app.get_json("/api/v1/decisions/export?format=xml").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_fields(&problem), ["format"]);
+}
