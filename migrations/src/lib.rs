@@ -21,6 +21,7 @@ mod m20261204_000015_agent_key_proposals;
 mod m20261204_000016_review_leases_and_safeguards;
 mod m20261204_000017_precondition_url;
 mod m20261204_000018_insight_tallies;
+mod m20261204_000019_autonomy_paused;
 mod tables;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_review_leases_and_safeguards::Migration),
             Box::new(m20261204_000017_precondition_url::Migration),
             Box::new(m20261204_000018_insight_tallies::Migration),
+            Box::new(m20261204_000019_autonomy_paused::Migration),
         ]
     }
 }

@@ -125,6 +125,24 @@ pub fn judge(evidence: &Evidence) -> Result<u8, String> {
     })
 }
 
+/// How far back demotion looks, in days.
+pub const DEMOTION_DAYS: u32 = 30;
+/// Unsubscribes after messages sent alone that pause autonomy...
+pub const DEMOTION_MIN_NEGATIVE: u64 = 3;
+/// ...once they are more than this share of the messages sent alone.
+pub const DEMOTION_NEGATIVE_SHARE: f64 = 0.1;
+
+/// Why an agent loses sending a type alone, if it does: of the `sent_alone` messages of the last
+/// 30 days, `unsubscribed` were followed by an unsubscribe — at least 3, and more than 10%.
+pub fn lost_autonomy(sent_alone: u64, unsubscribed: u64) -> Option<String> {
+    let share = unsubscribed as f64 / sent_alone.max(1) as f64;
+    (unsubscribed >= DEMOTION_MIN_NEGATIVE && share > DEMOTION_NEGATIVE_SHARE).then(|| {
+        format!(
+            "{unsubscribed} of the {sent_alone} messages it sent alone in {DEMOTION_DAYS} days were followed by an unsubscribe."
+        )
+    })
+}
+
 /// What the Agents page says of one agent's action type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -256,6 +274,16 @@ mod tests {
         let mut unsubscribed = trusted();
         unsubscribed.add(Tally::Outcome(OutcomeKind::Unsubscribed), 1);
         assert!(judge(&unsubscribed).is_err());
+    }
+
+    #[test]
+    fn autonomy_is_lost_on_three_unsubscribes_past_a_tenth() {
+        assert_eq!(lost_autonomy(40, 3), None, "3 of 40 is under a tenth");
+        assert_eq!(lost_autonomy(5, 2), None, "2 is not enough");
+        assert_eq!(
+            lost_autonomy(20, 3).as_deref(),
+            Some("3 of the 20 messages it sent alone in 30 days were followed by an unsubscribe.")
+        );
     }
 
     #[test]

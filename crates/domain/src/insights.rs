@@ -88,6 +88,8 @@ pub enum Tally {
         approved: bool,
         band: u8,
     },
+    /// An outcome of an action its agent sent alone: what autonomy is lost on.
+    AfterAuto(OutcomeKind),
 }
 
 impl Tally {
@@ -113,6 +115,7 @@ impl Tally {
                     if approved { "approved" } else { "rejected" }
                 )
             }
+            Tally::AfterAuto(kind) => format!("after_auto:{kind}"),
         }
     }
 
@@ -133,6 +136,7 @@ impl Tally {
             "review_within" => Tally::ReviewWithin(detail.parse().ok()?),
             "sent" => Tally::Sent,
             "outcome" => Tally::Outcome(detail.parse().ok()?),
+            "after_auto" => Tally::AfterAuto(detail.parse().ok()?),
             "decided" => {
                 let (verdict, band) = detail.split_once(':')?;
                 let band: u8 = band.parse().ok().filter(|band| *band <= 10)?;
@@ -169,6 +173,8 @@ pub struct EntryFacts {
     pub by_person: bool,
     /// The confidence the action was proposed with.
     pub confidence: Confidence,
+    /// Whether its agent sent the action alone (auto-executed).
+    pub auto_executed_action: bool,
 }
 
 /// What one history entry adds to its day: each tally and by how much.
@@ -201,6 +207,9 @@ pub fn tallies(facts: &EntryFacts) -> Vec<(Tally, i64)> {
         EventKind::OutcomeReported => {
             if let Some(kind) = facts.outcome {
                 counted.push((Tally::Outcome(kind), 1));
+                if facts.auto_executed_action {
+                    counted.push((Tally::AfterAuto(kind), 1));
+                }
             }
         }
         _ => {}
@@ -580,6 +589,7 @@ mod tests {
             first_review_seconds: None,
             by_person: true,
             confidence: Confidence::try_from(87).expect("a confidence"),
+            auto_executed_action: false,
         }
     }
 
@@ -702,6 +712,7 @@ mod tests {
             Just(Tally::Undone),
             (0usize..=REVIEW_BUCKETS.len()).prop_map(Tally::ReviewWithin),
             proptest::sample::select(OutcomeKind::ALL).prop_map(Tally::Outcome),
+            proptest::sample::select(OutcomeKind::ALL).prop_map(Tally::AfterAuto),
             (any::<bool>(), 0u8..=10)
                 .prop_map(|(approved, band)| Tally::Decided { approved, band }),
         ]

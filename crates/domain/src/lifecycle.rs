@@ -80,6 +80,8 @@ crate::action::wire_enum! {
         OutcomeReported => ("outcome_reported", "Outcome reported"),
         /// A customer's reply was linked to the sent action.
         ResponseLinked => ("response_linked", "Response linked"),
+        /// What followed it cost its agent the right to send this type alone.
+        AutonomyPaused => ("autonomy_paused", "Auto-execute paused"),
         /// Its delivery went out: the email, the call, or the note on the customer's history.
         Sent => ("sent", "Sent"),
         /// An attempt to deliver it failed; it is tried again later.

@@ -87,7 +87,8 @@ impl WebhookEvent {
             | EventKind::DeliveryRetried
             | EventKind::Edited
             | EventKind::OutcomeReported
-            | EventKind::ResponseLinked => None,
+            | EventKind::ResponseLinked
+            | EventKind::AutonomyPaused => None,
         }
     }
 }

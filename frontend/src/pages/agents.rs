@@ -238,6 +238,11 @@ fn AgentCard(
                     {(!s.top_rejection_reasons.is_empty()).then(|| format!(" · rejected for: {}", s.top_rejection_reasons.iter().map(|r| format!("{} ({})", r.reason.label(), r.count)).collect::<Vec<_>>().join(", ")))}
                 </p>
             })}
+            {agent.autonomy_paused.iter().map(|pause| view! {
+                <p class="warning" role="status">
+                    {format!("Auto-execute of {} paused {}: {}", pause.action_type.label(), pause.paused_at.format("%b %-d"), pause.why)}
+                </p>
+            }).collect_view()}
             {earned_view}
             <fieldset disabled=!is_admin>
                 <label><input type="checkbox" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>" Enabled"</label>

@@ -1,14 +1,22 @@
 //! Agents: the location's agents and their auto-execute settings.
 
 use chrono::{DateTime, Utc};
-use inbox_domain::{dto::Agent, review::AutoExecutePolicy, ActionType, Confidence};
+use inbox_domain::{
+    dto::{Agent, AutonomyPause},
+    review::AutoExecutePolicy,
+    ActionType, Confidence,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{entities::agents, parse_json, StoreError};
+use super::{
+    entities::{action_events, agents},
+    parse_json, StoreError,
+};
 
 /// The agent's auto-execute settings as the domain reads them.
 pub fn auto_execute_policy(agent: &agents::Model) -> Result<AutoExecutePolicy, StoreError> {
@@ -19,9 +27,20 @@ pub fn auto_execute_policy(agent: &agents::Model) -> Result<AutoExecutePolicy, S
     })
 }
 
+/// The types paused by what followed.
+pub fn pauses_of(agent: &agents::Model) -> Result<Vec<AutonomyPause>, StoreError> {
+    agent
+        .autonomy_paused
+        .clone()
+        .map(parse_json)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 /// An agent row as the API shows it.
 pub fn view(row: agents::Model) -> Result<Agent, StoreError> {
     let policy = auto_execute_policy(&row)?;
+    let autonomy_paused = pauses_of(&row)?;
     Ok(Agent {
         id: row.id,
         name: row.name,
@@ -31,6 +50,7 @@ pub fn view(row: agents::Model) -> Result<Agent, StoreError> {
         auto_execute_min_confidence: policy.min_confidence.percent(),
         default_expiry_seconds: row.default_expiry_seconds,
         updated_at: row.updated_at,
+        autonomy_paused,
     })
 }
 
@@ -65,6 +85,7 @@ pub struct AgentChanges {
     pub auto_execute: Option<Vec<ActionType>>,
     pub auto_execute_min_confidence: Option<Confidence>,
     pub default_expiry_seconds: Option<i64>,
+    pub autonomy_paused: Option<Vec<AutonomyPause>>,
 }
 
 /// Writes an agent's changed settings.
@@ -91,6 +112,9 @@ pub async fn update(
     if let Some(seconds) = changes.default_expiry_seconds {
         update.default_expiry_seconds = Set(seconds);
     }
+    if let Some(pauses) = changes.autonomy_paused {
+        update.autonomy_paused = Set((!pauses.is_empty()).then(|| json!(pauses)));
+    }
     agents::Entity::update_many()
         .set(update)
         .filter(agents::Column::LocationId.eq(location_id))
@@ -98,4 +122,30 @@ pub async fn update(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Pauses the agent's sending a type alone: its remaining `auto_execute` types and its pauses
+/// are written with the history entry that says why, in one transaction.
+pub async fn pause_autonomy(
+    db: &DatabaseConnection,
+    agent: &agents::Model,
+    remaining: &[ActionType],
+    pauses: &[AutonomyPause],
+    entry: action_events::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    agents::Entity::update_many()
+        .set(agents::ActiveModel {
+            auto_execute: Set(json!(remaining)),
+            autonomy_paused: Set(Some(json!(pauses))),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .filter(agents::Column::LocationId.eq(agent.location_id))
+        .filter(agents::Column::Id.eq(agent.id))
+        .exec(&txn)
+        .await?;
+    super::actions::insert_history(&txn, vec![entry]).await?;
+    txn.commit().await
 }

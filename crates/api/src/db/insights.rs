@@ -205,6 +205,7 @@ async fn tallied<C: ConnectionTrait>(
             by_person,
             confidence: super::actions::list::confidence(row.confidence)
                 .unwrap_or(inbox_domain::Confidence::MAX),
+            auto_executed_action: row.auto_executed_at.is_some(),
         };
         for (tally, value) in tallies(&facts) {
             let key = (

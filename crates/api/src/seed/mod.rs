@@ -247,6 +247,7 @@ impl DemoData {
                     default_expiry_seconds: spec.expiry_hours * 3600,
                     created_at,
                     updated_at: created_at,
+                    autonomy_paused: None,
                 }
             })
             .collect();

@@ -59,6 +59,7 @@ fn changes(request: &UpdateAgent) -> Result<AgentChanges, ServiceError> {
             auto_execute,
             auto_execute_min_confidence,
             default_expiry_seconds: request.default_expiry_seconds,
+            autonomy_paused: None,
         })
         .map_err(ServiceError::Invalid)
 }
@@ -71,8 +72,21 @@ pub async fn update(
     request: &UpdateAgent,
     now: DateTime<Utc>,
 ) -> Result<Agent, ServiceError> {
-    get(db, location_id, id).await?;
-    agents::update(db, location_id, id, changes(request)?, now).await?;
+    let before = get(db, location_id, id).await?;
+    let mut changes = changes(request)?;
+    // A type enabled again is no longer paused.
+    if let Some(types) = &changes.auto_execute {
+        let kept: Vec<_> = before
+            .autonomy_paused
+            .iter()
+            .filter(|pause| !types.contains(&pause.action_type))
+            .cloned()
+            .collect();
+        if kept.len() != before.autonomy_paused.len() {
+            changes.autonomy_paused = Some(kept);
+        }
+    }
+    agents::update(db, location_id, id, changes, now).await?;
     get(db, location_id, id).await
 }
 

@@ -115,6 +115,8 @@ pub async fn report_outcome(
     );
     db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row(), ctx.claim).await?;
     ctx.bus.touch(location.id);
+    // What followed a message its agent sent alone may cost the agent that trust.
+    super::insights::demote_if_lost(ctx, &row).await?;
     Ok(outcome_view(outcome))
 }
 

@@ -3,15 +3,23 @@
 use std::collections::BTreeMap;
 
 use inbox_domain::{
-    autonomy::{advise, AutonomyAdvice, Evidence, EVIDENCE_DAYS},
-    dto::AgentSummary,
-    insights::{assemble, Insights, PERIODS},
-    ActionType,
+    autonomy::{advise, lost_autonomy, AutonomyAdvice, Evidence, DEMOTION_DAYS, EVIDENCE_DAYS},
+    dto::{AgentSummary, AutonomyPause, OutcomeKind},
+    insights::{assemble, Insights, Tally, PERIODS},
+    ActionType, EventKind,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{Context, ServiceError};
-use crate::db;
+use crate::db::{self, actions::NewEvent, entities::actions};
+
+/// The location's today and the first day of the `days` ending on it.
+fn last_days(ctx: &Context<'_>, days: u32) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let today = ctx.now.with_timezone(&zone).date_naive();
+    (today - chrono::Duration::days(i64::from(days) - 1), today)
+}
 
 /// What the Insights of a location are asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +38,7 @@ pub async fn insights(ctx: &Context<'_>, query: InsightsQuery) -> Result<Insight
             "must be 7, 30 or 90 (days)",
         ));
     }
-    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let today = ctx.now.with_timezone(&zone).date_naive();
-    let first = today - chrono::Duration::days(i64::from(query.period_days) - 1);
+    let (first, today) = last_days(ctx, query.period_days);
     let rows = db::insights::rows(
         ctx.db,
         ctx.location.id,
@@ -55,10 +61,9 @@ pub async fn insights(ctx: &Context<'_>, query: InsightsQuery) -> Result<Insight
 /// For every agent and action type people decided in the last 30 days: whether it has earned
 /// sending alone, from which confidence, and why (or why not).
 pub async fn autonomy(ctx: &Context<'_>) -> Result<Vec<AutonomyAdvice>, ServiceError> {
-    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let today = ctx.now.with_timezone(&zone).date_naive();
-    let first = today - chrono::Duration::days(i64::from(EVIDENCE_DAYS) - 1);
-    let tallies = db::insights::by_agent_and_type(ctx.db, ctx.location.id, (first, today)).await?;
+    let tallies =
+        db::insights::by_agent_and_type(ctx.db, ctx.location.id, last_days(ctx, EVIDENCE_DAYS))
+            .await?;
     let mut evidence: BTreeMap<(uuid::Uuid, ActionType), Evidence> = BTreeMap::new();
     for (agent_id, action_type, tally, value) in tallies {
         evidence
@@ -83,4 +88,64 @@ pub async fn autonomy(ctx: &Context<'_>) -> Result<Vec<AutonomyAdvice>, ServiceE
         }
     }
     Ok(advice)
+}
+
+/// After an outcome of `row`, an action its agent sent alone: when what followed such messages
+/// of the last 30 days costs the agent sending this type alone (see [`lost_autonomy`]), the
+/// type is paused — new proposals wait for review — and the action's history says why.
+pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(), ServiceError> {
+    if row.auto_executed_at.is_none() {
+        return Ok(());
+    }
+    let Some(agent) = db::agents::find(ctx.db, ctx.location.id, row.agent_id).await? else {
+        return Ok(());
+    };
+    let policy = db::agents::auto_execute_policy(&agent)?;
+    if !policy.action_types.contains(&row.action_type) {
+        return Ok(());
+    }
+    let tallies =
+        db::insights::by_agent_and_type(ctx.db, ctx.location.id, last_days(ctx, DEMOTION_DAYS))
+            .await?;
+    let (mut sent_alone, mut unsubscribed) = (0u64, 0u64);
+    for (agent_id, action_type, tally, value) in tallies {
+        if agent_id != row.agent_id || action_type != row.action_type {
+            continue;
+        }
+        let value = u64::try_from(value).unwrap_or_default();
+        match tally {
+            Tally::AutoExecuted => sent_alone += value,
+            Tally::AfterAuto(OutcomeKind::Unsubscribed) => unsubscribed += value,
+            _ => {}
+        }
+    }
+    let Some(why) = lost_autonomy(sent_alone, unsubscribed) else {
+        return Ok(());
+    };
+    let remaining: Vec<ActionType> = policy
+        .action_types
+        .into_iter()
+        .filter(|kind| *kind != row.action_type)
+        .collect();
+    let mut pauses = db::agents::pauses_of(&agent)?;
+    pauses.push(AutonomyPause {
+        action_type: row.action_type,
+        paused_at: ctx.now,
+        why: why.clone(),
+    });
+    let entry = NewEvent {
+        action: row,
+        kind: EventKind::AutonomyPaused,
+        from: None,
+        to: None,
+        version: row.version,
+        actor: "system",
+        at: ctx.now,
+        data: json!({ "agent_id": agent.id, "action_type": row.action_type, "why": why }),
+    }
+    .into_row();
+    db::agents::pause_autonomy(ctx.db, &agent, &remaining, &pauses, entry, ctx.now).await?;
+    tracing::info!(agent_id = %agent.id, action_type = %row.action_type, %why, "auto-execute paused");
+    ctx.bus.touch(ctx.location.id);
+    Ok(())
 }

@@ -518,6 +518,7 @@ impl Fixture {
             default_expiry_seconds: 72 * 3600,
             created_at: created,
             updated_at: created,
+            autonomy_paused: None,
         };
         let location = app.insert(location).await;
         let customer = app.insert(customer).await;

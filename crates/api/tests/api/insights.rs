@@ -296,3 +296,67 @@ async fn decisions_are_exported_as_ndjson_and_csv(#[case] backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_fields(&problem), ["format"]);
 }
+
+/// Three unsubscribes after the five messages a trusted agent sent alone pause its sending that
+/// type alone: new proposals wait for review, the agent and the action's history say why, and
+/// enabling it again clears the pause.
+#[apply(backends)]
+async fn unsubscribes_after_messages_sent_alone_pause_autonomy(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let path = format!("/api/v1/agents/{}", fixture.agent.id);
+    app.patch_json(
+        &path,
+        &json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 80}),
+    )
+    .await;
+    app.use_token(
+        &app.key(
+            fixture.location.id,
+            inbox_domain::auth::Scope::ALL,
+            Some(fixture.agent.id),
+        )
+        .await,
+    );
+    let mut sent = Vec::new();
+    for _ in 0..5 {
+        let (_, action) = app.propose(&proposal(&fixture)).await;
+        assert_eq!(action["status"], "auto_executed", "{action}");
+        sent.push(id_of(&action).to_owned());
+    }
+    for (n, id) in sent.iter().take(3).enumerate() {
+        let (status, outcome) = app
+            .post_json(
+                &format!("/api/v1/actions/{id}/outcome"),
+                &json!({"kind": "unsubscribed", "occurred_at": app.now()}),
+            )
+            .await;
+        assert!(status.is_success(), "{outcome}");
+        let (_, agent) = app.get_json(&path).await;
+        assert_eq!(
+            agent["auto_execute"] == json!(["draft_message"]),
+            n < 2,
+            "paused at the third: {agent}"
+        );
+    }
+    let (_, agent) = app.get_json(&path).await;
+    assert_eq!(agent["autonomy_paused"][0]["action_type"], "draft_message");
+    assert_eq!(
+        agent["autonomy_paused"][0]["why"],
+        "3 of the 5 messages it sent alone in 30 days were followed by an unsubscribe."
+    );
+    let (_, held) = app.propose(&proposal(&fixture)).await;
+    assert_eq!(held["status"], "pending", "{held}");
+    assert_eq!(
+        crate::helpers::event_kinds(&app, &sent[2])
+            .await
+            .last()
+            .map(String::as_str),
+        Some("autonomy_paused")
+    );
+
+    let (_, enabled) = app
+        .patch_json(&path, &json!({"auto_execute": ["draft_message"]}))
+        .await;
+    assert_eq!(enabled["autonomy_paused"], json!([]), "{enabled}");
+}

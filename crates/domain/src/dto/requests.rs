@@ -422,6 +422,20 @@ pub struct Agent {
     #[cfg_attr(feature = "openapi", schema(example = 259200))]
     pub default_expiry_seconds: i64,
     pub updated_at: DateTime<Utc>,
+    /// Types it sent alone until what followed paused them, with why; enabling a type again
+    /// clears its pause.
+    #[serde(default)]
+    pub autonomy_paused: Vec<AutonomyPause>,
+}
+
+/// An action type an agent no longer sends alone, paused by what followed (see
+/// `crate::autonomy::lost_autonomy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AutonomyPause {
+    pub action_type: crate::ActionType,
+    pub paused_at: chrono::DateTime<chrono::Utc>,
+    pub why: String,
 }
 
 /// Changes to an agent's settings; fields left out stay as they are.

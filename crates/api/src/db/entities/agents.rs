@@ -17,6 +17,8 @@ pub struct Model {
     pub default_expiry_seconds: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The types paused by what followed, as a JSON array of `AutonomyPause`; none until one is.
+    pub autonomy_paused: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
