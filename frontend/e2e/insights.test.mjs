@@ -80,3 +80,31 @@ test("an agent with a clean record is offered autonomy, and Enable turns it on",
   assert.ok(now.auto_execute.includes("internal_note"), JSON.stringify(now));
   assert.equal(now.auto_execute_min_confidence, 100);
 });
+
+test("a share of what an agent sends alone waits in Audit until a person checks it", async () => {
+  const { page, baseUrl, agentKey } = app;
+  await visit(page, baseUrl, "/agents");
+  const safeguards = page.getByRole("form", { name: "Review safeguards" });
+  await safeguards.getByLabel("Audit share").fill("100");
+  await safeguards.getByRole("button", { name: "Save" }).click();
+  await safeguards.getByText("Saved.").waitFor();
+  // The agent was trusted with internal notes by the test above.
+  const customer = (await (await page.request.get(`${baseUrl}/api/v1/actions?limit=1`)).json()).items[0].customer;
+  const proposed = await page.request.post(`${baseUrl}/api/v1/actions`, {
+    headers: { Authorization: `Bearer ${agentKey}` },
+    data: {
+      customer_id: customer.id, action_type: "internal_note", subject: "Sent alone, for audit",
+      body: "<p>Checked in twice this week.</p>", confidence: 100, priority: "low", trigger: { summary: "Audit test" },
+    },
+  });
+  const action = await proposed.json();
+  assert.equal(action.status, "auto_executed", JSON.stringify(action));
+  await visit(page, baseUrl, "/audit");
+  const item = page.getByRole("listitem", { name: "Sent alone, for audit" });
+  await item.waitFor();
+  await page.screenshot({ path: join(screenshotDir, "audit.png") });
+  await item.getByRole("button", { name: "Looks right" }).click();
+  await page.getByText("Nothing waits to be checked.").waitFor();
+  const checked = await (await page.request.get(`${baseUrl}/api/v1/actions/${action.id}`)).json();
+  assert.equal(checked.audit, "ok");
+});

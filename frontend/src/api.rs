@@ -7,7 +7,7 @@ use inbox_domain::{
     autonomy::AutonomyAdvice,
     delivery::{Delivery, DeliveryState},
     dto::{
-        ActionDetail, ActionListItem, Agent, ApproveAction, BulkRequest, BulkResponse,
+        ActionDetail, ActionListItem, Agent, ApproveAction, AuditCheck, BulkRequest, BulkResponse,
         CustomerDetail, Page, Preview, PreviewDraft, RejectAction, SnoozeAction, UpdateAgent,
     },
     insights::Insights,
@@ -258,6 +258,20 @@ pub async fn insights(query: &str) -> Result<Insights, ApiError> {
 /// Which agent has earned sending which type alone, from the last 30 days.
 pub async fn autonomy() -> Result<Vec<AutonomyAdvice>, ApiError> {
     get_json("/api/v1/insights/autonomy").await
+}
+
+/// What trusted agents sent alone, set aside for a person to check.
+pub async fn audit_queue() -> Result<Vec<ActionListItem>, ApiError> {
+    get_json("/api/v1/audit").await
+}
+
+/// A person's check of an action set aside for audit.
+pub async fn check_audit(
+    id: Uuid,
+    check: &AuditCheck,
+    csrf: &str,
+) -> Result<ActionDetail, ApiError> {
+    post_json(&format!("/api/v1/actions/{id}/audit"), check, csrf).await
 }
 
 /// The location's review safeguards.

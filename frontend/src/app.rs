@@ -14,8 +14,8 @@ use crate::{
     components::{error_notice::ErrorNotice, undo_toast::UndoToast},
     context::{Live, Presence, Session, Undo},
     pages::{
-        agents::AgentsPage, customer::CustomerPage, inbox::InboxPage, insights::InsightsPage,
-        sent::SentPage, sign_in::SignInPage, together::TogetherPage,
+        agents::AgentsPage, audit::AuditPage, customer::CustomerPage, inbox::InboxPage,
+        insights::InsightsPage, sent::SentPage, sign_in::SignInPage, together::TogetherPage,
     },
 };
 
@@ -133,6 +133,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                 <span class="spacer"></span>
                 <a class="nav" href="/insights">"Insights"</a>
                 <a class="nav" href="/agents">"Agents"</a>
+                <a class="nav" href="/audit">"Audit"</a>
                 <a class="nav" href="/sent">"Sent"</a>
                 <span class="who">{format!("{who} · {}", me.location.name)}</span>
                 <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
@@ -146,6 +147,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                             <Route path=path!("/") view=InboxPage/>
                             <Route path=path!("/agents") view=AgentsPage/>
                             <Route path=path!("/insights") view=InsightsPage/>
+                            <Route path=path!("/audit") view=AuditPage/>
                             <Route path=path!("/sent") view=SentPage/>
                             <Route path=path!("/customers/:id") view=CustomerPage/>
                             <Route path=path!("/customers/:id/together") view=TogetherPage/>

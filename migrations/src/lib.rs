@@ -22,6 +22,7 @@ mod m20261204_000016_review_leases_and_safeguards;
 mod m20261204_000017_precondition_url;
 mod m20261204_000018_insight_tallies;
 mod m20261204_000019_autonomy_paused;
+mod m20261204_000020_audit_sample;
 mod tables;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_precondition_url::Migration),
             Box::new(m20261204_000018_insight_tallies::Migration),
             Box::new(m20261204_000019_autonomy_paused::Migration),
+            Box::new(m20261204_000020_audit_sample::Migration),
         ]
     }
 }

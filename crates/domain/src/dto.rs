@@ -289,6 +289,10 @@ pub struct ActionDetail {
     /// reviewing it is presence: `GET /leases` and the event stream.)
     #[serde(default)]
     pub warnings: Vec<crate::safeguards::WarningNotice>,
+    /// For an action its agent sent alone and set aside for a person to check: where that
+    /// check stands; `null` otherwise.
+    #[serde(default)]
+    pub audit: Option<AuditState>,
 }
 
 impl ActionDetail {

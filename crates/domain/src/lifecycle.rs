@@ -82,6 +82,8 @@ crate::action::wire_enum! {
         ResponseLinked => ("response_linked", "Response linked"),
         /// What followed it cost its agent the right to send this type alone.
         AutonomyPaused => ("autonomy_paused", "Auto-execute paused"),
+        /// A person checked what its agent sent alone (the audit sample).
+        Audited => ("audited", "Audited"),
         /// Its delivery went out: the email, the call, or the note on the customer's history.
         Sent => ("sent", "Sent"),
         /// An attempt to deliver it failed; it is tried again later.

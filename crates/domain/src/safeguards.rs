@@ -139,6 +139,11 @@ pub struct LocationSettings {
     /// approval; `null` for none.
     #[serde(default)]
     pub review_confidence_floor: Option<Confidence>,
+    /// The share (percent) of what trusted agents send alone that is set aside for a person to
+    /// check (the Audit view); `null` for none.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 10))]
+    pub audit_share: Option<u8>,
 }
 
 impl LocationSettings {
@@ -159,7 +164,18 @@ impl LocationSettings {
                 );
             }
         }
+        if self.audit_share.is_some_and(|share| share > 100) {
+            errors.add("audit_share", "must be a percentage from 0 to 100");
+        }
         errors.finish(())
+    }
+
+    /// Whether action `id`, sent alone by its agent, is set aside for a person to check: the
+    /// same answer every time for the same id, and about `audit_share` of all ids.
+    pub fn sampled_for_audit(&self, id: Uuid) -> bool {
+        let share = u128::from(self.audit_share.unwrap_or(0));
+        // The low bits of a v7 id are random.
+        id.as_u128() % 100 < share
     }
 
     /// The warning for sending one more message to `customer`, who has been sent `sent` in the
@@ -267,8 +283,27 @@ mod tests {
                 max_messages,
                 window_days,
             }),
-            review_confidence_floor: None,
+            ..LocationSettings::default()
         }
+    }
+
+    #[test]
+    fn about_the_share_asked_is_set_aside_for_audit_and_always_the_same_ones() {
+        let ids: Vec<Uuid> = (0..2_000).map(|_| Uuid::now_v7()).collect();
+        let share = |audit_share| LocationSettings {
+            audit_share,
+            ..LocationSettings::default()
+        };
+        let sampled = |settings: &LocationSettings| {
+            ids.iter()
+                .filter(|id| settings.sampled_for_audit(**id))
+                .count()
+        };
+        assert_eq!(sampled(&share(None)), 0);
+        assert_eq!(sampled(&share(Some(100))), ids.len());
+        let tenth = sampled(&share(Some(10)));
+        assert!((100..=300).contains(&tenth), "about a tenth: {tenth}");
+        assert_eq!(sampled(&share(Some(10))), tenth, "the same ones again");
     }
 
     #[test]
@@ -314,8 +349,8 @@ mod tests {
     #[test]
     fn confidence_under_the_floor_is_pointed_out_but_needs_no_confirmation() {
         let settings = LocationSettings {
-            contact_cap: None,
             review_confidence_floor: Some(percent(60)),
+            ..LocationSettings::default()
         };
         let low = settings
             .low_confidence_warning(percent(59))

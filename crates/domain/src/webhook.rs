@@ -88,7 +88,8 @@ impl WebhookEvent {
             | EventKind::Edited
             | EventKind::OutcomeReported
             | EventKind::ResponseLinked
-            | EventKind::AutonomyPaused => None,
+            | EventKind::AutonomyPaused
+            | EventKind::Audited => None,
         }
     }
 }

@@ -77,6 +77,12 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
     });
     let messages = RwSignal::new(cap.max_messages.to_string());
     let days = RwSignal::new(cap.window_days.to_string());
+    let audit = RwSignal::new(
+        settings
+            .audit_share
+            .map(|share| share.to_string())
+            .unwrap_or_default(),
+    );
     let floor = RwSignal::new(
         settings
             .review_confidence_floor
@@ -114,8 +120,22 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
                 }
             },
         };
+        let audit_share = match audit.get_untracked().trim() {
+            "" => None,
+            text => match text.parse::<u8>().ok().filter(|share| *share <= 100) {
+                Some(share) => Some(share),
+                None => {
+                    refused.set(Some(
+                        "The audit share must be a whole percentage from 0 to 100, or empty for none."
+                            .to_owned(),
+                    ));
+                    return;
+                }
+            },
+        };
         refused.set(None);
         replace.dispatch(LocationSettings {
+            audit_share,
             contact_cap: capped.get_untracked().then(|| ContactCap {
                 max_messages: number(messages.get_untracked()),
                 window_days: number(days.get_untracked()),
@@ -134,6 +154,10 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
                     " emails and calls in any "
                     <input type="number" min="1" max="90" class="narrow" aria-label="Days" prop:value=days on:input=move |ev| days.set(event_target_value(&ev))/>
                     " days"
+                </label>
+                <label>"Set aside "
+                    <input type="number" min="0" max="100" class="narrow" aria-label="Audit share" placeholder="none" prop:value=audit on:input=move |ev| audit.set(event_target_value(&ev))/>
+                    "% of what trusted agents send alone for a person to check (Audit)"
                 </label>
                 <label>"Point out confidence under "
                     <input type="number" min="0" max="100" class="narrow" aria-label="Confidence floor" placeholder="off" prop:value=floor on:input=move |ev| floor.set(event_target_value(&ev))/>"%"

@@ -1,6 +1,7 @@
 //! The app's pages, one per route, and the sign-in page shown until someone signs in.
 
 pub mod agents;
+pub mod audit;
 pub mod customer;
 pub mod inbox;
 pub mod insights;

@@ -97,6 +97,7 @@ pub async fn create(
         contact_cap_messages: None,
         contact_cap_days: None,
         review_confidence_floor: None,
+        audit_share: None,
     };
     locations::Entity::insert(location.clone().into_active_model())
         .exec(db)
@@ -123,6 +124,10 @@ pub fn settings_of(location: &locations::Model) -> Result<LocationSettings, Stor
     Ok(LocationSettings {
         contact_cap,
         review_confidence_floor,
+        audit_share: location
+            .audit_share
+            .and_then(|share| u8::try_from(share).ok())
+            .filter(|share| *share <= 100),
     })
 }
 
@@ -142,6 +147,10 @@ pub async fn update_settings(
         .col_expr(
             locations::Column::ContactCapDays,
             Expr::value(cap.map(|cap| as_column(cap.window_days))),
+        )
+        .col_expr(
+            locations::Column::AuditShare,
+            Expr::value(settings.audit_share.map(i32::from)),
         )
         .col_expr(
             locations::Column::ReviewConfidenceFloor,

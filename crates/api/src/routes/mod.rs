@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod agents;
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod deliveries;
@@ -55,6 +56,8 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(presence::take_lease)
         .service(presence::release_lease)
         .service(presence::list_leases)
+        .service(audit::audit_queue)
+        .service(audit::check_audit)
         .service(follow_up::report_outcome)
         .service(follow_up::link_response)
         .service(agents::list_agents)

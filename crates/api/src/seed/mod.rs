@@ -199,6 +199,7 @@ impl DemoData {
             contact_cap_messages: None,
             contact_cap_days: None,
             review_confidence_floor: None,
+            audit_share: None,
         };
 
         let mut customers = Vec::with_capacity(CUSTOMER_COUNT);

@@ -7,8 +7,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    dto::PreviewDraft, review::unknown_variables, Channel, Confidence, LifecycleEvent,
+    dto::AuditState, dto::PreviewDraft, review::unknown_variables, Channel, Confidence,
+    LifecycleEvent,
 };
+use sea_orm::ActiveValue::Set;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -116,5 +118,9 @@ pub async fn on_release(
         _ => now,
     };
     change.delivery = Some(db::deliveries::new_row(row, message, deliver_at, now));
+    // Some of what a trusted agent sends alone is set aside for a person to check.
+    if db::locations::settings_of(&location)?.sampled_for_audit(row.id) {
+        change.update.audit_state = Set(Some(AuditState::Pending));
+    }
     Ok(Some(after_due_transitions(change, row, &lifecycle, now)))
 }

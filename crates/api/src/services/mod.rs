@@ -3,6 +3,7 @@
 //! two reviewers (or two servers) can never both move one action. Nothing here knows HTTP.
 
 pub mod agents;
+pub mod audit;
 pub mod auth;
 pub mod auto_execute;
 pub mod bulk;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    dto::{ActionDetail, PreviewDraft, ProposeAction},
+    dto::{ActionDetail, AuditState, PreviewDraft, ProposeAction},
     problem::FieldErrors,
     review::{
         check_body_bounds, check_reachable, initial_lifecycle, unknown_variables, validate_proposal,
@@ -138,6 +138,13 @@ pub async fn propose(ctx: &Context<'_>, request: &ProposeAction) -> Result<Propo
         by_agent_key,
     }
     .into_row();
+    // Some of what a trusted agent sends alone is set aside for a person to check.
+    let mut row = row;
+    if lifecycle.status == ActionStatus::AutoExecuted
+        && db::locations::settings_of(location)?.sampled_for_audit(row.id)
+    {
+        row.audit_state = Some(AuditState::Pending);
+    }
     let event = NewEvent {
         action: &row,
         kind: EventKind::Proposed,

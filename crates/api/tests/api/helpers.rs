@@ -492,6 +492,7 @@ impl Fixture {
             contact_cap_messages: None,
             contact_cap_days: None,
             review_confidence_floor: None,
+            audit_share: None,
         };
         let customer = customers::Model {
             id: Uuid::now_v7(),

@@ -360,3 +360,79 @@ async fn unsubscribes_after_messages_sent_alone_pause_autonomy(#[case] backend: 
         .await;
     assert_eq!(enabled["autonomy_paused"], json!([]), "{enabled}");
 }
+
+/// A share of what trusted agents send alone is set aside; a person checks each once.
+#[apply(backends)]
+async fn a_share_of_what_agents_send_alone_is_set_aside_for_audit(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let admin = app.token().expect("the fixture's key");
+    let (status, settings) = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/settings",
+            &json!({"audit_share": 100}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    let path = format!("/api/v1/agents/{}", fixture.agent.id);
+    app.patch_json(
+        &path,
+        &json!({"auto_execute": ["draft_message"], "auto_execute_min_confidence": 80}),
+    )
+    .await;
+    let reviewed = fixture.action(&app, app.now(), |_| {}).await.id;
+    app.review(reviewed, "approve", json!({})).await;
+    app.use_token(
+        &app.key(
+            fixture.location.id,
+            inbox_domain::auth::Scope::ALL,
+            Some(fixture.agent.id),
+        )
+        .await,
+    );
+    let mut sent = Vec::new();
+    for _ in 0..2 {
+        let (_, action) = app.propose(&proposal(&fixture)).await;
+        assert_eq!(action["audit"], "pending", "{action}");
+        sent.push(id_of(&action).to_owned());
+    }
+    app.use_token(&admin);
+    let (_, queue) = app.get_json("/api/v1/audit").await;
+    let queued: Vec<&str> = queue
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item["id"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(
+        queued,
+        [sent[1].as_str(), sent[0].as_str()],
+        "only what was sent alone"
+    );
+
+    let check =
+        |verdict: &str| json!({"verdict": verdict, "note": "Too pushy for a first reminder."});
+    let (status, problem) = app.review(&sent[0], "audit", check("pending")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, checked) = app.review(&sent[0], "audit", check("flagged")).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    assert_eq!(checked["audit"], "flagged");
+    assert_eq!(
+        checked["history"]
+            .as_array()
+            .and_then(|h| h.last())
+            .map(|e| e["kind"].clone()),
+        Some(json!("audited"))
+    );
+    let (status, _) = app.review(&sent[0], "audit", check("ok")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "checked once");
+    let (status, _) = app.review(reviewed, "audit", check("ok")).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a person's approval is not audited"
+    );
+    let (_, queue) = app.get_json("/api/v1/audit").await;
+    assert_eq!(queue.as_array().map(Vec::len), Some(1));
+}

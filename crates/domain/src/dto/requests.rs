@@ -438,6 +438,32 @@ pub struct AutonomyPause {
     pub why: String,
 }
 
+crate::action::wire_enum! {
+    /// Where an action set aside for audit stands (see `LocationSettings::audit_share`).
+    pub enum AuditState {
+        /// Sent alone by its agent and waiting for a person to check it.
+        Pending => ("pending", "To check"),
+        /// A person found it right.
+        Ok => ("ok", "Looks right"),
+        /// A person found something wrong with it.
+        Flagged => ("flagged", "Flagged"),
+    }
+}
+
+/// A person's check of an action set aside for audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"verdict": "flagged", "note": "Too pushy for a first reminder."})))]
+#[serde(deny_unknown_fields)]
+pub struct AuditCheck {
+    /// `ok` or `flagged`.
+    pub verdict: AuditState,
+    /// What was wrong (or right); at most 2,000 characters.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub note: Option<String>,
+}
+
 /// Changes to an agent's settings; fields left out stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

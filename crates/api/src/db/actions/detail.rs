@@ -147,6 +147,7 @@ pub async fn get(
             .await?
             .map(deliveries::view),
         warnings,
+        audit: action.audit_state,
     })
 }
 

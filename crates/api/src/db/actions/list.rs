@@ -822,3 +822,25 @@ mod tests {
         assert!(Cursor::decode("not-a-cursor", Sort::default()).is_err());
     }
 }
+
+/// The location's actions set aside for audit that nobody has checked yet, the latest sent
+/// first.
+pub async fn audit_queue(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActionListItem>, StoreError> {
+    list_rows(location.id)
+        .filter(actions::Column::AuditState.eq(inbox_domain::dto::AuditState::Pending))
+        .expr_as(delivery_state_column(), "delivery_state")
+        .order_by_desc(actions::Column::AutoExecutedAt)
+        .order_by_desc(actions::Column::Id)
+        .limit(limit)
+        .into_model::<ListRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.into_item(now, &location.name))
+        .collect()
+}

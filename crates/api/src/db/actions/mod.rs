@@ -172,6 +172,8 @@ impl NewAction<'_> {
             approved_awaiting_send: false,
             proposed_by_agent_key: self.by_agent_key,
             precondition_url: proposal.precondition_url.clone(),
+            audit_state: None,
+            audit_note: None,
             first_reviewed_at: None,
             review_time_seconds: None,
             approved_at: None,
@@ -514,4 +516,31 @@ pub async fn next_change_by_time(
         .one(db)
         .await?;
     Ok(next_stored.into_iter().chain(fired_expiry).min())
+}
+
+/// Records a person's audit check of `row` (set aside and still unchecked) with its history
+/// entry; `false` when it was not waiting for one (another person checked it first).
+pub async fn record_audit(
+    db: &DatabaseConnection,
+    row: &actions::Model,
+    verdict: inbox_domain::dto::AuditState,
+    note: Option<String>,
+    entry: action_events::Model,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let checked = actions::Entity::update_many()
+        .col_expr(actions::Column::AuditState, Expr::value(verdict))
+        .col_expr(actions::Column::AuditNote, Expr::value(note))
+        .filter(actions::Column::LocationId.eq(row.location_id))
+        .filter(actions::Column::Id.eq(row.id))
+        .filter(actions::Column::AuditState.eq(inbox_domain::dto::AuditState::Pending))
+        .exec(&txn)
+        .await?;
+    if checked.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    insert_history(&txn, vec![entry]).await?;
+    txn.commit().await?;
+    Ok(true)
 }

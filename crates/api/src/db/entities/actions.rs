@@ -40,6 +40,10 @@ pub struct Model {
     pub proposed_by_agent_key: bool,
     /// The agent's URL asked just before the message leaves whether its reason still holds.
     pub precondition_url: Option<String>,
+    /// Set aside for a person to check (what its agent sent alone), and where that stands.
+    pub audit_state: Option<inbox_domain::dto::AuditState>,
+    /// The checker's note.
+    pub audit_note: Option<String>,
     pub first_reviewed_at: Option<DateTimeUtc>,
     pub review_time_seconds: Option<i64>,
     pub approved_at: Option<DateTimeUtc>,

@@ -24,6 +24,8 @@ pub struct Model {
     pub contact_cap_days: Option<i32>,
     /// The confidence (percent) under which an action is pointed out before approval.
     pub review_confidence_floor: Option<i32>,
+    /// The percentage of what trusted agents send alone set aside for a person to check.
+    pub audit_share: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
