@@ -804,25 +804,6 @@ pub async fn for_customer(
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_only_fits_its_own_sort() {
-        let cursor = Cursor {
-            sort: "-created_at".into(),
-            after: CursorValue::Time(DateTime::<Utc>::UNIX_EPOCH),
-            id: Uuid::nil(),
-        };
-        let token = cursor.encode();
-        assert_eq!(Cursor::decode(&token, Sort::default()), Ok(cursor));
-        let other = "confidence".parse().expect("known column");
-        assert!(Cursor::decode(&token, other).is_err());
-        assert!(Cursor::decode("not-a-cursor", Sort::default()).is_err());
-    }
-}
-
 /// The location's actions set aside for audit that nobody has checked yet, the latest sent
 /// first.
 pub async fn audit_queue(
@@ -843,4 +824,23 @@ pub async fn audit_queue(
         .into_iter()
         .map(|row| row.into_item(now, &location.name))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_only_fits_its_own_sort() {
+        let cursor = Cursor {
+            sort: "-created_at".into(),
+            after: CursorValue::Time(DateTime::<Utc>::UNIX_EPOCH),
+            id: Uuid::nil(),
+        };
+        let token = cursor.encode();
+        assert_eq!(Cursor::decode(&token, Sort::default()), Ok(cursor));
+        let other = "confidence".parse().expect("known column");
+        assert!(Cursor::decode(&token, other).is_err());
+        assert!(Cursor::decode("not-a-cursor", Sort::default()).is_err());
+    }
 }
