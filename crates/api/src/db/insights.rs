@@ -14,10 +14,10 @@ use inbox_domain::{
     ActionStatus, ActionType, EventKind,
 };
 use sea_orm::{
-    sea_query::{Alias, Expr, Func, OnConflict, SimpleExpr},
+    sea_query::{Alias, Expr, Func, InsertStatement, OnConflict, SimpleExpr},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -180,6 +180,17 @@ async fn tallied<C: ConnectionTrait>(
     edits.dedup_by_key(|event| event.id);
     let intensities = approval_edits(&rows, &edits);
 
+    Ok(count(entries, &rows, &zones, &intensities))
+}
+
+/// What `entries` add to their days' tallies, given their actions as they stand after them
+/// (`rows`), their locations' time zones and how much each approved action was edited.
+fn count(
+    entries: &[action_events::Model],
+    rows: &HashMap<Uuid, actions::Model>,
+    zones: &HashMap<Uuid, chrono_tz::Tz>,
+    intensities: &HashMap<Uuid, EditIntensity>,
+) -> HashMap<TallyKey, i64> {
     let mut sums: HashMap<TallyKey, i64> = HashMap::new();
     for entry in entries {
         let Some(row) = rows.get(&entry.action_id) else {
@@ -218,13 +229,30 @@ async fn tallied<C: ConnectionTrait>(
             *sums.entry(key).or_default() += value;
         }
     }
-    Ok(sums)
+    sums
 }
 
-/// Adds `sums` to the stored tallies.
-async fn add<C: ConnectionTrait>(db: &C, sums: HashMap<TallyKey, i64>) -> Result<(), DbErr> {
-    let models: Vec<insight_tallies::ActiveModel> = sums
-        .into_iter()
+/// What actions made past the review flow (a bulk-loaded history of `zone`'s location, never
+/// edited) and their history entries add to the tallies, as statements that add them.
+pub fn loaded_history_statements(
+    rows: &[actions::Model],
+    entries: &[action_events::Model],
+    zone: chrono_tz::Tz,
+) -> Vec<InsertStatement> {
+    let rows: HashMap<Uuid, actions::Model> =
+        rows.iter().map(|row| (row.id, row.clone())).collect();
+    let zones: HashMap<Uuid, chrono_tz::Tz> =
+        rows.values().map(|row| (row.location_id, zone)).collect();
+    let sums = count(entries, &rows, &zones, &HashMap::new());
+    models(sums)
+        .chunks(TALLIES_PER_STATEMENT)
+        .map(|chunk| upsert(chunk.to_vec()).into_query())
+        .collect()
+}
+
+/// The rows that hold `sums`.
+fn models(sums: HashMap<TallyKey, i64>) -> Vec<insight_tallies::ActiveModel> {
+    sums.into_iter()
         .map(
             |((location_id, day, agent_id, action_type, tally), value)| {
                 insight_tallies::ActiveModel {
@@ -237,27 +265,35 @@ async fn add<C: ConnectionTrait>(db: &C, sums: HashMap<TallyKey, i64>) -> Result
                 }
             },
         )
-        .collect();
-    for chunk in models.chunks(TALLIES_PER_STATEMENT) {
-        insight_tallies::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    Column::LocationId,
-                    Column::Day,
-                    Column::AgentId,
-                    Column::ActionType,
-                    Column::Tally,
-                ])
-                // What was there, plus what this statement brings.
-                .value(
-                    Column::Value,
-                    Expr::col((insight_tallies::Entity, Column::Value))
-                        .add(Expr::cust("excluded.value")),
-                )
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        .collect()
+}
+
+/// Inserts `models`, adding each to the tally already there.
+fn upsert(
+    models: Vec<insight_tallies::ActiveModel>,
+) -> sea_orm::Insert<insight_tallies::ActiveModel> {
+    insight_tallies::Entity::insert_many(models).on_conflict(
+        OnConflict::columns([
+            Column::LocationId,
+            Column::Day,
+            Column::AgentId,
+            Column::ActionType,
+            Column::Tally,
+        ])
+        // What was there, plus what this statement brings.
+        .value(
+            Column::Value,
+            Expr::col((insight_tallies::Entity, Column::Value))
+                .add(Expr::col((Alias::new("excluded"), Column::Value))),
+        )
+        .to_owned(),
+    )
+}
+
+/// Adds `sums` to the stored tallies.
+async fn add<C: ConnectionTrait>(db: &C, sums: HashMap<TallyKey, i64>) -> Result<(), DbErr> {
+    for chunk in models(sums).chunks(TALLIES_PER_STATEMENT) {
+        upsert(chunk.to_vec()).exec_without_returning(db).await?;
     }
     Ok(())
 }

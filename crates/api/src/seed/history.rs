@@ -90,6 +90,7 @@ pub async fn top_up(
         .await?
         .context("the demo location is missing: run `inbox seed --demo` first")?;
     let location_id = location.id;
+    let zone: chrono_tz::Tz = location.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let count = || {
         actions::Entity::find()
             .filter(actions::Column::LocationId.eq(location_id))
@@ -146,7 +147,7 @@ pub async fn top_up(
     let mut load = bulk_load::Load::begin(db, wanted > before).await?;
     let mut written = 0;
     while let Some(batch) = batches.recv().await {
-        written += batch.write(&mut load).await?;
+        written += batch.write(&mut load, zone).await?;
         progress.show(written);
     }
     making.await??;
@@ -176,15 +177,21 @@ struct Batch {
 }
 
 impl Batch {
-    /// Writes the batch with the kept counts; returns how many actions it held.
-    async fn write(self, load: &mut bulk_load::Load) -> anyhow::Result<u64> {
+    /// Writes the batch with the kept counts and Insights' tallies (of a location in `zone`);
+    /// returns how many actions it held.
+    async fn write(self, load: &mut bulk_load::Load, zone: chrono_tz::Tz) -> anyhow::Result<u64> {
         let written = self.actions.len() as u64;
         let counts = CountChanges::of_new(&self.actions);
+        let tallies =
+            crate::db::insights::loaded_history_statements(&self.actions, &self.events, zone);
         load.insert::<actions::Entity>(self.actions).await?;
         load.insert::<action_events::Entity>(self.events).await?;
         load.insert::<deliveries::Entity>(self.deliveries).await?;
         if let Some(statement) = counts.into_statement() {
             load.run(&statement).await?;
+        }
+        for statement in &tallies {
+            load.run(statement).await?;
         }
         Ok(written)
     }
