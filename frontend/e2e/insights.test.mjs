@@ -11,7 +11,7 @@ test("Insights draw the seeded history: a bar per day, the reasons, and each age
   const api = await (await page.request.get(`${baseUrl}/api/v1/insights?period=30`)).json();
   assert.ok(api.totals.proposed > 0, "the demo's history is counted");
   await visit(page, baseUrl, "/insights");
-  const volume = page.getByRole("img", { name: "Proposals and decisions per day over 30 days" });
+  const volume = page.getByRole("img", { name: "Decisions per day over 30 days" });
   await volume.waitFor();
   assert.equal(await volume.locator("g.bar").count(), 30, "one bar per day");
   const drawn = await volume.locator("rect").count();
@@ -26,8 +26,8 @@ test("Insights draw the seeded history: a bar per day, the reasons, and each age
 
   const filters = page.getByRole("search", { name: "Insights filters" });
   await filters.getByLabel("Period").selectOption("7");
-  await page.getByRole("img", { name: "Proposals and decisions per day over 7 days" }).waitFor();
-  assert.equal(await page.getByRole("img", { name: "Proposals and decisions per day over 7 days" }).locator("g.bar").count(), 7);
+  await page.getByRole("img", { name: "Decisions per day over 7 days" }).waitFor();
+  assert.equal(await page.getByRole("img", { name: "Decisions per day over 7 days" }).locator("g.bar").count(), 7);
 
   const agentName = api.by_agent[0].agent.name;
   await filters.getByLabel("Agent").selectOption({ label: agentName });

@@ -180,6 +180,7 @@ pub struct EntryFacts {
 /// What one history entry adds to its day: each tally and by how much.
 pub fn tallies(facts: &EntryFacts) -> Vec<(Tally, i64)> {
     let mut counted = Vec::new();
+    let band = facts.confidence.percent() / 10;
     match facts.kind {
         EventKind::Proposed => {
             counted.push((Tally::Proposed, 1));
@@ -202,7 +203,26 @@ pub fn tallies(facts: &EntryFacts) -> Vec<(Tally, i64)> {
         EventKind::Snoozed => counted.push((Tally::Snoozed, 1)),
         EventKind::Expired => counted.push((Tally::Expired, 1)),
         EventKind::AutoExecuted => counted.push((Tally::AutoExecuted, 1)),
-        EventKind::Undone => counted.push((Tally::Undone, 1)),
+        // Taken back: it was not approved after all (it may be decided again).
+        EventKind::Undone => {
+            counted.push((Tally::Undone, 1));
+            counted.push((
+                match facts.edit {
+                    None | Some(EditIntensity::Unchanged) => Tally::ApprovedAsIs,
+                    Some(intensity) => Tally::ApprovedEdited(intensity),
+                },
+                -1,
+            ));
+            if facts.by_person {
+                counted.push((
+                    Tally::Decided {
+                        approved: true,
+                        band,
+                    },
+                    -1,
+                ));
+            }
+        }
         EventKind::Sent => counted.push((Tally::Sent, 1)),
         EventKind::OutcomeReported => {
             if let Some(kind) = facts.outcome {
@@ -214,7 +234,6 @@ pub fn tallies(facts: &EntryFacts) -> Vec<(Tally, i64)> {
         }
         _ => {}
     }
-    let band = facts.confidence.percent() / 10;
     match facts.kind {
         EventKind::Approved | EventKind::ApprovedForLater if facts.by_person => {
             counted.push((
@@ -563,6 +582,9 @@ pub struct DecisionRecord {
 
 /// The edit distance and intensity between a proposed and a final text.
 pub fn edit_between(proposed: &str, final_text: &str) -> (usize, EditIntensity) {
+    if proposed == final_text {
+        return (0, EditIntensity::Unchanged);
+    }
     let cut = |text: &str| text.chars().take(EDIT_COMPARED_CHARS).collect::<String>();
     (
         strsim::levenshtein(&cut(proposed), &cut(final_text)),
@@ -603,6 +625,24 @@ mod tests {
             edit_intensity(proposed, "Thanks for being with us — see you at the desk."),
             EditIntensity::Rewritten
         );
+    }
+
+    #[test]
+    fn an_undo_takes_its_approval_back() {
+        let approved = EntryFacts {
+            edit: Some(EditIntensity::Light),
+            ..facts(EventKind::Approved)
+        };
+        let undone = EntryFacts {
+            edit: Some(EditIntensity::Light),
+            ..facts(EventKind::Undone)
+        };
+        let mut net: HashMap<Tally, i64> = HashMap::new();
+        for (tally, value) in tallies(&approved).into_iter().chain(tallies(&undone)) {
+            *net.entry(tally).or_default() += value;
+        }
+        net.retain(|_, value| *value != 0);
+        assert_eq!(net, HashMap::from([(Tally::Undone, 1)]));
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn StackedBars(label: String, labels: Vec<String>, series: Vec<Series>) -> i
     let last = labels.last().cloned().unwrap_or_default();
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone() preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone()>
                 <line class="axis" x1="0" y1=format!("{plot}") x2=format!("{WIDTH}") y2=format!("{plot}")/>
                 {stacks}
                 <text class="tick" x="0" y=format!("{HEIGHT}")>{first}</text>
@@ -141,7 +141,7 @@ pub fn LineChart(
     let last = labels.last().cloned().unwrap_or_default();
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
                 <line class="axis" x1="0" y1=format!("{plot}") x2=format!("{WIDTH}") y2=format!("{plot}")/>
                 {lines}
                 {dots}

@@ -23,7 +23,11 @@ pub fn AgentsPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let session = expect_context::<Session>();
     let is_admin = session.me.scopes.contains(&Scope::AgentsAdmin);
-    let agents = LocalResource::new(api::agents);
+    // Reloaded with the numbers beside them, so that rebuilt cards show the saved settings.
+    let agents = LocalResource::new(move || {
+        live.changes.track();
+        api::agents()
+    });
     let settings = LocalResource::new(api::settings);
     let autonomy = LocalResource::new(move || {
         live.changes.track();
@@ -185,6 +189,15 @@ fn AgentCard(
     let update = Action::new_local(move |changes: &UpdateAgent| {
         let (changes, csrf) = (changes.clone(), session.csrf.clone());
         async move { api::update_agent(id, &changes, &csrf).await }
+    });
+    // A refused change is not left on screen as if it were saved.
+    let saved = agent.clone();
+    Effect::new(move |_| {
+        if let Some(Err(_)) = update.value().get() {
+            enabled.set(saved.enabled);
+            auto.set(saved.auto_execute.clone());
+            threshold.set(saved.auto_execute_min_confidence.to_string());
+        }
     });
     // The last answer stays until the next one arrives.
     let message = move || {

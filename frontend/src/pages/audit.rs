@@ -8,19 +8,14 @@ use inbox_domain::{
 };
 use leptos::prelude::*;
 
-use crate::{
-    api,
-    components::error_notice::ErrorNotice,
-    context::{Live, Session},
-};
+use crate::{api, components::error_notice::ErrorNotice, context::Session};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let live = expect_context::<Live>();
-    let queue = LocalResource::new(move || {
-        live.changes.track();
-        api::audit_queue()
-    });
+    // Loaded once and after each check here: a note being typed is not lost to a change
+    // elsewhere in the location.
+    let queue = LocalResource::new(api::audit_queue);
+    let checked = move || queue.refetch();
     view! {
         <main class="page">
             <h2>"Audit"</h2>
@@ -31,7 +26,7 @@ pub fn AuditPage() -> impl IntoView {
                         Ok(items) if items.is_empty() => view! { <p class="empty" role="status">"Nothing waits to be checked."</p> }.into_any(),
                         Ok(items) => view! {
                             <ul class="audit-list">
-                                {items.into_iter().map(|item| view! { <AuditItem item/> }).collect_view()}
+                                {items.into_iter().map(|item| view! { <AuditItem item on_checked=checked/> }).collect_view()}
                             </ul>
                         }.into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
@@ -43,9 +38,8 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 #[component]
-fn AuditItem(item: ActionListItem) -> impl IntoView {
+fn AuditItem(item: ActionListItem, on_checked: impl Fn() + Copy + 'static) -> impl IntoView {
     let session = expect_context::<Session>();
-    let live = expect_context::<Live>();
     let note = RwSignal::new(String::new());
     let id = item.id;
     let check = Action::new_local(move |verdict: &AuditState| {
@@ -58,14 +52,14 @@ fn AuditItem(item: ActionListItem) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(_)) = check.value().get() {
-            live.changed();
+            on_checked();
         }
     });
     let open = format!("/?status=auto_executed&open={id}");
     view! {
         <li class="agent-card" aria-label=item.subject.clone()>
             <p><a href=open>{item.subject.clone()}</a></p>
-            <p class="muted">{format!("{} · {} · {} · sent {}", item.agent.name, item.action_type.label(), customer_line(&item.customer), time_ago(item.created_at, Utc::now()))}</p>
+            <p class="muted">{format!("{} · {} · {} · proposed {}", item.agent.name, item.action_type.label(), customer_line(&item.customer), time_ago(item.created_at, Utc::now()))}</p>
             <label>"Note"
                 <input type="text" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))/>
             </label>

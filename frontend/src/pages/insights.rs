@@ -14,7 +14,6 @@ use crate::{
         charts::{HorizontalBars, LineChart, Series, Sparkline, StackedBars},
         error_notice::ErrorNotice,
     },
-    context::Live,
 };
 
 /// `period=30&agent_id=…&action_type=…`.
@@ -57,13 +56,12 @@ fn decision_series(days: &[DayInsight]) -> Vec<Series> {
 
 #[component]
 pub fn InsightsPage() -> impl IntoView {
-    let live = expect_context::<Live>();
     let period = RwSignal::new(30u32);
     let agent = RwSignal::new(String::new());
     let action_type = RwSignal::new(String::new());
     let agents = LocalResource::new(api::agents);
+    // History, not the live queue: read when the filters change, not with every decision.
     let insights = LocalResource::new(move || {
-        live.changes.track();
         let asked = query(period.get(), &agent.get(), &action_type.get());
         async move { api::insights(&asked).await }
     });
@@ -156,8 +154,8 @@ fn Charts(insights: Insights) -> impl IntoView {
             }).collect_view()}
         </section>
         <section class="insight" aria-labelledby="volume-title">
-            <h3 id="volume-title">"Proposals and decisions per day"</h3>
-            <StackedBars label=format!("Proposals and decisions per day over {} days", insights.period_days)
+            <h3 id="volume-title">"Decisions per day"</h3>
+            <StackedBars label=format!("Decisions per day over {} days", insights.period_days)
                 labels=labels.clone() series=decision_series(&days)/>
             <details>
                 <summary>"The numbers"</summary>

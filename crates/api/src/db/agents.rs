@@ -125,7 +125,8 @@ pub async fn update(
 }
 
 /// Pauses the agent's sending a type alone: its remaining `auto_execute` types and its pauses
-/// are written with the history entry that says why, in one transaction.
+/// are written with the history entry that says why, in one transaction, unless the agent
+/// changed since `agent` was read (then nothing is written: `false`).
 pub async fn pause_autonomy(
     db: &DatabaseConnection,
     agent: &agents::Model,
@@ -133,9 +134,9 @@ pub async fn pause_autonomy(
     pauses: &[AutonomyPause],
     entry: action_events::Model,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    agents::Entity::update_many()
+    let paused = agents::Entity::update_many()
         .set(agents::ActiveModel {
             auto_execute: Set(json!(remaining)),
             autonomy_paused: Set(Some(json!(pauses))),
@@ -144,8 +145,14 @@ pub async fn pause_autonomy(
         })
         .filter(agents::Column::LocationId.eq(agent.location_id))
         .filter(agents::Column::Id.eq(agent.id))
+        .filter(agents::Column::UpdatedAt.eq(agent.updated_at))
         .exec(&txn)
         .await?;
+    if paused.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
     super::actions::insert_history(&txn, vec![entry]).await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok(true)
 }

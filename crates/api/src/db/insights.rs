@@ -3,7 +3,7 @@
 //! rebuilt from the history when it was written past them (a seed, [`rebuild`]). The rules of
 //! what counts are the domain's (`inbox_domain::insights`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use inbox_domain::{
@@ -17,7 +17,7 @@ use sea_orm::{
     sea_query::{Alias, Expr, Func, InsertStatement, OnConflict, SimpleExpr},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -35,8 +35,8 @@ const TALLIES_PER_STATEMENT: usize = 5_000;
 /// History entries replayed per step of a rebuild.
 const REBUILD_PAGE: u64 = 2_000;
 
-/// Where a tally goes.
-type TallyKey = (Uuid, NaiveDate, Uuid, ActionType, String);
+/// Where a tally goes: location, local day, agent, action type, tally.
+pub type TallyKey = (Uuid, NaiveDate, Uuid, ActionType, String);
 
 /// The draft as one text, for the edit distance.
 fn draft_text(subject: Option<&str>, body: Option<&str>, script: Option<&str>) -> String {
@@ -132,7 +132,7 @@ async fn edits_of<C: ConnectionTrait>(
 async fn tallied<C: ConnectionTrait>(
     db: &C,
     entries: &[action_events::Model],
-) -> Result<HashMap<TallyKey, i64>, DbErr> {
+) -> Result<BTreeMap<TallyKey, i64>, DbErr> {
     let mut action_ids: Vec<Uuid> = entries.iter().map(|entry| entry.action_id).collect();
     action_ids.sort();
     action_ids.dedup();
@@ -190,8 +190,9 @@ fn count(
     rows: &HashMap<Uuid, actions::Model>,
     zones: &HashMap<Uuid, chrono_tz::Tz>,
     intensities: &HashMap<Uuid, EditIntensity>,
-) -> HashMap<TallyKey, i64> {
-    let mut sums: HashMap<TallyKey, i64> = HashMap::new();
+) -> BTreeMap<TallyKey, i64> {
+    // In key order, so that concurrent writers lock the same rows in the same order.
+    let mut sums: BTreeMap<TallyKey, i64> = BTreeMap::new();
     for entry in entries {
         let Some(row) = rows.get(&entry.action_id) else {
             continue;
@@ -233,17 +234,22 @@ fn count(
 }
 
 /// What actions made past the review flow (a bulk-loaded history of `zone`'s location, never
-/// edited) and their history entries add to the tallies, as statements that add them.
-pub fn loaded_history_statements(
+/// edited) and their history entries add to the tallies: add them up over a whole load and
+/// write them with [`statements`].
+pub fn loaded_history_sums(
     rows: &[actions::Model],
     entries: &[action_events::Model],
     zone: chrono_tz::Tz,
-) -> Vec<InsertStatement> {
+) -> BTreeMap<TallyKey, i64> {
     let rows: HashMap<Uuid, actions::Model> =
         rows.iter().map(|row| (row.id, row.clone())).collect();
     let zones: HashMap<Uuid, chrono_tz::Tz> =
         rows.values().map(|row| (row.location_id, zone)).collect();
-    let sums = count(entries, &rows, &zones, &HashMap::new());
+    count(entries, &rows, &zones, &HashMap::new())
+}
+
+/// The statements that add `sums` to the stored tallies.
+pub fn statements(sums: BTreeMap<TallyKey, i64>) -> Vec<InsertStatement> {
     models(sums)
         .chunks(TALLIES_PER_STATEMENT)
         .map(|chunk| upsert(chunk.to_vec()).into_query())
@@ -251,7 +257,7 @@ pub fn loaded_history_statements(
 }
 
 /// The rows that hold `sums`.
-fn models(sums: HashMap<TallyKey, i64>) -> Vec<insight_tallies::ActiveModel> {
+fn models(sums: BTreeMap<TallyKey, i64>) -> Vec<insight_tallies::ActiveModel> {
     sums.into_iter()
         .map(
             |((location_id, day, agent_id, action_type, tally), value)| {
@@ -291,7 +297,7 @@ fn upsert(
 }
 
 /// Adds `sums` to the stored tallies.
-async fn add<C: ConnectionTrait>(db: &C, sums: HashMap<TallyKey, i64>) -> Result<(), DbErr> {
+async fn add<C: ConnectionTrait>(db: &C, sums: BTreeMap<TallyKey, i64>) -> Result<(), DbErr> {
     for chunk in models(sums).chunks(TALLIES_PER_STATEMENT) {
         upsert(chunk.to_vec()).exec_without_returning(db).await?;
     }
@@ -336,6 +342,9 @@ pub async fn rows<C: ConnectionTrait>(
         .filter(Column::LocationId.eq(location_id))
         .filter(Column::Day.gte(first))
         .filter(Column::Day.lte(last))
+        // Earned autonomy's evidence is not drawn: fewer rows to sum and send.
+        .filter(Column::Tally.not_like("decided:%"))
+        .filter(Column::Tally.not_like("after_auto:%"))
         .group_by(Column::Day)
         .group_by(Column::AgentId)
         .group_by(Column::Tally);
@@ -397,11 +406,13 @@ pub async fn by_agent_and_type<C: ConnectionTrait>(
         .collect())
 }
 
-/// Counts the location's whole history again: for data written past [`record`] (a seed).
+/// Counts the location's whole history again, in one transaction (nothing is half-counted if it
+/// fails): for data written past [`record`], such as a seed, while nothing else writes.
 pub async fn rebuild(db: &DatabaseConnection, location_id: Uuid) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
     insight_tallies::Entity::delete_many()
         .filter(Column::LocationId.eq(location_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     let mut after: Option<Uuid> = None;
     loop {
@@ -412,18 +423,19 @@ pub async fn rebuild(db: &DatabaseConnection, location_id: Uuid) -> Result<(), D
         if let Some(after) = after {
             page = page.filter(action_events::Column::Id.gt(after));
         }
-        let entries = page.all(db).await?;
+        let entries = page.all(&txn).await?;
         let Some(last) = entries.last() else {
-            return Ok(());
+            return txn.commit().await;
         };
         after = Some(last.id);
-        let sums = tallied(db, &entries).await?;
-        add(db, sums).await?;
+        let sums = tallied(&txn, &entries).await?;
+        add(&txn, sums).await?;
     }
 }
 
 /// One page of the location's decided actions (approved, rejected, auto-executed or expired),
-/// by id after `after`, as the decisions export writes them.
+/// by id after `after` (the order proposals came in through the API), as the decisions export
+/// writes them.
 pub async fn decisions_page(
     db: &DatabaseConnection,
     location_id: Uuid,

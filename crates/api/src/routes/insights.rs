@@ -1,6 +1,6 @@
 //! Insights: how each agent performs over a period.
 
-use actix_web::{get, http::header, web, HttpResponse};
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use inbox_domain::{
     autonomy::AutonomyAdvice,
     insights::{DecisionRecord, Insights},
@@ -11,12 +11,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::shared_read;
 use crate::{
     auth::{Authorized, Read},
     db,
     error::ApiError,
     query::Query,
-    services::insights::{self, InsightsQuery},
+    services::{
+        insights::{self, InsightsQuery},
+        Context,
+    },
     state::AppState,
 };
 
@@ -53,8 +57,9 @@ pub struct InsightsParams {
 pub async fn get_insights(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
+    request: HttpRequest,
     Query(params): Query<InsightsParams>,
-) -> Result<web::Json<Insights>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let mut errors = FieldErrors::default();
     let period_days = match params.period.as_deref().map(str::parse::<u32>) {
         None => 30,
@@ -82,9 +87,17 @@ pub async fn get_insights(
         agent_id,
         action_type,
     };
-    Ok(web::Json(
-        insights::insights(&caller.context(&state), query).await?,
-    ))
+    // Kept by the read cache while nothing in the location changes, as the list is.
+    let caller = &caller;
+    let state_ref = &state;
+    shared_read(&state, caller.location().id, &request, |now| async move {
+        let ctx = Context {
+            now,
+            ..caller.context(state_ref)
+        };
+        Ok::<_, ApiError>(insights::insights(&ctx, query).await?)
+    })
+    .await
 }
 
 /// Earned autonomy: for every agent and action type people decided in the last 30 days,

@@ -5,6 +5,7 @@
 //! stopped leaves nothing behind and can simply be run again; a load larger than the history
 //! already there sets the secondary indexes aside and builds them again (see [`bulk_load`]).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
@@ -29,6 +30,7 @@ use super::{
     Proposal, DEMO_LOCATION,
 };
 use crate::{
+    db::insights::{loaded_history_sums, statements, TallyKey},
     db::{
         actions::{counts::CountChanges, NewEvent},
         bulk_load,
@@ -146,9 +148,15 @@ pub async fn top_up(
     // (batches of their own transactions, written two at once, were measured slower).
     let mut load = bulk_load::Load::begin(db, wanted > before).await?;
     let mut written = 0;
+    // Insights' tallies, added up over the whole load and written once: a year of days, not a
+    // statement per batch.
+    let mut tallies = BTreeMap::new();
     while let Some(batch) = batches.recv().await {
-        written += batch.write(&mut load, zone).await?;
+        written += batch.write(&mut load, zone, &mut tallies).await?;
         progress.show(written);
+    }
+    for statement in statements(tallies) {
+        load.run(&statement).await?;
     }
     making.await??;
     progress.finish();
@@ -177,21 +185,24 @@ struct Batch {
 }
 
 impl Batch {
-    /// Writes the batch with the kept counts and Insights' tallies (of a location in `zone`);
-    /// returns how many actions it held.
-    async fn write(self, load: &mut bulk_load::Load, zone: chrono_tz::Tz) -> anyhow::Result<u64> {
+    /// Writes the batch with the kept counts, adding what it brings to Insights' tallies (of a
+    /// location in `zone`) to `tallies`; returns how many actions it held.
+    async fn write(
+        self,
+        load: &mut bulk_load::Load,
+        zone: chrono_tz::Tz,
+        tallies: &mut BTreeMap<TallyKey, i64>,
+    ) -> anyhow::Result<u64> {
         let written = self.actions.len() as u64;
         let counts = CountChanges::of_new(&self.actions);
-        let tallies =
-            crate::db::insights::loaded_history_statements(&self.actions, &self.events, zone);
+        for (key, value) in loaded_history_sums(&self.actions, &self.events, zone) {
+            *tallies.entry(key).or_default() += value;
+        }
         load.insert::<actions::Entity>(self.actions).await?;
         load.insert::<action_events::Entity>(self.events).await?;
         load.insert::<deliveries::Entity>(self.deliveries).await?;
         if let Some(statement) = counts.into_statement() {
             load.run(&statement).await?;
-        }
-        for statement in &tallies {
-            load.run(statement).await?;
         }
         Ok(written)
     }

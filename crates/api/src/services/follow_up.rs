@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
-    dto::{CustomerResponse, LinkResponse, Outcome, ReportOutcome},
+    dto::{CustomerResponse, LinkResponse, Outcome, OutcomeKind, ReportOutcome},
     problem::FieldErrors,
     review, EventKind,
 };
@@ -115,8 +115,13 @@ pub async fn report_outcome(
     );
     db::follow_up::insert_outcome(ctx.db, outcome.clone(), event.into_row(), ctx.claim).await?;
     ctx.bus.touch(location.id);
-    // What followed a message its agent sent alone may cost the agent that trust.
-    super::insights::demote_if_lost(ctx, &row).await?;
+    // An unsubscribe after a message its agent sent alone may cost the agent that trust. The
+    // outcome is recorded whatever that check meets: a failure of it is logged, not answered.
+    if request.kind == OutcomeKind::Unsubscribed {
+        if let Err(error) = super::insights::demote_if_lost(ctx, &row).await {
+            tracing::error!(?error, action_id = %id, "the demotion check failed");
+        }
+    }
     Ok(outcome_view(outcome))
 }
 

@@ -90,9 +90,10 @@ pub async fn autonomy(ctx: &Context<'_>) -> Result<Vec<AutonomyAdvice>, ServiceE
     Ok(advice)
 }
 
-/// After an outcome of `row`, an action its agent sent alone: when what followed such messages
-/// of the last 30 days costs the agent sending this type alone (see [`lost_autonomy`]), the
-/// type is paused — new proposals wait for review — and the action's history says why.
+/// After an unsubscribe following `row`, an action its agent sent alone: when what followed
+/// such messages of the last 30 days (since the agent's settings last changed) costs the agent
+/// sending this type alone (see [`lost_autonomy`]), the type is paused — new proposals wait
+/// for review — and the action's history says why.
 pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(), ServiceError> {
     if row.auto_executed_at.is_none() {
         return Ok(());
@@ -104,9 +105,11 @@ pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(
     if !policy.action_types.contains(&row.action_type) {
         return Ok(());
     }
-    let tallies =
-        db::insights::by_agent_and_type(ctx.db, ctx.location.id, last_days(ctx, DEMOTION_DAYS))
-            .await?;
+    // Since the agent's settings last changed: enabling a type again starts its record afresh.
+    let (first, today) = last_days(ctx, DEMOTION_DAYS);
+    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let first = first.max(agent.updated_at.with_timezone(&zone).date_naive());
+    let tallies = db::insights::by_agent_and_type(ctx.db, ctx.location.id, (first, today)).await?;
     let (mut sent_alone, mut unsubscribed) = (0u64, 0u64);
     for (agent_id, action_type, tally, value) in tallies {
         if agent_id != row.agent_id || action_type != row.action_type {
@@ -144,7 +147,11 @@ pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(
         data: json!({ "agent_id": agent.id, "action_type": row.action_type, "why": why }),
     }
     .into_row();
-    db::agents::pause_autonomy(ctx.db, &agent, &remaining, &pauses, entry, ctx.now).await?;
+    // Another change of the agent meanwhile (an admin's, another outcome's) wins; this one is
+    // judged again with the next unsubscribe.
+    if !db::agents::pause_autonomy(ctx.db, &agent, &remaining, &pauses, entry, ctx.now).await? {
+        return Ok(());
+    }
     tracing::info!(agent_id = %agent.id, action_type = %row.action_type, %why, "auto-execute paused");
     ctx.bus.touch(ctx.location.id);
     Ok(())
