@@ -54,6 +54,9 @@ pub fn tighten(document: &mut Value) {
                         .collect();
                     parameter["schema"] = json!({"type": "string", "enum": columns});
                 }
+                (Some("query"), Some("format")) => {
+                    parameter["schema"] = json!({"type": "string", "enum": ["csv", "ndjson"]});
+                }
                 (Some("query"), Some("period")) => {
                     parameter["schema"] =
                         json!({"type": "integer", "enum": inbox_domain::insights::PERIODS});
@@ -99,6 +102,9 @@ pub fn tighten(document: &mut Value) {
     schemas["RejectAction"]["if"] = other;
     schemas["RejectAction"]["then"] = note;
     bulk_request(&mut schemas["BulkRequest"]);
+    // A check's verdict is a person's: `pending` is where an unchecked one stands.
+    schemas["AuditCheck"]["properties"]["verdict"] =
+        json!({"type": "string", "enum": ["ok", "flagged"]});
     schemas["CreateApiKey"]["properties"]["scopes"]["minItems"] = json!(1);
     schemas["CreateApiKey"]["properties"]["name"]["pattern"] = json!(ONE_LINE);
     schemas["CreateApiKey"]["properties"]["name"]["maxLength"] = json!(100);
