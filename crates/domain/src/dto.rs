@@ -63,6 +63,10 @@ pub struct AgentSummary {
     pub name: String,
 }
 
+/// How far a list row counts its customer's pending actions (`pending_for_customer`): enough to
+/// say "20+", at a bounded cost per row.
+pub const PENDING_FOR_CUSTOMER_CAP: u32 = 20;
+
 /// One row of the action list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -94,9 +98,10 @@ pub struct ActionListItem {
     /// approved (and after an undo).
     pub delivery_state: Option<DeliveryState>,
     /// How many of this customer's actions wait in Pending (this one included, when it is
-    /// pending): the app groups them ("3 for John Smith").
+    /// pending), counted up to 20: 20 means 20 or more. The app groups them ("3 for John
+    /// Smith", "20+ for …").
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    #[cfg_attr(feature = "openapi", schema(example = 1, maximum = 20))]
     pub pending_for_customer: u32,
 }
 

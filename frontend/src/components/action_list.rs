@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     display::{customer_line, time_ago, time_remaining, truncate},
-    dto::ActionListItem,
+    dto::{ActionListItem, PENDING_FOR_CUSTOMER_CAP},
     sort::SortField,
     ActionStatus, Priority,
 };
@@ -110,8 +110,13 @@ fn ActionRow(
     // Several actions wait for this customer: one click shows them side by side.
     let group = (item.pending_for_customer > 1).then(|| {
         let together = format!("/customers/{}/together", item.customer.id);
+        let more = if item.pending_for_customer >= PENDING_FOR_CUSTOMER_CAP {
+            "+"
+        } else {
+            ""
+        };
         let label = format!(
-            "{} for {}",
+            "{}{more} for {}",
             item.pending_for_customer, item.customer.full_name
         );
         (label, together)

@@ -276,3 +276,22 @@ async fn each_row_counts_its_customers_pending_actions(#[case] backend: Backend)
         "counted from any segment"
     );
 }
+
+/// A customer with more pending actions than a row counts says so at the cap: each row reads at
+/// most that many of the customer's index entries.
+#[apply(backends)]
+async fn a_customers_pending_actions_are_counted_up_to_the_cap(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let cap = inbox_domain::dto::PENDING_FOR_CUSTOMER_CAP;
+    let now = app.now();
+    for minutes in 0..i64::from(cap) + 5 {
+        fixture
+            .action(&app, now - Duration::minutes(minutes + 1), |_| {})
+            .await;
+    }
+    let (_, page) = app.list("limit=5").await;
+    for item in page["items"].as_array().expect("items") {
+        assert_eq!(item["pending_for_customer"], cap, "{item}");
+    }
+}

@@ -6,7 +6,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     delivery::DeliveryState,
-    dto::{ActionListItem, AgentSummary, CustomerSummary, Page},
+    dto::{ActionListItem, AgentSummary, CustomerSummary, Page, PENDING_FOR_CUSTOMER_CAP},
     sort::{Sort, SortField},
     variables::{self, Escape, StandardFields},
     ActionStatus, ActionType, Channel, Confidence, CustomerType, Lifecycle, Priority,
@@ -511,11 +511,12 @@ impl ListRow {
 #[derive(Debug, FromQueryResult)]
 struct PendingOf {
     customer_id: Uuid,
-    pending: i64,
 }
 
-/// How many pending actions each customer of `items` has, written into the items: one grouped
-/// read of the `(location_id, customer_id, status, …)` index for the whole page.
+/// How many pending actions each customer of `items` has (up to
+/// [`PENDING_FOR_CUSTOMER_CAP`]), written into the items: one read for the whole page, which
+/// takes at most the cap's entries of the `(location_id, customer_id, status, …)` index per
+/// customer however many they have (a customer with thousands pending costs no more).
 async fn count_pending_per_customer(
     db: &DatabaseConnection,
     location_id: Uuid,
@@ -524,26 +525,28 @@ async fn count_pending_per_customer(
     let mut customers: Vec<Uuid> = items.iter().map(|item| item.customer.id).collect();
     customers.sort_unstable();
     customers.dedup();
-    if customers.is_empty() {
+    let per_customer = customers.iter().map(|customer| {
+        actions::Entity::find()
+            .select_only()
+            .column(actions::Column::CustomerId)
+            .filter(actions::Column::LocationId.eq(location_id))
+            .filter(actions::Column::CustomerId.eq(*customer))
+            .filter(actions::Column::Status.eq(ActionStatus::Pending))
+            .limit(u64::from(PENDING_FOR_CUSTOMER_CAP))
+            .into_query()
+    });
+    let Some(statement) = union_all(per_customer) else {
         return Ok(());
-    }
-    let pending: std::collections::HashMap<Uuid, i64> = actions::Entity::find()
-        .select_only()
-        .column(actions::Column::CustomerId)
-        .column_as(actions::Column::Id.count(), "pending")
-        .filter(actions::Column::LocationId.eq(location_id))
-        .filter(actions::Column::CustomerId.is_in(customers))
-        .filter(actions::Column::Status.eq(ActionStatus::Pending))
-        .group_by(actions::Column::CustomerId)
-        .into_model::<PendingOf>()
+    };
+    let mut pending: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
+    for row in PendingOf::find_by_statement(db.get_database_backend().build(&statement))
         .all(db)
         .await?
-        .into_iter()
-        .map(|row| (row.customer_id, row.pending))
-        .collect();
+    {
+        *pending.entry(row.customer_id).or_default() += 1;
+    }
     for item in items {
-        let count = pending.get(&item.customer.id).copied().unwrap_or(0);
-        item.pending_for_customer = u32::try_from(count).unwrap_or(u32::MAX);
+        item.pending_for_customer = pending.get(&item.customer.id).copied().unwrap_or(0);
     }
     Ok(())
 }
