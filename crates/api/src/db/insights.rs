@@ -47,6 +47,16 @@ fn draft_text(subject: Option<&str>, body: Option<&str>, script: Option<&str>) -
         .join("\n")
 }
 
+/// `rows` by id.
+fn by_id(rows: &[actions::Model]) -> HashMap<Uuid, &actions::Model> {
+    rows.iter().map(|row| (row.id, row)).collect()
+}
+
+/// The tallies' summed `value`: PostgreSQL sums a BIGINT as a NUMERIC, so back to a BIGINT.
+fn summed_value() -> SimpleExpr {
+    Func::cast_as(Func::sum(Expr::col(Column::Value)), Alias::new("BIGINT")).into()
+}
+
 /// The draft of `row` as it stands, as one text.
 fn final_text(row: &actions::Model) -> String {
     draft_text(
@@ -59,7 +69,7 @@ fn final_text(row: &actions::Model) -> String {
 /// Each edited action's text as proposed: each field as the first edit of it found it, the
 /// others as they stand. `edits` are the actions' entries with an edit record, in order.
 fn proposed_texts(
-    rows: &HashMap<Uuid, actions::Model>,
+    rows: &HashMap<Uuid, &actions::Model>,
     edits: &[action_events::Model],
 ) -> HashMap<Uuid, String> {
     let mut proposed: HashMap<Uuid, HashMap<String, Option<String>>> = HashMap::new();
@@ -94,7 +104,7 @@ fn proposed_texts(
 /// How much each approved action's draft was edited: its text as approved (the row now) against
 /// its text as proposed.
 fn approval_edits(
-    rows: &HashMap<Uuid, actions::Model>,
+    rows: &HashMap<Uuid, &actions::Model>,
     edits: &[action_events::Model],
 ) -> HashMap<Uuid, EditIntensity> {
     proposed_texts(rows, edits)
@@ -136,13 +146,11 @@ async fn tallied<C: ConnectionTrait>(
     let mut action_ids: Vec<Uuid> = entries.iter().map(|entry| entry.action_id).collect();
     action_ids.sort();
     action_ids.dedup();
-    let rows: HashMap<Uuid, actions::Model> = actions::Entity::find()
+    let found = actions::Entity::find()
         .filter(actions::Column::Id.is_in(action_ids.iter().copied()))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row))
-        .collect();
+        .await?;
+    let rows = by_id(&found);
     let mut location_ids: Vec<Uuid> = rows.values().map(|row| row.location_id).collect();
     location_ids.sort();
     location_ids.dedup();
@@ -187,7 +195,7 @@ async fn tallied<C: ConnectionTrait>(
 /// (`rows`), their locations' time zones and how much each approved action was edited.
 fn count(
     entries: &[action_events::Model],
-    rows: &HashMap<Uuid, actions::Model>,
+    rows: &HashMap<Uuid, &actions::Model>,
     zones: &HashMap<Uuid, chrono_tz::Tz>,
     intensities: &HashMap<Uuid, EditIntensity>,
 ) -> BTreeMap<TallyKey, i64> {
@@ -241,8 +249,7 @@ pub fn loaded_history_sums(
     entries: &[action_events::Model],
     zone: chrono_tz::Tz,
 ) -> BTreeMap<TallyKey, i64> {
-    let rows: HashMap<Uuid, actions::Model> =
-        rows.iter().map(|row| (row.id, row.clone())).collect();
+    let rows = by_id(rows);
     let zones: HashMap<Uuid, chrono_tz::Tz> =
         rows.values().map(|row| (row.location_id, zone)).collect();
     count(entries, &rows, &zones, &HashMap::new())
@@ -331,14 +338,7 @@ pub async fn rows<C: ConnectionTrait>(
         .column(Column::Day)
         .column(Column::AgentId)
         .column(Column::Tally)
-        // PostgreSQL sums a BIGINT as a NUMERIC: back to a BIGINT.
-        .column_as(
-            SimpleExpr::from(Func::cast_as(
-                Func::sum(Expr::col(Column::Value)),
-                Alias::new("BIGINT"),
-            )),
-            "value",
-        )
+        .column_as(summed_value(), "value")
         .filter(Column::LocationId.eq(location_id))
         .filter(Column::Day.gte(first))
         .filter(Column::Day.lte(last))
@@ -382,13 +382,7 @@ pub async fn by_agent_and_type<C: ConnectionTrait>(
         .column(Column::AgentId)
         .column(Column::ActionType)
         .column(Column::Tally)
-        .column_as(
-            SimpleExpr::from(Func::cast_as(
-                Func::sum(Expr::col(Column::Value)),
-                Alias::new("BIGINT"),
-            )),
-            "value",
-        )
+        .column_as(summed_value(), "value")
         .filter(Column::LocationId.eq(location_id))
         .filter(Column::Day.gte(first))
         .filter(Column::Day.lte(last))
@@ -457,8 +451,7 @@ pub async fn decisions_page(
     }
     let found = page.all(db).await?;
     let ids: Vec<Uuid> = found.iter().map(|row| row.id).collect();
-    let rows: HashMap<Uuid, actions::Model> =
-        found.iter().map(|row| (row.id, row.clone())).collect();
+    let rows = by_id(&found);
     let proposed = proposed_texts(&rows, &edits_of(db, &ids).await?);
     let mut outcomes: HashMap<Uuid, Vec<String>> = HashMap::new();
     for outcome in action_outcomes::Entity::find()

@@ -318,11 +318,13 @@ pub async fn review(
     )?;
     // Asked only of a decision that could otherwise go ahead: a stale one hears that first.
     let lease = db::leases::live_of(db, location.id, &[id], now).await?;
-    let facts = if request.is_approval() {
-        SafeguardFacts::load(db, location, &[customer.id], now).await?
+    // Only an approval sends a message: only it counts the customer's.
+    let counted: &[Uuid] = if request.is_approval() {
+        &[customer.id]
     } else {
-        SafeguardFacts::load(db, location, &[], now).await?
+        &[]
     };
+    let facts = SafeguardFacts::load(db, location, counted, now).await?;
     let warnings = decision_warnings(
         &row,
         &customer,
