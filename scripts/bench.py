@@ -89,9 +89,9 @@ def request(base, token, path, body=None):
         return json.loads(response.read())
 
 
-def wrk(url, token, seconds):
+def wrk(url, token, seconds, connections=16):
     """Requests per second, p50 and p99 in ms, and non-2xx answers, from wrk's report."""
-    out = run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency",
+    out = run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "-H", f"Authorization: Bearer {token}", url], quiet=True)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -199,6 +199,11 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
                          cell(name, measured, seconds, smoke)))
             if name == "Pending list, first page":
                 computed_rate = measured[0]
+        # How long one reader waits for Insights (issue 13's "answers in under 50 ms"), with
+        # nothing else in the queue.
+        measured = wrk(base + "/insights?period=90", token, seconds, connections=1)
+        rows.append(("GET /insights?period=90, one reader at a time",
+                     cell("insights alone", measured, seconds, smoke)))
     finally:
         server.stop()
     if backend == "postgres":

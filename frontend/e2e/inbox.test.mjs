@@ -44,7 +44,7 @@ test("the inbox shows the metrics bar, the segments and the demo's pending actio
 
   await page.locator(".metric").first().waitFor();
   const labels = await page.locator(".metric-label").allTextContents();
-  assert.deepEqual(labels, ["Pending review", "Approved today", "Rejected today", "Avg. review time", "Approval rate"]);
+  assert.deepEqual(labels, ["Pending review", "Expiring soon", "Approved today", "Rejected today", "Avg. review time", "Approval rate"]);
   const tabs = await page.getByRole("tab").allTextContents();
   assert.deepEqual(tabs.map((t) => t.replace(/\d+$/, "")), ["Pending", "Approved", "Rejected", "Snoozed", "Expired", "AutoExecuted"]);
 
@@ -67,7 +67,7 @@ test("the inbox shows the metrics bar, the segments and the demo's pending actio
   const customer = await rows.first().locator("td.customer").textContent();
   assert.match(customer, /^.+ • (Member|Contact|Lead)$/);
   assert.match(await rows.first().locator("td").nth(9).textContent(), /ago$|^just now$/);
-  assert.match(await rows.first().locator("td").nth(10).textContent(), /remaining$/);
+  assert.match(await rows.first().locator("td").nth(10).textContent(), /remaining$|^Expires in /);
   await page.screenshot({ path: join(screenshotDir, "inbox.png") });
 });
 

@@ -80,7 +80,7 @@ test("an admin sets the safeguards; past the contact cap the panel warns and the
   await safeguards.getByRole("button", { name: "Save" }).click();
   await safeguards.getByText("Saved.").waitFor();
   const saved = await (await page.request.get(`${baseUrl}/api/v1/settings`)).json();
-  assert.deepEqual(saved, { contact_cap: { max_messages: 1, window_days: 30 }, review_confidence_floor: 90, audit_share: null });
+  assert.deepEqual(saved, { contact_cap: { max_messages: 1, window_days: 30 }, review_confidence_floor: 90, audit_share: null, slack_webhook_url: null });
   // An agent writes to a customer twice; the first is approved, so the second is past the cap.
   const pending = await (await page.request.get(`${baseUrl}/api/v1/actions?status=pending&channel=email&limit=1`)).json();
   const customerId = pending.items[0].customer.id;

@@ -12,8 +12,9 @@ use inbox_domain::{
     },
     insights::Insights,
     metrics::Metrics,
+    notices::{Notice, NotificationPreferences},
     safeguards::{LocationSettings, ReviewLease, WarningNotice},
-    ActionStatus, Problem,
+    ActionStatus, FieldError, Problem,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -29,12 +30,22 @@ pub struct ApiError {
     /// For a decision that needs confirming: what to confirm (sent again acknowledging them,
     /// it goes ahead).
     pub warnings: Vec<WarningNotice>,
+    /// For a refused form: what is wrong with which field.
+    pub field_errors: Vec<FieldError>,
 }
 
 impl ApiError {
     /// The caller is not signed in (or the session ended).
     pub fn needs_sign_in(&self) -> bool {
         self.status == 401
+    }
+
+    /// What is wrong with `field` of a refused form, if anything.
+    pub fn field_error(&self, field: &str) -> Option<String> {
+        self.field_errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.clone())
     }
 
     /// Someone else changed the action first.
@@ -54,6 +65,18 @@ impl ApiError {
             message: message.to_owned(),
             current_status: None,
             warnings: Vec::new(),
+            field_errors: Vec::new(),
+        }
+    }
+
+    /// A form refused before it was sent: `field` is wrong, as `message` says.
+    pub fn invalid(field: &str, message: &str) -> ApiError {
+        ApiError {
+            status: 422,
+            message: format!("Not saved: {field} {message}."),
+            current_status: None,
+            warnings: Vec::new(),
+            field_errors: vec![FieldError::new(field, message)],
         }
     }
 
@@ -65,12 +88,14 @@ impl ApiError {
                 message: problem.message(),
                 current_status: problem.current_status,
                 warnings: problem.warnings.unwrap_or_default(),
+                field_errors: problem.errors.unwrap_or_default(),
             },
             None => ApiError {
                 status,
                 message: format!("The server answered {status}."),
                 current_status: None,
                 warnings: Vec::new(),
+                field_errors: Vec::new(),
             },
         }
     }
@@ -81,6 +106,7 @@ impl ApiError {
             message: format!("The server could not be reached ({error})."),
             current_status: None,
             warnings: Vec::new(),
+            field_errors: Vec::new(),
         }
     }
 }
@@ -104,6 +130,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
         message: format!("The server's answer could not be read ({error})."),
         current_status: None,
         warnings: Vec::new(),
+        field_errors: Vec::new(),
     })
 }
 
@@ -290,6 +317,36 @@ pub async fn replace_settings(
     read(send(request).await?).await
 }
 
+/// What the signed-in reviewer is told, and how.
+pub async fn notification_preferences() -> Result<NotificationPreferences, ApiError> {
+    get_json("/api/v1/me/notifications").await
+}
+
+/// Replaces the signed-in reviewer's notification preferences; a 422 names the fields out of
+/// range.
+pub async fn replace_notification_preferences(
+    preferences: &NotificationPreferences,
+    csrf: &str,
+) -> Result<NotificationPreferences, ApiError> {
+    let request = Request::put("/api/v1/me/notifications")
+        .header("X-CSRF-Token", csrf)
+        .json(preferences);
+    read(send(request).await?).await
+}
+
+/// The newest notices sent to the signed-in reviewer (or kept in the built-in outbox).
+pub async fn notices() -> Result<Vec<Notice>, ApiError> {
+    get_json("/api/v1/me/notices").await
+}
+
+/// Makes every one-click decision link the signed-in reviewer was sent stop working.
+pub async fn revoke_decision_links(csrf: &str) -> Result<(), ApiError> {
+    let request = Request::post("/api/v1/me/decision-links/revoke")
+        .header("X-CSRF-Token", csrf)
+        .build();
+    send(request).await.map(|_| ())
+}
+
 /// Decides many actions at once (or takes a batch of approvals back).
 pub async fn bulk(request: &BulkRequest, csrf: &str) -> Result<BulkResponse, ApiError> {
     post_json("/api/v1/actions/bulk", request, csrf).await
@@ -316,6 +373,11 @@ mod tests {
         let error = ApiError::answered(409, Some(problem));
         assert!(error.is_conflict());
         assert_eq!(error.current_status, Some(ActionStatus::Rejected));
+        assert_eq!(
+            error.field_error("expected_version").as_deref(),
+            Some("is 1, now 2")
+        );
+        assert_eq!(error.field_error("status"), None);
         assert_eq!(
             error.message,
             "The action changed: a rejected action cannot be approved (expected_version: is 1, now 2)"

@@ -1,22 +1,26 @@
 //! The app: who is signed in, the shell (header, introduction, routes), the context every page
 //! reads and the live event stream that keeps it fresh.
 
-use inbox_domain::{auth::Me, metrics::Metrics, safeguards::PresenceChanged};
+use inbox_domain::{auth::Me, dto::ActionChanged, metrics::Metrics, safeguards::PresenceChanged};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
+    hooks::use_navigate,
     path,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 
 use crate::{
     api,
+    browser_notifications::BrowserNotifications,
     components::{error_notice::ErrorNotice, undo_toast::UndoToast},
     context::{Live, Presence, Session, Undo},
     pages::{
         agents::AgentsPage, audit::AuditPage, customer::CustomerPage, inbox::InboxPage,
-        insights::InsightsPage, sent::SentPage, sign_in::SignInPage, together::TogetherPage,
+        insights::InsightsPage, sent::SentPage, settings::SettingsPage, sign_in::SignInPage,
+        together::TogetherPage,
     },
+    state::InboxView,
 };
 
 #[component]
@@ -47,7 +51,12 @@ fn load_presence(presence: Presence) {
 }
 
 /// Subscribes to the live event stream until the shell goes away.
-fn follow_events(live: Live, presence: Presence) {
+fn follow_events(
+    live: Live,
+    presence: Presence,
+    notifications: BrowserNotifications,
+    location_name: String,
+) {
     let Ok(source) = web_sys::EventSource::new("/api/v1/events") else {
         return;
     };
@@ -72,7 +81,15 @@ fn follow_events(live: Live, presence: Presence) {
                 }
             }
         });
-    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| live.changed());
+    let on_change =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            live.changed();
+            if let Some(data) = event.data().as_string() {
+                if let Ok(change) = serde_json::from_str::<ActionChanged>(&data) {
+                    notifications.announce(&change, &location_name);
+                }
+            }
+        });
     for (name, callback) in [
         ("metrics", &on_metrics),
         ("action", &on_change),
@@ -102,7 +119,13 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
         csrf: csrf.clone(),
         me: me.clone(),
     });
-    follow_events(live, presence);
+    let notifications = BrowserNotifications::default();
+    provide_context(notifications);
+    // Only a person has notification preferences; an API key is never notified.
+    if me.user.is_some() {
+        notifications.load_preferences();
+    }
+    follow_events(live, presence, notifications, me.location.name.clone());
     load_presence(presence);
     if let Ok(handle) =
         set_interval_with_handle(move || presence.tick(), std::time::Duration::from_secs(5))
@@ -135,6 +158,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                 <a class="nav" href="/agents">"Agents"</a>
                 <a class="nav" href="/audit">"Audit"</a>
                 <a class="nav" href="/sent">"Sent"</a>
+                <a class="nav" href="/settings">"Settings"</a>
                 <span class="who">{format!("{who} · {}", me.location.name)}</span>
                 <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
             </header>
@@ -149,6 +173,7 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                             <Route path=path!("/insights") view=InsightsPage/>
                             <Route path=path!("/audit") view=AuditPage/>
                             <Route path=path!("/sent") view=SentPage/>
+                            <Route path=path!("/settings") view=SettingsPage/>
                             <Route path=path!("/customers/:id") view=CustomerPage/>
                             <Route path=path!("/customers/:id/together") view=TogetherPage/>
                         </Routes>
@@ -157,8 +182,26 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                 }
             }}
             <UndoToast/>
+            <OpenNotifiedAction notifications intro/>
         </Router>
     }
+}
+
+/// Opens the action of a clicked browser notification in the inbox, past the introduction.
+#[component]
+fn OpenNotifiedAction(notifications: BrowserNotifications, intro: RwSignal<bool>) -> impl IntoView {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(id) = notifications.open.get() {
+            notifications.open.set(None);
+            intro.set(false);
+            let view = InboxView {
+                open: Some(id),
+                ..InboxView::default()
+            };
+            navigate(&view.to_url(), Default::default());
+        }
+    });
 }
 
 /// The introduction screen of the product document.

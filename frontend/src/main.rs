@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod browser_notifications;
 mod components;
 mod context;
 mod navigation;

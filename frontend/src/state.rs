@@ -1,8 +1,10 @@
 //! What the inbox shows, as it lives in the URL: the segment, the filters, the sort and the open
 //! action. A link or the back button restores the same view.
 
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use inbox_domain::{
     delivery::DeliveryState,
+    notices::EXPIRING_SOON_HOURS,
     sort::{Sort, SortField},
     ActionStatus, Channel, Priority,
 };
@@ -96,6 +98,20 @@ impl InboxView {
             expires_to: text("expires_to"),
             sort: get("sort").and_then(|v| v.trim().parse().ok()),
             open: get("open").and_then(|v| v.trim().parse().ok()),
+        }
+    }
+
+    /// The pending actions that expire within [`EXPIRING_SOON_HOURS`] of `now`, the soonest
+    /// first: where the metrics bar's "Expiring soon" leads.
+    pub fn expiring_soon(now: DateTime<Utc>) -> InboxView {
+        let until = now + Duration::hours(EXPIRING_SOON_HOURS);
+        InboxView {
+            expires_to: Some(until.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            sort: Some(Sort {
+                field: SortField::ExpiresAt,
+                descending: false,
+            }),
+            ..InboxView::default()
         }
     }
 
@@ -333,6 +349,25 @@ mod tests {
         assert_eq!(
             approved.list_query(ActionStatus::AutoExecuted, 1, None),
             "status=auto_executed&q=zoe&delivery_state=sent&limit=1"
+        );
+    }
+
+    #[test]
+    fn expiring_soon_lists_pending_actions_due_within_four_hours_soonest_first() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 4, 12, 30, 15)
+            .single()
+            .expect("a time");
+        let view = InboxView::expiring_soon(now);
+        assert_eq!(
+            view.to_url(),
+            "/?expires_to=2026-12-04T16%3A30%3A15Z&sort=expires_at"
+        );
+        assert_eq!(view.segment(), ActionStatus::Pending);
+        assert_eq!(
+            view.list_query(ActionStatus::Pending, 50, None),
+            "status=pending&expires_to=2026-12-04T16%3A30%3A15Z&sort=expires_at&limit=50"
         );
     }
 

@@ -23,7 +23,12 @@ mod m20261204_000017_precondition_url;
 mod m20261204_000018_insight_tallies;
 mod m20261204_000019_autonomy_paused;
 mod m20261204_000020_audit_sample;
+mod m20261204_000021_insight_read_index;
+mod m20261204_000022_notices;
 mod tables;
+
+/// The tallies Insights draw, as the index that holds them says it (see migration 000021).
+pub use m20261204_000021_insight_read_index::DRAWN as DRAWN_TALLIES;
 
 pub struct Migrator;
 
@@ -51,6 +56,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_insight_tallies::Migration),
             Box::new(m20261204_000019_autonomy_paused::Migration),
             Box::new(m20261204_000020_audit_sample::Migration),
+            Box::new(m20261204_000021_insight_read_index::Migration),
+            Box::new(m20261204_000022_notices::Migration),
         ]
     }
 }

@@ -50,6 +50,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         read_cache_ttl: Some(std::time::Duration::from_secs(1)),
         metrics_bind: None,
         trusted_proxies: Vec::new(),
+        public_url: None,
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,

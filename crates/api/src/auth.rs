@@ -69,6 +69,14 @@ impl Caller {
         }
     }
 
+    /// The signed-in reviewer, if the caller is one (not an API key).
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        match &self.0.principal {
+            Principal::User { user, .. } => Some(user.id),
+            Principal::Key(_) => None,
+        }
+    }
+
     /// The agent an agent's key proposes as.
     pub fn agent_id(&self) -> Option<uuid::Uuid> {
         match &self.0.principal {

@@ -55,6 +55,15 @@ enum Command {
         #[arg(long, requires = "demo")]
         actions: Option<u64>,
     },
+    /// Send the review digests and notices that are due now (for cron; `inbox serve` runs
+    /// the same every 30 seconds). Each period's digest and each action's notice goes once.
+    Digest {
+        /// The location whose reviewers are told.
+        #[arg(long)]
+        location: String,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
     /// Print the OpenAPI document (the same bytes as openapi/openapi.json).
     Openapi,
     /// Manage locations (tenants).
@@ -116,6 +125,36 @@ enum LocationCommand {
     Create(NewLocation),
 }
 
+/// Where mail goes and where its links lead: `inbox serve` and `inbox digest`.
+#[derive(Debug, clap::Args)]
+struct MailArgs {
+    /// Where email goes: `smtp://user:pass@host:587?tls=required`, `smtps://…`. Unset, every
+    /// delivery stays in the built-in outbox (`GET /api/v1/deliveries`), and every reviewer's
+    /// notice in theirs (`GET /api/v1/me/notices`).
+    #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// A CA certificate (PEM file) to trust for the SMTP server besides the public ones: a relay
+    /// whose certificate a private CA signed.
+    #[arg(long, env = "INBOX_SMTP_CA_FILE")]
+    smtp_ca_file: Option<std::path::PathBuf>,
+    /// Where reviewers reach the app, e.g. `https://inbox.example.com`: the links in digests and
+    /// notices lead there. Unset, `inbox serve` uses the address it listens on.
+    #[arg(long, env = "INBOX_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    fn outbound(&self) -> anyhow::Result<Outbound> {
+        let trusted_ca = self
+            .smtp_ca_file
+            .as_deref()
+            .map(std::fs::read)
+            .transpose()
+            .context("INBOX_SMTP_CA_FILE cannot be read")?;
+        Outbound::new(self.smtp_url.as_deref(), trusted_ca.as_deref())
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// The address to listen on; port 0 picks a free port.
@@ -151,14 +190,8 @@ struct ServeArgs {
     /// Seconds between sweeps that expire, wake and release actions.
     #[arg(long, env = "INBOX_SWEEP_SECONDS", default_value_t = 15)]
     sweep_seconds: u64,
-    /// Where email goes: `smtp://user:pass@host:587?tls=required`, `smtps://…`. Unset, every
-    /// delivery stays in the built-in outbox (`GET /api/v1/deliveries`).
-    #[arg(long, env = "INBOX_SMTP_URL", hide_env_values = true)]
-    smtp_url: Option<String>,
-    /// A CA certificate (PEM file) to trust for the SMTP server besides the public ones: a relay
-    /// whose certificate a private CA signed.
-    #[arg(long, env = "INBOX_SMTP_CA_FILE")]
-    smtp_ca_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    mail: MailArgs,
     /// The voice provider's webhook: approved calls are POSTed there as JSON, signed the
     /// Standard Webhooks way. Unset, calls stay in the built-in outbox.
     #[arg(
@@ -226,6 +259,33 @@ pub async fn run() -> anyhow::Result<()> {
                 let report = seed::history::top_up(&db, SystemClock.now(), total).await?;
                 println!("{report}");
             }
+        }
+        Command::Digest { location, mail } => {
+            let db = db::connect(&cli.database_url).await?;
+            db::migrate(&db).await?;
+            let location = crate::db::locations::find_by_slug(&db, &location).await?;
+            let public_url = mail
+                .public_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1:8080")
+                .trim_end_matches('/')
+                .to_owned();
+            let now = SystemClock.now();
+            let told = services::notify::for_location(&db, &location, &public_url, now)
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
+                })?;
+            let http = crate::jobs::webhooks::client();
+            let sent = crate::jobs::notices::run_once(&db, &mail.outbound()?, &http, now)
+                .await
+                .map_err(|error| {
+                    anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
+                })?;
+            println!(
+                "`{}`: {} digest(s), {} notice email(s) and {} channel post(s) queued; {} sent, {} to retry, {} failed.",
+                location.slug, told.digests, told.emails, told.channel_posts, sent.sent, sent.retrying, sent.failed
+            );
         }
         Command::Location {
             command: LocationCommand::Create(new),
@@ -319,13 +379,7 @@ pub async fn run() -> anyhow::Result<()> {
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
                 outbound: {
-                    let trusted_ca = args
-                        .smtp_ca_file
-                        .as_deref()
-                        .map(std::fs::read)
-                        .transpose()
-                        .context("INBOX_SMTP_CA_FILE cannot be read")?;
-                    let outbound = Outbound::new(args.smtp_url.as_deref(), trusted_ca.as_deref())?;
+                    let outbound = args.mail.outbound()?;
                     match (&args.voice_webhook_url, &args.voice_webhook_secret) {
                         (Some(url), Some(secret)) => outbound.with_voice_webhook(url, secret)?,
                         _ => outbound,
@@ -336,6 +390,7 @@ pub async fn run() -> anyhow::Result<()> {
                 read_cache_ttl: Some(std::time::Duration::from_millis(args.read_cache_ms)),
                 metrics_bind: args.metrics_bind,
                 trusted_proxies: args.trusted_proxies,
+                public_url: args.mail.public_url.clone(),
             };
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let application = Application::build(&settings, db, clock).await?;

@@ -71,6 +71,9 @@ pub struct ServeSettings {
     /// `host:port` of the operators' Prometheus endpoint (`GET /metrics`), kept off the public
     /// address; `None` serves none.
     pub metrics_bind: Option<String>,
+    /// Where reviewers reach the app (`https://inbox.example.com`), for the links in notices;
+    /// `None` for the address it is served on.
+    pub public_url: Option<String>,
 }
 
 /// How long a stopping server lets requests in flight finish, and then its background work.
@@ -97,10 +100,26 @@ impl Application {
         let port = listener.local_addr()?.port();
         let bus = EventBus::for_database(&db).await?;
         let (stop, stopping) = StopSignal::new();
-        let jobs = match settings.sweep_interval {
-            Some(interval) => {
-                jobs::spawn_all(&db, &bus, &settings.outbound, &clock, interval, &stopping)
+        let public_url = match &settings.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let host = match settings.bind.rsplit_once(':') {
+                    // Listening everywhere: this machine is one place it is reached.
+                    Some(("0.0.0.0" | "[::]", _)) | None => "127.0.0.1",
+                    Some((host, _)) => host,
+                };
+                format!("http://{host}:{port}")
             }
+        };
+        let jobs = match settings.sweep_interval {
+            Some(interval) => jobs::spawn_all(
+                &db,
+                &bus,
+                &settings.outbound,
+                &clock,
+                (interval, &public_url),
+                &stopping,
+            ),
             None => Vec::new(),
         };
         let state = web::Data::new(AppState {
@@ -119,6 +138,7 @@ impl Application {
             ops_metrics: OpsMetrics::default(),
             stopping,
             trusted_proxies: settings.trusted_proxies.clone(),
+            public_url,
         });
         let ops = settings
             .metrics_bind
@@ -272,6 +292,8 @@ fn app(
                 .default_service(web::to(crate::openapi::api_route_not_found)),
         )
         .service(web::redirect("/docs", "/docs/"))
+        .service(crate::routes::decision_links::open_link)
+        .service(crate::routes::decision_links::use_link)
         .service(spa(spa_dir))
 }
 

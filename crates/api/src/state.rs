@@ -39,4 +39,6 @@ pub struct AppState {
     pub stopping: Stopping,
     /// Load balancers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where reviewers reach the app, for the links in notices (no trailing slash).
+    pub public_url: String,
 }

@@ -14,6 +14,7 @@ pub mod dto;
 pub mod insights;
 pub mod lifecycle;
 pub mod metrics;
+pub mod notices;
 pub mod problem;
 pub mod review;
 pub mod safeguards;

@@ -26,6 +26,10 @@ pub struct Metrics {
     /// Actions in `pending` now.
     #[cfg_attr(feature = "openapi", schema(example = 23))]
     pub pending_review: u64,
+    /// Of those, the ones that expire within the next 4 hours
+    /// ([`crate::notices::EXPIRING_SOON_HOURS`]): the list's `expires_to` filter shows them.
+    #[cfg_attr(feature = "openapi", schema(example = 3))]
+    pub expiring_soon: u64,
     /// Actions approved by a reviewer in the last 24 hours.
     #[cfg_attr(feature = "openapi", schema(example = 41))]
     pub approved_today: u64,

@@ -127,7 +127,7 @@ impl ContactCap {
 }
 
 /// A location's review safeguards (`GET`/`PUT /api/v1/settings`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"contact_cap": {"max_messages": 2, "window_days": 7}, "review_confidence_floor": 60})))]
 #[serde(deny_unknown_fields)]
@@ -144,7 +144,23 @@ pub struct LocationSettings {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100, example = 10))]
     pub audit_share: Option<u8>,
+    /// A Slack-compatible incoming webhook: new critical actions and actions about to expire
+    /// are posted there as text (summary, customer, agent, a link into the app); `null` for
+    /// none. Only admins read it back: the URL is the channel's credential.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = "^https?://[^\\s]+$",
+            example = "https://hooks.slack.com/services/T000/B000/XXXX"
+        )
+    )]
+    pub slack_webhook_url: Option<String>,
 }
+
+/// The longest team-channel webhook URL taken.
+pub const MAX_WEBHOOK_URL_LEN: usize = 2000;
 
 impl LocationSettings {
     /// Checks the ranges the types cannot say.
@@ -166,6 +182,16 @@ impl LocationSettings {
         }
         if self.audit_share.is_some_and(|share| share > 100) {
             errors.add("audit_share", "must be a percentage from 0 to 100");
+        }
+        if let Some(url) = &self.slack_webhook_url {
+            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+            if !scheme_ok || url.chars().any(char::is_whitespace) || url.len() > MAX_WEBHOOK_URL_LEN
+            {
+                errors.add(
+                    "slack_webhook_url",
+                    format!("must be an http(s) URL of at most {MAX_WEBHOOK_URL_LEN} characters"),
+                );
+            }
         }
         errors.finish(())
     }

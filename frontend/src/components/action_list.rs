@@ -1,9 +1,10 @@
 //! The sortable list of actions, one row each, and what it says when there is nothing to list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
-    display::{customer_line, time_ago, time_remaining, truncate},
+    display::{customer_line, short_duration, time_ago, time_remaining, truncate},
     dto::{ActionListItem, PENDING_FOR_CUSTOMER_CAP},
+    notices::{expiring_within, EXPIRING_SOON_HOURS},
     sort::SortField,
     ActionStatus, Priority,
 };
@@ -90,6 +91,19 @@ fn priority_class(priority: Priority) -> &'static str {
     }
 }
 
+/// The mark of a pending action that expires within [`EXPIRING_SOON_HOURS`]: "Expires in 2h".
+pub fn expiry_mark(
+    status: ActionStatus,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let soon = Duration::hours(EXPIRING_SOON_HOURS);
+    (status == ActionStatus::Pending && expiring_within(expires_at, now, soon)).then(|| {
+        let left = (expires_at - now).num_seconds() as f64;
+        format!("Expires in {}", short_duration(left))
+    })
+}
+
 #[component]
 fn ActionRow(
     item: ActionListItem,
@@ -158,7 +172,12 @@ fn ActionRow(
                 {item.delivery_state.map(|state| view! { " " <DeliveryBadge state/> })}
             </td>
             <td title=item.created_at.to_rfc3339()>{time_ago(item.created_at, now)}</td>
-            <td title=item.expires_at.to_rfc3339()>{time_remaining(item.expires_at, now)}</td>
+            <td title=item.expires_at.to_rfc3339()>
+                {match expiry_mark(item.status, item.expires_at, now) {
+                    Some(mark) => view! { <span class="badge expiring-soon">{mark}</span> }.into_any(),
+                    None => time_remaining(item.expires_at, now).into_any(),
+                }}
+            </td>
         </tr>
     }
 }
@@ -193,4 +212,41 @@ pub fn EmptyState(view: InboxView) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn a_pending_row_is_marked_only_within_four_hours_of_its_expiry() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 4, 12, 0, 0)
+            .single()
+            .expect("a time");
+        let mark = |status, hours: i64, minutes: i64| {
+            expiry_mark(
+                status,
+                now + Duration::hours(hours) + Duration::minutes(minutes),
+                now,
+            )
+        };
+        assert_eq!(
+            mark(ActionStatus::Pending, 2, 0).as_deref(),
+            Some("Expires in 2h")
+        );
+        assert_eq!(
+            mark(ActionStatus::Pending, 0, 35).as_deref(),
+            Some("Expires in 35m")
+        );
+        assert_eq!(
+            mark(ActionStatus::Pending, 4, 0).as_deref(),
+            Some("Expires in 4h")
+        );
+        assert_eq!(mark(ActionStatus::Pending, 4, 1), None, "not yet");
+        assert_eq!(mark(ActionStatus::Pending, -1, 0), None, "already passed");
+        assert_eq!(mark(ActionStatus::Snoozed, 1, 0), None, "not waiting");
+    }
 }

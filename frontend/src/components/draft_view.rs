@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use inbox_domain::{
-    delivery::DeliveryState, display::time_ago, dto::ActionDetail, ActionStatus, Channel, EventKind,
+    delivery::DeliveryState,
+    display::time_ago,
+    dto::{ActionDetail, ActionEvent},
+    ActionStatus, Channel, EventKind,
 };
 use leptos::prelude::*;
 
@@ -42,6 +45,17 @@ pub fn DraftView(detail: ActionDetail) -> impl IntoView {
                 {variables.into_iter().map(|(k, v)| view! { <dt>{format!("{{{{{k}}}}}")}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
         })}
+    }
+}
+
+/// What an entry of the history says happened, and where a decision made from a notice email's
+/// one-click link came from ("Approved from email").
+pub fn event_label(event: &ActionEvent) -> String {
+    let from_email = event.data.get("via").and_then(|via| via.as_str()) == Some("email");
+    if from_email {
+        format!("{} from email", event.kind.label())
+    } else {
+        event.kind.label().to_owned()
     }
 }
 
@@ -112,11 +126,33 @@ pub fn History(detail: ActionDetail) -> impl IntoView {
                 let facts = e.delivery_entry().map(|entry| entry_facts(&entry)).unwrap_or_default();
                 view! {
                     <li>
-                        {format!("{} · {} · {}", e.kind.label(), e.actor, time_ago(e.occurred_at, now))}
+                        {format!("{} · {} · {}", event_label(e), e.actor, time_ago(e.occurred_at, now))}
                         <Facts facts/>
                     </li>
                 }
             }).collect_view()}
         </ol>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, data: serde_json::Value) -> ActionEvent {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::nil(), "kind": kind, "from_status": "pending",
+            "to_status": "approved", "actor": "user:1", "occurred_at": "2026-12-04T09:00:00Z",
+            "version": 2, "data": data
+        }))
+        .expect("an event")
+    }
+
+    #[test]
+    fn a_decision_from_an_email_link_says_so() {
+        let approved = event("approved", serde_json::json!({"via": "email"}));
+        assert_eq!(event_label(&approved), "Approved from email");
+        let rejected = event("rejected", serde_json::json!({"reason": "wrong_tone"}));
+        assert_eq!(event_label(&rejected), EventKind::Rejected.label());
     }
 }

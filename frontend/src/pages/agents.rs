@@ -93,8 +93,10 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
             .map(|floor| floor.percent().to_string())
             .unwrap_or_default(),
     );
+    // Non-admins read it masked; only admins see it, so only they send it back.
+    let webhook = RwSignal::new(settings.slack_webhook_url.clone().unwrap_or_default());
     let replace = Action::new_local(move |settings: &LocationSettings| {
-        let (settings, csrf) = (*settings, session.csrf.clone());
+        let (settings, csrf) = (settings.clone(), session.csrf.clone());
         async move { api::replace_settings(&settings, &csrf).await }
     });
     // A floor that is not a percentage is said so, never taken as none.
@@ -145,6 +147,8 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
                 window_days: number(days.get_untracked()),
             }),
             review_confidence_floor,
+            slack_webhook_url: Some(webhook.get_untracked().trim().to_owned())
+                .filter(|url| !url.is_empty()),
         });
     };
     view! {
@@ -166,6 +170,13 @@ fn SafeguardsCard(settings: LocationSettings, is_admin: bool) -> impl IntoView {
                 <label>"Point out confidence under "
                     <input type="number" min="0" max="100" class="narrow" aria-label="Confidence floor" placeholder="off" prop:value=floor on:input=move |ev| floor.set(event_target_value(&ev))/>"%"
                 </label>
+                {is_admin.then(|| view! {
+                    <label class="wide">"Team channel webhook (Slack-compatible) "
+                        <input type="url" class="wide" placeholder="https://hooks.slack.com/services/…" prop:value=webhook
+                            on:input=move |ev| webhook.set(event_target_value(&ev))/>
+                    </label>
+                    <p class="muted">"New critical actions and actions about to expire are posted there."</p>
+                })}
                 {is_admin.then(|| view! { <button type="submit" class="primary">"Save"</button> })}
             </fieldset>
             {move || message().map(|m| view! { <p role="status">{m}</p> })}

@@ -6,5 +6,6 @@ pub mod customer;
 pub mod inbox;
 pub mod insights;
 pub mod sent;
+pub mod settings;
 pub mod sign_in;
 pub mod together;

@@ -98,6 +98,7 @@ pub async fn create(
         contact_cap_days: None,
         review_confidence_floor: None,
         audit_share: None,
+        slack_webhook_url: None,
     };
     locations::Entity::insert(location.clone().into_active_model())
         .exec(db)
@@ -128,6 +129,7 @@ pub fn settings_of(location: &locations::Model) -> Result<LocationSettings, Stor
             .audit_share
             .and_then(|share| u8::try_from(share).ok())
             .filter(|share| *share <= 100),
+        slack_webhook_url: location.slack_webhook_url.clone(),
     })
 }
 
@@ -151,6 +153,10 @@ pub async fn update_settings(
         .col_expr(
             locations::Column::AuditShare,
             Expr::value(settings.audit_share.map(i32::from)),
+        )
+        .col_expr(
+            locations::Column::SlackWebhookUrl,
+            Expr::value(settings.slack_webhook_url.clone()),
         )
         .col_expr(
             locations::Column::ReviewConfidenceFloor,

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use inbox_domain::{
     dto::AgentSummary,
     metrics::{approval_rate, today_window, tracking_window, AgentMetrics, Metrics, ReasonCount},
+    notices::EXPIRING_SOON_HOURS,
     ActionStatus, RejectionReason,
 };
 use sea_orm::{
@@ -183,6 +184,16 @@ pub async fn compute(
         .filter(|((_, status), _)| *status == ActionStatus::Pending)
         .map(|((agent, _), count)| (agent, count))
         .collect();
+    let expiring_soon: i64 = in_location()
+        .select_only()
+        .column_as(Expr::col(Asterisk).count(), "count")
+        .filter(A::Status.eq(ActionStatus::Pending))
+        .filter(A::ExpiresAt.gt(now))
+        .filter(A::ExpiresAt.lte(now + Duration::hours(EXPIRING_SOON_HOURS)))
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or_default();
     let activity = activity_by_agent(db, location_id, day_start, week_start).await?;
     let total = activity
         .values()
@@ -244,6 +255,7 @@ pub async fn compute(
 
     Ok(Metrics {
         pending_review: pending.values().sum(),
+        expiring_soon: u64::try_from(expiring_soon).unwrap_or_default(),
         approved_today: total.approved_today,
         rejected_today: total.rejected_today,
         avg_review_time_seconds: total.average_review_seconds(),

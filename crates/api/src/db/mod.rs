@@ -14,6 +14,7 @@ pub mod insights;
 pub mod leases;
 pub mod locations;
 pub mod metrics;
+pub mod notices;
 pub mod outbox;
 pub mod rate_windows;
 pub mod safeguards;

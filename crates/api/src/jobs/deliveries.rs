@@ -133,10 +133,24 @@ fn smtp_transport(
     Ok(builder.timeout(Some(StdDuration::from_secs(30))).build())
 }
 
+impl Outbound {
+    /// Sends `message` through the SMTP server; without one, it stays in the built-in outbox
+    /// (the row that holds it is the record).
+    pub(super) async fn send_email(&self, message: Message) -> Result<(), SendError> {
+        if let Some(smtp) = &self.smtp {
+            smtp.send(message).await.map_err(|error| SendError {
+                permanent: error.is_permanent(),
+                message: format!("SMTP: {error}"),
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// Why a send failed, and whether trying again can help.
-struct SendError {
-    message: String,
-    permanent: bool,
+pub(super) struct SendError {
+    pub message: String,
+    pub permanent: bool,
 }
 
 impl SendError {
@@ -230,13 +244,7 @@ async fn send(
 ) -> Result<Option<String>, SendError> {
     match delivery.channel {
         DeliveryChannel::Email => {
-            let message = email(delivery)?;
-            if let Some(smtp) = &outbound.smtp {
-                smtp.send(message).await.map_err(|error| SendError {
-                    permanent: error.is_permanent(),
-                    message: format!("SMTP: {error}"),
-                })?;
-            }
+            outbound.send_email(email(delivery)?).await?;
             Ok(Some(message_id(delivery)))
         }
         DeliveryChannel::Voice => match &outbound.voice {

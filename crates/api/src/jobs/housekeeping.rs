@@ -1,6 +1,7 @@
 //! Forgetting what no longer matters, so that no table grows without bound: past rate-limit
 //! windows, idempotency keys older than a day (a retry comes within minutes; Stripe keeps its
-//! keys for as long), sessions that ended and review leases that ended.
+//! keys for as long), sessions that ended, review leases that ended, and the record of used
+//! one-click links once no link of their time could work anyway.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
@@ -17,6 +18,7 @@ pub struct HousekeepingReport {
     pub idempotency_keys: u64,
     pub sessions: u64,
     pub review_leases: u64,
+    pub used_links: u64,
 }
 
 /// One pass at `now`.
@@ -30,5 +32,10 @@ pub async fn run_once(
         idempotency_keys: db::idempotency::forget_before(db, now - IDEMPOTENCY_KEPT).await?,
         sessions: db::auth::forget_sessions_ended_before(db, now).await?,
         review_leases: db::leases::forget_ended(db, now).await?,
+        used_links: db::notices::forget_used_links(
+            db,
+            now - TimeDelta::hours(inbox_domain::notices::LINK_HOURS),
+        )
+        .await?,
     })
 }

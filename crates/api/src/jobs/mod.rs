@@ -6,6 +6,7 @@
 
 pub mod deliveries;
 pub mod housekeeping;
+pub mod notices;
 pub mod webhook;
 pub mod webhooks;
 
@@ -20,7 +21,7 @@ use crate::{
     bus::EventBus,
     clock::Clock,
     db::actions::{lifecycle_of, with_timer_due, write_changes},
-    services::{auto_execute, change::transition_change, Actor, ServiceError},
+    services::{self, auto_execute, change::transition_change, Actor, ServiceError},
     shutdown::Stopping,
 };
 
@@ -126,9 +127,10 @@ pub fn spawn_all(
     bus: &EventBus,
     outbound: &deliveries::Outbound,
     clock: &std::sync::Arc<dyn Clock>,
-    sweep_interval: Duration,
+    (sweep_interval, public_url): (Duration, &str),
     stopping: &Stopping,
 ) -> Vec<JoinHandle<()>> {
+    let notices_outbound = outbound.clone();
     let (db2, bus2, clock2) = (db.clone(), bus.clone(), clock.clone());
     let sweep = tokio::spawn(repeat(
         "sweep",
@@ -172,5 +174,40 @@ pub fn spawn_all(
             async move { housekeeping::run_once(&db, now).await }
         },
     ));
-    vec![sweep, deliver, notify, housekeep]
+    let (db2, outbound, clock2, http) = (
+        db.clone(),
+        notices_outbound,
+        clock.clone(),
+        webhooks::client(),
+    );
+    let public_url = public_url.to_owned();
+    let notices_task = tokio::spawn(repeat(
+        "notices",
+        NOTICE_INTERVAL,
+        stopping.clone(),
+        move || {
+            let (db, outbound, http, now) =
+                (db2.clone(), outbound.clone(), http.clone(), clock2.now());
+            let public_url = public_url.clone();
+            async move { tell(&db, &outbound, &http, &public_url, now).await }
+        },
+    ));
+    vec![sweep, deliver, notify, housekeep, notices_task]
+}
+
+/// How often reviewers' notices are composed and sent: an immediate email leaves within this.
+const NOTICE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Puts the notices due at `now` in the outbox and sends what is due there: one run of
+/// `inbox digest`, and of the server's schedule.
+pub async fn tell(
+    db: &DatabaseConnection,
+    outbound: &deliveries::Outbound,
+    http: &reqwest::Client,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(services::notify::NotifyReport, notices::NoticeReport), ServiceError> {
+    let told = services::notify::run_once(db, public_url, now).await?;
+    let sent = notices::run_once(db, outbound, http, now).await?;
+    Ok((told, sent))
 }

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod decision_links;
 pub mod deliveries;
 pub mod events;
 pub mod follow_up;
@@ -12,6 +13,7 @@ pub mod health;
 pub mod insights;
 pub mod list_params;
 pub mod metrics;
+pub mod notifications;
 pub mod presence;
 pub mod review;
 pub mod settings;
@@ -72,6 +74,10 @@ pub fn configure_api(config: &mut ServiceConfig) {
         .service(webhooks::list_webhook_deliveries)
         .service(settings::get_settings)
         .service(settings::replace_settings)
+        .service(notifications::get_preferences)
+        .service(notifications::replace_preferences)
+        .service(notifications::list_notices)
+        .service(notifications::revoke_links)
         .service(metrics::get_metrics)
         .service(insights::get_insights)
         .service(insights::get_autonomy)

@@ -1,7 +1,7 @@
 //! The location's review safeguards.
 
 use actix_web::{get, put, web};
-use inbox_domain::safeguards::LocationSettings;
+use inbox_domain::{auth::Scope, safeguards::LocationSettings};
 
 use crate::{
     auth::{Admin, Authorized, Read},
@@ -11,7 +11,8 @@ use crate::{
     state::AppState,
 };
 
-/// The location's review safeguards: the contact cap and the confidence floor.
+/// The location's review safeguards (the contact cap, the confidence floor, the audit share)
+/// and its team-channel webhook, shown in full to admins only (others see its origin).
 #[utoipa::path(
     tag = "agents",
     responses((status = 200, description = "The settings; `null` where one is off.", body = LocationSettings))
@@ -21,7 +22,8 @@ pub async fn get_settings(
     state: web::Data<AppState>,
     caller: Authorized<Read>,
 ) -> Result<web::Json<LocationSettings>, ApiError> {
-    Ok(web::Json(settings::get(&caller.context(&state))?))
+    let admin = caller.has(Scope::AgentsAdmin);
+    Ok(web::Json(settings::get(&caller.context(&state), admin)?))
 }
 
 /// Replace the location's review safeguards. The contact cap (at most `max_messages` emails and

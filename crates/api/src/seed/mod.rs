@@ -100,6 +100,8 @@ pub async fn demo(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result
         password_hash: crate::services::auth::hash_password(DEMO_PASSWORD)?,
         role: Role::Admin,
         created_at: now,
+        notification_preferences: None,
+        link_secret: None,
     };
     let counts = (data.customers.len(), data.agents.len(), data.actions.len());
     let (location_id, agent) = (data.location.id, data.agents[0].clone());
@@ -200,6 +202,7 @@ impl DemoData {
             contact_cap_days: None,
             review_confidence_floor: None,
             audit_share: None,
+            slack_webhook_url: None,
         };
 
         let mut customers = Vec::with_capacity(CUSTOMER_COUNT);

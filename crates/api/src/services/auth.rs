@@ -238,6 +238,8 @@ pub async fn create_user(
         password_hash: hash_password(password)?,
         role,
         created_at: now,
+        notification_preferences: None,
+        link_secret: None,
     };
     db::auth::insert_user(db, user.clone()).await?;
     Ok(user)

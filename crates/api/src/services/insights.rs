@@ -153,6 +153,15 @@ pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(
         return Ok(());
     }
     tracing::info!(agent_id = %agent.id, action_type = %row.action_type, %why, "auto-execute paused");
+    super::notify::autonomy_paused(
+        ctx.db,
+        ctx.location,
+        &agent.name,
+        row.action_type,
+        &why,
+        ctx.now,
+    )
+    .await?;
     ctx.bus.touch(ctx.location.id);
     Ok(())
 }

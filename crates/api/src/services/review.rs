@@ -298,16 +298,54 @@ pub(super) fn check_confirmed(
 }
 
 /// One reviewer decision on one action.
-#[tracing::instrument(skip_all, fields(action_id = %id))]
 pub async fn review(
     ctx: &Context<'_>,
     id: Uuid,
     request: ReviewRequest,
 ) -> Result<ActionDetail, ServiceError> {
+    review_from(ctx, id, request, None).await
+}
+
+/// The warnings `request` on `row` would meet now.
+pub async fn warnings_for(
+    ctx: &Context<'_>,
+    row: &actions::Model,
+    customer: &customers::Model,
+    request: &ReviewRequest,
+) -> Result<Vec<WarningNotice>, ServiceError> {
+    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    let lease = db::leases::live_of(db, location.id, &[row.id], now).await?;
+    // Only an approval sends a message: only it counts the customer's.
+    let counted: &[Uuid] = if request.is_approval() {
+        &[customer.id]
+    } else {
+        &[]
+    };
+    let facts = SafeguardFacts::load(db, location, counted, now).await?;
+    decision_warnings(
+        row,
+        customer,
+        request,
+        lease.get(&row.id),
+        &facts,
+        &ctx.actor,
+        now,
+    )
+}
+
+/// One reviewer decision on one action, made `via` somewhere other than the app when given
+/// (`email` for a one-click link): the history says so.
+#[tracing::instrument(skip_all, fields(action_id = %id))]
+pub async fn review_from(
+    ctx: &Context<'_>,
+    id: Uuid,
+    request: ReviewRequest,
+    via: Option<&str>,
+) -> Result<ActionDetail, ServiceError> {
     let (db, location, now) = (ctx.db, ctx.location, ctx.now);
     let row = load(db, location.id, id).await?;
     let customer = db::actions::customer_of(db, &row).await?;
-    let change = prepare_review(
+    let mut change = prepare_review(
         &row,
         &customer,
         location,
@@ -316,24 +354,11 @@ pub async fn review(
         now,
         ctx.undo_window,
     )?;
+    if let (Some(via), Some(decided)) = (via, change.events.last_mut()) {
+        decided.data["via"] = via.into();
+    }
     // Asked only of a decision that could otherwise go ahead: a stale one hears that first.
-    let lease = db::leases::live_of(db, location.id, &[id], now).await?;
-    // Only an approval sends a message: only it counts the customer's.
-    let counted: &[Uuid] = if request.is_approval() {
-        &[customer.id]
-    } else {
-        &[]
-    };
-    let facts = SafeguardFacts::load(db, location, counted, now).await?;
-    let warnings = decision_warnings(
-        &row,
-        &customer,
-        &request,
-        lease.get(&id),
-        &facts,
-        &ctx.actor,
-        now,
-    )?;
+    let warnings = warnings_for(ctx, &row, &customer, &request).await?;
     check_confirmed(&warnings, request.acknowledged())?;
     write_one(ctx, &change).await
 }

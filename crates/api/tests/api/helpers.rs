@@ -315,6 +315,7 @@ fn test_settings() -> ServeSettings {
         read_cache_ttl: None,
         metrics_bind: None,
         trusted_proxies: Vec::new(),
+        public_url: None,
     }
 }
 
@@ -493,6 +494,7 @@ impl Fixture {
             contact_cap_days: None,
             review_confidence_floor: None,
             audit_share: None,
+            slack_webhook_url: None,
         };
         let customer = customers::Model {
             id: Uuid::now_v7(),

@@ -304,6 +304,17 @@ async fn decisions_are_exported_as_ndjson_and_csv(#[case] backend: Backend) {
 async fn unsubscribes_after_messages_sent_alone_pause_autonomy(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
+    let admin = inbox_api::services::auth::create_user(
+        &app.db,
+        fixture.location.id,
+        "admin@example.com",
+        "Ada Admin",
+        inbox_domain::auth::Role::Admin,
+        crate::helpers::REVIEWER_PASSWORD,
+        app.now(),
+    )
+    .await
+    .expect("an admin");
     let path = format!("/api/v1/agents/{}", fixture.agent.id);
     app.patch_json(
         &path,
@@ -353,6 +364,26 @@ async fn unsubscribes_after_messages_sent_alone_pause_autonomy(#[case] backend: 
             .last()
             .map(String::as_str),
         Some("autonomy_paused")
+    );
+    // The admins are told by email, with the reason, once.
+    let told = inbox_api::db::notices::of_reviewer(&app.db, admin.id, 10)
+        .await
+        .expect("read");
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        told[0].kind,
+        inbox_domain::notices::NoticeKind::AutonomyPaused
+    );
+    assert_eq!(
+        told[0].subject,
+        "Auto-execute paused: Due Invoice Reminders no longer sends Draft Message alone"
+    );
+    assert!(
+        told[0]
+            .body_text
+            .contains("3 of the 5 messages it sent alone"),
+        "{}",
+        told[0].body_text
     );
 
     let (_, enabled) = app

@@ -19,6 +19,7 @@ mod housekeeping;
 mod idempotency;
 mod insights;
 mod metrics;
+mod notices;
 mod openapi;
 mod operations;
 mod presence;

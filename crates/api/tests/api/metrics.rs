@@ -15,6 +15,7 @@ async fn metrics_are_null_where_nothing_was_reviewed(#[case] backend: Backend) {
         metrics,
         json!({
             "pending_review": 0,
+            "expiring_soon": 0,
             "approved_today": 0,
             "rejected_today": 0,
             "avg_review_time_seconds": null,

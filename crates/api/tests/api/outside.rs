@@ -388,3 +388,45 @@ impl PreconditionServer {
         self.asked.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// A team channel's incoming webhook (Slack's kind): keeps the JSON body of every POST.
+pub struct ChannelReceiver {
+    pub url: String,
+    posts: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl ChannelReceiver {
+    pub async fn start() -> ChannelReceiver {
+        let posts = Arc::new(Mutex::new(Vec::new()));
+        let kept = posts.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let server = actix_web::HttpServer::new(move || {
+            let kept = kept.clone();
+            actix_web::App::new().route(
+                "/services/hook",
+                actix_web::web::post().to(move |body: actix_web::web::Json<serde_json::Value>| {
+                    let kept = kept.clone();
+                    async move {
+                        kept.lock().expect("not poisoned").push(body.into_inner());
+                        actix_web::HttpResponse::Ok().body("ok")
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listening")
+        .run();
+        tokio::spawn(server);
+        ChannelReceiver {
+            url: format!("http://127.0.0.1:{port}/services/hook"),
+            posts,
+        }
+    }
+
+    /// The posts received so far.
+    pub fn posts(&self) -> Vec<serde_json::Value> {
+        self.posts.lock().expect("not poisoned").clone()
+    }
+}

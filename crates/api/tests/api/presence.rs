@@ -188,7 +188,7 @@ async fn the_contact_cap_needs_a_confirmation_and_holds_auto_execute(#[case] bac
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         off,
-        json!({"contact_cap": null, "review_confidence_floor": null, "audit_share": null})
+        json!({"contact_cap": null, "review_confidence_floor": null, "audit_share": null, "slack_webhook_url": null})
     );
     set_settings(
         &app,

@@ -26,6 +26,8 @@ pub struct Model {
     pub review_confidence_floor: Option<i32>,
     /// The percentage of what trusted agents send alone set aside for a person to check.
     pub audit_share: Option<i32>,
+    /// A Slack-compatible incoming webhook for critical and expiring actions.
+    pub slack_webhook_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,11 @@ pub struct Model {
     pub password_hash: String,
     pub role: Role,
     pub created_at: DateTimeUtc,
+    /// `inbox_domain::notices::NotificationPreferences` as JSON; none until first set.
+    pub notification_preferences: Option<String>,
+    /// The key this reviewer's one-click decision links are signed with (hex); a new one
+    /// revokes every link signed before.
+    pub link_secret: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
