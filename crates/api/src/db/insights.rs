@@ -116,15 +116,19 @@ fn approval_edits(
         .collect()
 }
 
-/// The entries of `action_ids` that edited their draft, in order.
+/// The entries of `action_ids` (of `location_ids`) that edited their draft, in order.
 async fn edits_of<C: ConnectionTrait>(
     db: &C,
+    location_ids: &[Uuid],
     action_ids: &[Uuid],
 ) -> Result<Vec<action_events::Model>, DbErr> {
     if action_ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut edits = action_events::Entity::find()
+        // The history's index leads with the location: without it, every entry is read (0.3 s
+        // for a bulk approval of 500 with a million actions' history).
+        .filter(action_events::Column::LocationId.is_in(location_ids.iter().copied()))
         .filter(action_events::Column::ActionId.is_in(action_ids.iter().copied()))
         .filter(action_events::Column::Kind.is_in([
             EventKind::Edited,
@@ -155,7 +159,7 @@ async fn tallied<C: ConnectionTrait>(
     location_ids.sort();
     location_ids.dedup();
     let zones: HashMap<Uuid, chrono_tz::Tz> = locations::Entity::find()
-        .filter(locations::Column::Id.is_in(location_ids))
+        .filter(locations::Column::Id.is_in(location_ids.iter().copied()))
         .all(db)
         .await?
         .into_iter()
@@ -177,7 +181,7 @@ async fn tallied<C: ConnectionTrait>(
         .map(|entry| entry.action_id)
         .collect();
     // Every edit of the approved actions, in order: the ones before this change and its own.
-    let mut edits = edits_of(db, &approved).await?;
+    let mut edits = edits_of(db, &location_ids, &approved).await?;
     edits.extend(
         entries
             .iter()
@@ -452,7 +456,7 @@ pub async fn decisions_page(
     let found = page.all(db).await?;
     let ids: Vec<Uuid> = found.iter().map(|row| row.id).collect();
     let rows = by_id(&found);
-    let proposed = proposed_texts(&rows, &edits_of(db, &ids).await?);
+    let proposed = proposed_texts(&rows, &edits_of(db, &[location_id], &ids).await?);
     let mut outcomes: HashMap<Uuid, Vec<String>> = HashMap::new();
     for outcome in action_outcomes::Entity::find()
         .filter(action_outcomes::Column::LocationId.eq(location_id))
