@@ -3,7 +3,7 @@
 //! rebuilt from the history when it was written past them (a seed, [`rebuild`]). The rules of
 //! what counts are the domain's (`inbox_domain::insights`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use inbox_domain::{
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     entities::{
-        action_events, action_outcomes, actions, agents,
+        action_events, action_outcomes, actions, agents, api_keys,
         insight_tallies::{self, Column},
         locations,
     },
@@ -191,17 +191,47 @@ async fn tallied<C: ConnectionTrait>(
     edits.sort_by_key(|event| (event.action_id, event.version, event.id));
     edits.dedup_by_key(|event| event.id);
     let intensities = approval_edits(&rows, &edits);
+    let agents = agent_keys(db, entries).await?;
 
-    Ok(count(entries, &rows, &zones, &intensities))
+    Ok(count(entries, &rows, &zones, &intensities, &agents))
+}
+
+/// Which of `entries`' actors are agents' own API keys (`key:<id>` of a key bound to an
+/// agent): their reviews are not a person's, so an agent never earns autonomy by approving
+/// its own proposals.
+async fn agent_keys<C: ConnectionTrait>(
+    db: &C,
+    entries: &[action_events::Model],
+) -> Result<HashSet<String>, DbErr> {
+    let mut key_ids: Vec<Uuid> = entries
+        .iter()
+        .filter_map(|entry| entry.actor.strip_prefix("key:")?.parse().ok())
+        .collect();
+    if key_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    key_ids.sort();
+    key_ids.dedup();
+    let bound: Vec<Uuid> = api_keys::Entity::find()
+        .select_only()
+        .column(api_keys::Column::Id)
+        .filter(api_keys::Column::Id.is_in(key_ids))
+        .filter(api_keys::Column::AgentId.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(bound.into_iter().map(|id| format!("key:{id}")).collect())
 }
 
 /// What `entries` add to their days' tallies, given their actions as they stand after them
-/// (`rows`), their locations' time zones and how much each approved action was edited.
+/// (`rows`), their locations' time zones, how much each approved action was edited and which
+/// actors are agents' own keys (not people).
 fn count(
     entries: &[action_events::Model],
     rows: &HashMap<Uuid, &actions::Model>,
     zones: &HashMap<Uuid, chrono_tz::Tz>,
     intensities: &HashMap<Uuid, EditIntensity>,
+    agent_keys: &HashSet<String>,
 ) -> BTreeMap<TallyKey, i64> {
     // In key order, so that concurrent writers lock the same rows in the same order.
     let mut sums: BTreeMap<TallyKey, i64> = BTreeMap::new();
@@ -214,7 +244,8 @@ fn count(
             .copied()
             .unwrap_or(chrono_tz::UTC);
         let day = entry.occurred_at.with_timezone(&zone).date_naive();
-        let by_person = entry.actor.starts_with("user:") || entry.actor.starts_with("key:");
+        let by_person = entry.actor.starts_with("user:")
+            || (entry.actor.starts_with("key:") && !agent_keys.contains(&entry.actor));
         let first_review = by_person && row.first_reviewed_at == Some(entry.occurred_at);
         let facts = EntryFacts {
             kind: entry.kind,
@@ -256,7 +287,7 @@ pub fn loaded_history_sums(
     let rows = by_id(rows);
     let zones: HashMap<Uuid, chrono_tz::Tz> =
         rows.values().map(|row| (row.location_id, zone)).collect();
-    count(entries, &rows, &zones, &HashMap::new())
+    count(entries, &rows, &zones, &HashMap::new(), &HashSet::new())
 }
 
 /// The statements that add `sums` to the stored tallies.

@@ -467,3 +467,34 @@ async fn a_share_of_what_agents_send_alone_is_set_aside_for_audit(#[case] backen
     let (_, queue) = app.get_json("/api/v1/audit").await;
     assert_eq!(queue.as_array().map(Vec::len), Some(1));
 }
+
+/// An agent's own key that may review decides as the agent, not as a person: its approvals
+/// earn the agent nothing, where a person's (or a person's key) do.
+#[apply(backends)]
+async fn an_agent_approving_its_own_proposals_earns_no_autonomy(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let person = app.token().expect("the fixture's key");
+    let agent_key = app
+        .key(
+            fixture.location.id,
+            inbox_domain::auth::Scope::ALL,
+            Some(fixture.agent.id),
+        )
+        .await;
+    app.use_token(&agent_key);
+    for _ in 0..3 {
+        let (_, action) = app.propose(&proposal(&fixture)).await;
+        let (status, _) = app.review(id_of(&action), "approve", json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, advice) = app.get_json("/api/v1/insights/autonomy").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(advice[0]["reviewed"], 0, "no person decided anything: {advice}");
+
+    app.use_token(&person);
+    let (_, action) = app.propose(&proposal(&fixture)).await;
+    app.review(id_of(&action), "approve", json!({})).await;
+    let (_, advice) = app.get_json("/api/v1/insights/autonomy").await;
+    assert_eq!(advice[0]["reviewed"], 1, "{advice}");
+}
