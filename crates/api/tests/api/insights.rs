@@ -490,7 +490,10 @@ async fn an_agent_approving_its_own_proposals_earns_no_autonomy(#[case] backend:
     }
     let (status, advice) = app.get_json("/api/v1/insights/autonomy").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(advice[0]["reviewed"], 0, "no person decided anything: {advice}");
+    assert_eq!(
+        advice[0]["reviewed"], 0,
+        "no person decided anything: {advice}"
+    );
 
     app.use_token(&person);
     let (_, action) = app.propose(&proposal(&fixture)).await;
