@@ -194,5 +194,6 @@ test("the email about the critical action is listed under Recent notices, and it
   await fromEmail.getByText(/^Approved\./).waitFor();
   await fromEmail.close();
   await visit(page, baseUrl, `/?status=approved&open=${id}`);
-  await detailPanel(page).locator("ol.events li", { hasText: /^Approved from email · / }).waitFor();
+  // By name, as people read it: the reviewer the email was sent to.
+  await detailPanel(page).locator("ol.events li", { hasText: /^Approved from email · Demo Reviewer · / }).waitFor();
 });

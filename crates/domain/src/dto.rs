@@ -182,6 +182,11 @@ pub struct ActionEvent {
     /// Who did it: `user:<id>`, `key:<id>`, `agent:<id>` or `system`.
     #[cfg_attr(feature = "openapi", schema(example = "system"))]
     pub actor: String,
+    /// Who did it, as people read it: the reviewer's or the agent's name, or the API key's;
+    /// `null` for the system, for one since removed, and in webhook messages (`actor` names
+    /// them there).
+    #[cfg_attr(feature = "openapi", schema(example = "Ana Reviewer"))]
+    pub actor_name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(example = "2026-11-24T13:05:00Z"))]
     pub occurred_at: DateTime<Utc>,
     /// The action's version after this event.

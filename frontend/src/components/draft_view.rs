@@ -126,7 +126,7 @@ pub fn History(detail: ActionDetail) -> impl IntoView {
                 let facts = e.delivery_entry().map(|entry| entry_facts(&entry)).unwrap_or_default();
                 view! {
                     <li>
-                        {format!("{} · {} · {}", event_label(e), e.actor, time_ago(e.occurred_at, now))}
+                        {format!("{} · {} · {}", event_label(e), e.actor_name.as_deref().unwrap_or(&e.actor), time_ago(e.occurred_at, now))}
                         <Facts facts/>
                     </li>
                 }

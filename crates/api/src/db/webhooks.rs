@@ -144,7 +144,8 @@ pub async fn enqueue<C: ConnectionTrait>(
             timestamp: entry.occurred_at,
             data: WebhookMessageData {
                 action_id: entry.action_id,
-                history: entry.clone().view(),
+                // Written in the change's transaction: the payload names actors by id only.
+                history: entry.clone().view(&std::collections::HashMap::new()),
             },
         };
         let payload = serde_json::to_string(&message)

@@ -351,6 +351,7 @@ async fn a_link_opened_decides_nothing_and_pressed_decides_once_as_the_reviewer_
         .find(|entry| entry["kind"] == "approved")
         .expect("an approval");
     assert_eq!(approved["actor"], format!("user:{}", sam.id));
+    assert_eq!(approved["actor_name"], "Sam", "named as people read it");
     assert_eq!(approved["data"]["via"], "email");
     // Still inside the undo window: nothing has left yet.
     let (_, deliveries) = app.get_json("/api/v1/deliveries").await;

@@ -26,6 +26,11 @@ async fn reads_cost_a_few_statements_however_many_rows(#[case] backend: Backend)
         .action(&app, app.now() - Duration::hours(1), |_| {})
         .await;
     let detail = format!("/api/v1/actions/{}", first.id);
+    // Its history has an entry by an API key from the start: the names of its actors are read
+    // once for all of them.
+    app.review(first.id, "snooze", json!({"duration": "1h"}))
+        .await;
+    app.clock.advance(Duration::hours(2));
     let few = [
         statements(&app, "/api/v1/actions?limit=50").await,
         statements(&app, &detail).await,
@@ -53,10 +58,11 @@ async fn reads_cost_a_few_statements_however_many_rows(#[case] backend: Backend)
     // Authentication (the key with its location) and the read itself; the list and metrics
     // read segment sizes from the kept counts and the rows whose timers came due, and the list
     // its customers' pending counts, once for the page; the metrics count what expires soon
-    // from the pending segment's index.
+    // from the pending segment's index; the detail names its history's people and keys with
+    // one read of each kind.
     let [list, detail, metrics] = many;
     assert!(list <= 5, "the list: {list}");
-    assert!(detail <= 10, "the detail: {detail}");
+    assert!(detail <= 11, "the detail: {detail}");
     assert!(metrics <= 7, "the metrics: {metrics}");
 }
 

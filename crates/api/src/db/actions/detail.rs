@@ -1,20 +1,24 @@
 //! One action in full: draft, customer, agent, history, outcomes, replies and the customer's
 //! context.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::{ActionDetail, AgentSummary, CustomerResponse, Decisions, Draft, Outcome, Trigger},
     Channel,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{customer_of, lifecycle_of, list};
 use crate::db::{
     customers, deliveries,
-    entities::{action_events, action_outcomes, action_responses, agents, locations},
+    entities::{
+        action_events, action_outcomes, action_responses, agents, api_keys, locations, users,
+    },
     parse_json,
     safeguards::SafeguardFacts,
     StoreError,
@@ -73,6 +77,9 @@ pub async fn get(
         .order_by_asc(action_responses::Column::ReceivedAt)
         .all(db)
         .await?;
+
+    let mut names = actor_names(db, location_id, &events).await?;
+    names.insert(format!("agent:{}", agent.id), agent.name.clone());
 
     let lifecycle = lifecycle_of(&action);
     let status = lifecycle.status_at(now);
@@ -138,7 +145,7 @@ pub async fn get(
             expired_at: action.expired_at,
             auto_executed_at: action.auto_executed_at,
         },
-        history: events.into_iter().map(action_events::Model::view).collect(),
+        history: events.into_iter().map(|event| event.view(&names)).collect(),
         customer_history,
         earlier_actions,
         outcomes: outcomes.into_iter().map(outcome_view).collect(),
@@ -169,4 +176,57 @@ pub fn response_view(row: action_responses::Model) -> CustomerResponse {
         received_at: row.received_at,
         recorded_at: row.recorded_at,
     }
+}
+
+/// The names of `events`' people and API keys, by actor (`user:<id>`, `key:<id>`): one read of
+/// each kind that appears.
+async fn actor_names(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    events: &[action_events::Model],
+) -> Result<HashMap<String, String>, DbErr> {
+    let ids = |prefix: &str| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = events
+            .iter()
+            .filter_map(|event| event.actor.strip_prefix(prefix)?.parse().ok())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let mut names = HashMap::new();
+    let (user_ids, key_ids) = (ids("user:"), ids("key:"));
+    if !user_ids.is_empty() {
+        let found: Vec<(Uuid, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::Name)
+            .filter(users::Column::LocationId.eq(location_id))
+            .filter(users::Column::Id.is_in(user_ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        names.extend(
+            found
+                .into_iter()
+                .map(|(id, name)| (format!("user:{id}"), name)),
+        );
+    }
+    if !key_ids.is_empty() {
+        let found: Vec<(Uuid, String)> = api_keys::Entity::find()
+            .select_only()
+            .column(api_keys::Column::Id)
+            .column(api_keys::Column::Name)
+            .filter(api_keys::Column::LocationId.eq(location_id))
+            .filter(api_keys::Column::Id.is_in(key_ids))
+            .into_tuple()
+            .all(db)
+            .await?;
+        names.extend(
+            found
+                .into_iter()
+                .map(|(id, name)| (format!("key:{id}"), name)),
+        );
+    }
+    Ok(names)
 }

@@ -24,13 +24,14 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
-    /// The entry as the API shows it.
-    pub fn view(self) -> ActionEvent {
+    /// The entry as the API shows it, its actor named as `names` says.
+    pub fn view(self, names: &std::collections::HashMap<String, String>) -> ActionEvent {
         ActionEvent {
             id: self.id,
             kind: self.kind,
             from_status: self.from_status,
             to_status: self.to_status,
+            actor_name: names.get(&self.actor).cloned(),
             actor: self.actor,
             occurred_at: self.occurred_at,
             version: self.version,
