@@ -104,6 +104,8 @@ async function startServer(serverEnv, smtp) {
   const workDir = mkdtempSync(join(tmpdir(), "inbox-e2e-"));
   const env = {
     RUST_LOG: "warn",
+    // Notices composed and sent every second, not every 30: a test waits for one.
+    INBOX_NOTICE_SECONDS: "1",
     ...process.env,
     ...serverEnv,
     ...(smtp ? { INBOX_SMTP_URL: smtp.url } : {}),

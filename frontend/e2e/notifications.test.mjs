@@ -170,12 +170,12 @@ test("an admin sets the team channel's webhook beside the safeguards, and can cl
 
 test("the email about the critical action is listed under Recent notices, and its Approve link decides it", async () => {
   const { page, baseUrl } = app;
-  // The first test asked for an email about each critical action; notices are composed every
-  // half minute.
+  // The first test asked for an email about each critical action; the harness's server
+  // composes notices every second.
   const notice = await eventually("the critical action's notice", async () => {
     const notices = await (await page.request.get(`${baseUrl}/api/v1/me/notices`)).json();
     return notices.find((n) => n.kind === "critical" && n.subject.includes("Invoice #4711"));
-  }, 45_000);
+  });
   await visit(page, baseUrl, "/settings");
   const item = page.locator("ul.notices li", { hasText: notice.subject });
   await item.waitFor();

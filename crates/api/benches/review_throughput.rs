@@ -51,6 +51,7 @@ async fn bench(name: &str, url: &str) -> anyhow::Result<Vec<Measured>> {
         metrics_bind: None,
         trusted_proxies: Vec::new(),
         public_url: None,
+        notice_interval: std::time::Duration::from_secs(30),
         session_lifetime: chrono::Duration::hours(1),
         propose_per_minute: 1_000_000,
         sign_in_per_minute: 10,

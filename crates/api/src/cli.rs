@@ -56,7 +56,8 @@ enum Command {
         actions: Option<u64>,
     },
     /// Send the review digests and notices that are due now (for cron; `inbox serve` runs
-    /// the same every 30 seconds). Each period's digest and each action's notice goes once.
+    /// the same every `--notice-seconds`). Each period's digest and each action's notice goes
+    /// once.
     Digest {
         /// The location whose reviewers are told.
         #[arg(long)]
@@ -190,6 +191,10 @@ struct ServeArgs {
     /// Seconds between sweeps that expire, wake and release actions.
     #[arg(long, env = "INBOX_SWEEP_SECONDS", default_value_t = 15)]
     sweep_seconds: u64,
+    /// Seconds between runs that compose reviewers' due digests and notices and send them: an
+    /// immediate email leaves within this.
+    #[arg(long, env = "INBOX_NOTICE_SECONDS", default_value_t = 30)]
+    notice_seconds: u64,
     #[command(flatten)]
     mail: MailArgs,
     /// The voice provider's webhook: approved calls are POSTed there as JSON, signed the
@@ -378,6 +383,7 @@ pub async fn run() -> anyhow::Result<()> {
                 keepalive: std::time::Duration::from_secs(15),
                 workers: args.workers,
                 sweep_interval: Some(std::time::Duration::from_secs(args.sweep_seconds.max(1))),
+                notice_interval: std::time::Duration::from_secs(args.notice_seconds.max(1)),
                 outbound: {
                     let outbound = args.mail.outbound()?;
                     match (&args.voice_webhook_url, &args.voice_webhook_secret) {

@@ -57,6 +57,9 @@ pub struct ServeSettings {
     /// How often the timer sweep runs; `None` runs neither it nor the delivery worker (tests
     /// sweep and deliver by hand).
     pub sweep_interval: Option<std::time::Duration>,
+    /// How often reviewers' notices are composed and sent (with the sweep: not in tests that
+    /// sweep by hand).
+    pub notice_interval: std::time::Duration,
     /// Where deliveries go.
     pub outbound: Outbound,
     /// How long an approved message waits before it leaves, so that it can be taken back.
@@ -117,7 +120,7 @@ impl Application {
                 &bus,
                 &settings.outbound,
                 &clock,
-                (interval, &public_url),
+                (interval, settings.notice_interval, &public_url),
                 &stopping,
             ),
             None => Vec::new(),

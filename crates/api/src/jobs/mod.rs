@@ -127,7 +127,7 @@ pub fn spawn_all(
     bus: &EventBus,
     outbound: &deliveries::Outbound,
     clock: &std::sync::Arc<dyn Clock>,
-    (sweep_interval, public_url): (Duration, &str),
+    (sweep_interval, notice_interval, public_url): (Duration, Duration, &str),
     stopping: &Stopping,
 ) -> Vec<JoinHandle<()>> {
     let notices_outbound = outbound.clone();
@@ -183,7 +183,7 @@ pub fn spawn_all(
     let public_url = public_url.to_owned();
     let notices_task = tokio::spawn(repeat(
         "notices",
-        NOTICE_INTERVAL,
+        notice_interval,
         stopping.clone(),
         move || {
             let (db, outbound, http, now) =
@@ -194,9 +194,6 @@ pub fn spawn_all(
     ));
     vec![sweep, deliver, notify, housekeep, notices_task]
 }
-
-/// How often reviewers' notices are composed and sent: an immediate email leaves within this.
-const NOTICE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Puts the notices due at `now` in the outbox and sends what is due there: one run of
 /// `inbox digest`, and of the server's schedule.

@@ -316,6 +316,7 @@ fn test_settings() -> ServeSettings {
         metrics_bind: None,
         trusted_proxies: Vec::new(),
         public_url: None,
+        notice_interval: std::time::Duration::from_secs(30),
     }
 }
 
