@@ -12,8 +12,8 @@ use inbox_domain::{
 use sea_orm::{
     sea_query::{Alias, Asterisk, Expr, Func, OnConflict, SimpleExpr},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -240,17 +240,21 @@ fn line(row: actions::Model, location: &locations::Model, soon: DateTime<Utc>) -
     }
 }
 
-/// The location's waiting actions that expire first, at most `limit`.
-pub async fn expiring_first(
+/// The location's waiting actions that `narrow` picks, in `order` (then by id), at most
+/// `limit`, as a notice lists them (expiring soon when by `soon`).
+async fn waiting_lines(
     db: &DatabaseConnection,
     location: &locations::Model,
+    narrow: Condition,
+    order: actions::Column,
     soon: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DigestLine>, DbErr> {
     Ok(actions::Entity::find()
         .filter(actions::Column::LocationId.eq(location.id))
         .filter(actions::Column::Status.eq(ActionStatus::Pending))
-        .order_by_asc(actions::Column::ExpiresAt)
+        .filter(narrow)
+        .order_by_asc(order)
         .order_by_asc(actions::Column::Id)
         .limit(limit)
         .all(db)
@@ -260,7 +264,18 @@ pub async fn expiring_first(
         .collect())
 }
 
-/// The location's waiting `critical` actions proposed since `since`.
+/// The location's waiting actions that expire first, at most `limit`.
+pub async fn expiring_first(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    soon: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DigestLine>, DbErr> {
+    let all = Condition::all();
+    waiting_lines(db, location, all, actions::Column::ExpiresAt, soon, limit).await
+}
+
+/// The location's waiting `critical` actions proposed since `since`, the oldest first.
 pub async fn critical_since(
     db: &DatabaseConnection,
     location: &locations::Model,
@@ -268,19 +283,18 @@ pub async fn critical_since(
     soon: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DigestLine>, DbErr> {
-    Ok(actions::Entity::find()
-        .filter(actions::Column::LocationId.eq(location.id))
-        .filter(actions::Column::Status.eq(ActionStatus::Pending))
-        .filter(actions::Column::Priority.eq(Priority::Critical))
-        .filter(actions::Column::CreatedAt.gte(since))
-        .order_by_asc(actions::Column::CreatedAt)
-        .order_by_asc(actions::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| line(row, location, soon))
-        .collect())
+    let critical = Condition::all()
+        .add(actions::Column::Priority.eq(Priority::Critical))
+        .add(actions::Column::CreatedAt.gte(since));
+    waiting_lines(
+        db,
+        location,
+        critical,
+        actions::Column::CreatedAt,
+        soon,
+        limit,
+    )
+    .await
 }
 
 /// The location's waiting actions that expire after `now` and by `until`.
@@ -291,19 +305,18 @@ pub async fn expiring_between(
     until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DigestLine>, DbErr> {
-    Ok(actions::Entity::find()
-        .filter(actions::Column::LocationId.eq(location.id))
-        .filter(actions::Column::Status.eq(ActionStatus::Pending))
-        .filter(actions::Column::ExpiresAt.gt(now))
-        .filter(actions::Column::ExpiresAt.lte(until))
-        .order_by_asc(actions::Column::ExpiresAt)
-        .order_by_asc(actions::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| line(row, location, until))
-        .collect())
+    let expiring = Condition::all()
+        .add(actions::Column::ExpiresAt.gt(now))
+        .add(actions::Column::ExpiresAt.lte(until));
+    waiting_lines(
+        db,
+        location,
+        expiring,
+        actions::Column::ExpiresAt,
+        until,
+        limit,
+    )
+    .await
 }
 
 /// Which of `keys` the location's outbox already holds.

@@ -65,6 +65,8 @@ enum Due<'a> {
     Digest {
         user: &'a users::Model,
         period: String,
+        /// What counts as expiring soon for this reviewer.
+        expiring_window: Duration,
     },
     Email {
         user: &'a users::Model,
@@ -81,7 +83,7 @@ impl Due<'_> {
     /// What makes it go once.
     fn key(&self) -> String {
         match self {
-            Due::Digest { user, period } => format!("digest:{}:{period}", user.id),
+            Due::Digest { user, period, .. } => format!("digest:{}:{period}", user.id),
             Due::Email { user, kind, line } => format!("{kind}:{}:{}", user.id, line.action_id),
             Due::Channel { kind, line } => format!("channel:{kind}:{}", line.action_id),
         }
@@ -195,7 +197,11 @@ pub async fn for_location(
     let mut due: Vec<Due<'_>> = Vec::new();
     for (user, preferences) in &wanting {
         if let Some(period) = preferences.due_digest(local) {
-            due.push(Due::Digest { user, period });
+            due.push(Due::Digest {
+                user,
+                period,
+                expiring_window: preferences.expiring_window(),
+            });
         }
         if preferences.critical_email {
             due.extend(critical.iter().map(|line| Due::Email {
@@ -266,9 +272,12 @@ pub async fn for_location(
             continue;
         }
         let notice = match item {
-            Due::Digest { user, .. } => {
-                let preferences = db::notices::preferences_of(user)?;
-                let until = now + preferences.expiring_window();
+            Due::Digest {
+                user,
+                expiring_window,
+                ..
+            } => {
+                let until = now + expiring_window;
                 let counts = db::notices::waiting_counts(db, location.id, until).await?;
                 // Nothing waits: no digest this time; a daily one goes later that day once
                 // something does.

@@ -802,3 +802,16 @@ pub async fn other_location(app: &TestApp, fixture: &Fixture) -> (Fixture, Uuid)
     let action = other.action(app, app.now(), |_| {}).await;
     (other, action.id)
 }
+
+/// A SQLite database in `dir` seeded by the real binary's `inbox seed --demo`: its URL, and
+/// what the seed printed.
+pub fn seeded_demo_database(dir: &std::path::Path) -> (String, String) {
+    let database = format!("sqlite://{}?mode=rwc", dir.join("inbox.db").display());
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_inbox"))
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", &database)
+        .output()
+        .expect("seed ran");
+    assert!(seeded.status.success(), "{seeded:?}");
+    (database, String::from_utf8(seeded.stdout).expect("utf-8"))
+}

@@ -92,6 +92,14 @@ impl Reviewer {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// The text of the newest notice sent to the reviewer.
+    async fn latest_text(&self, app: &TestApp) -> String {
+        self.notices(app).await[0]["body_text"]
+            .as_str()
+            .expect("text")
+            .to_owned()
+    }
+
     async fn notices(&self, app: &TestApp) -> Vec<Value> {
         let (status, body) = self
             .send(app, Method::GET, "/api/v1/me/notices", None)
@@ -292,10 +300,7 @@ async fn a_link_opened_decides_nothing_and_pressed_decides_once_as_the_reviewer_
         .await;
     let action = fixture.action(&app, app.now(), |_| {}).await;
     tell(&app, &Outbound::default()).await;
-    let text = sam.notices(&app).await[0]["body_text"]
-        .as_str()
-        .expect("text")
-        .to_owned();
+    let text = sam.latest_text(&app).await;
     let approve = link(&text, "Approve:");
 
     // Opened, by the reviewer or a mail scanner, as often as they like: nothing changes.
@@ -386,10 +391,7 @@ async fn expired_tampered_stale_revoked_and_someone_elses_links_change_nothing(
         })
         .await;
     tell(&app, &Outbound::default()).await;
-    let text = sam.notices(&app).await[0]["body_text"]
-        .as_str()
-        .expect("text")
-        .to_owned();
+    let text = sam.latest_text(&app).await;
     let (approve, reject, snooze) = (
         link(&text, "Approve:"),
         link(&text, "Reject:"),
@@ -464,10 +466,7 @@ async fn expired_tampered_stale_revoked_and_someone_elses_links_change_nothing(
     // A fresh link to the edited action, revoked: it stops working.
     app.clock.advance(Duration::hours(1));
     tell(&app, &Outbound::default()).await;
-    let fresh = sam.notices(&app).await[0]["body_text"]
-        .as_str()
-        .expect("text")
-        .to_owned();
+    let fresh = sam.latest_text(&app).await;
     let fresh_reject = link(&fresh, "Reject:");
     assert_eq!(open(&app, &fresh_reject).await.0, StatusCode::OK);
     let (status, _) = sam
@@ -484,10 +483,7 @@ async fn expired_tampered_stale_revoked_and_someone_elses_links_change_nothing(
     // A link that still works rejects with the reason picked on its page.
     app.clock.advance(Duration::hours(1));
     tell(&app, &Outbound::default()).await;
-    let latest = sam.notices(&app).await[0]["body_text"]
-        .as_str()
-        .expect("text")
-        .to_owned();
+    let latest = sam.latest_text(&app).await;
     let (status, page) = press(
         &app,
         &link(&latest, "Reject:"),
@@ -699,17 +695,8 @@ async fn the_digest_command_sends_what_is_due_once() {
 
     let smtp = SmtpServer::start().await;
     let dir = tempfile::tempdir().expect("folder");
-    let database = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("inbox.db").display()
-    );
+    let (database, _) = crate::helpers::seeded_demo_database(dir.path());
     let binary = env!("CARGO_BIN_EXE_inbox");
-    let seeded = Command::new(binary)
-        .args(["seed", "--demo"])
-        .env("DATABASE_URL", &database)
-        .output()
-        .expect("seed ran");
-    assert!(seeded.status.success());
     let db = inbox_api::db::connect(&database).await.expect("connected");
     let reviewer = inbox_api::db::entities::users::Entity::find()
         .one(&db)

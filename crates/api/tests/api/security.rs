@@ -706,17 +706,8 @@ async fn secrets_never_reach_the_logs() {
     use tokio::io::AsyncBufReadExt;
 
     let dir = tempfile::tempdir().expect("folder");
-    let database = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("inbox.db").display()
-    );
+    let (database, seeded) = crate::helpers::seeded_demo_database(dir.path());
     let binary = env!("CARGO_BIN_EXE_inbox");
-    let seeded = Command::new(binary)
-        .args(["seed", "--demo"])
-        .env("DATABASE_URL", &database)
-        .output()
-        .expect("seed ran");
-    let seeded = String::from_utf8(seeded.stdout).expect("utf-8");
     let agent_key = seeded
         .split_whitespace()
         .find(|w| w.starts_with("inbox_key_"))

@@ -185,48 +185,51 @@ async fn actor_names(
     location_id: Uuid,
     events: &[action_events::Model],
 ) -> Result<HashMap<String, String>, DbErr> {
-    let ids = |prefix: &str| -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = events
-            .iter()
-            .filter_map(|event| event.actor.strip_prefix(prefix)?.parse().ok())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
     let mut names = HashMap::new();
-    let (user_ids, key_ids) = (ids("user:"), ids("key:"));
-    if !user_ids.is_empty() {
-        let found: Vec<(Uuid, String)> = users::Entity::find()
-            .select_only()
-            .column(users::Column::Id)
-            .column(users::Column::Name)
-            .filter(users::Column::LocationId.eq(location_id))
-            .filter(users::Column::Id.is_in(user_ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        names.extend(
-            found
-                .into_iter()
-                .map(|(id, name)| (format!("user:{id}"), name)),
-        );
-    }
-    if !key_ids.is_empty() {
-        let found: Vec<(Uuid, String)> = api_keys::Entity::find()
-            .select_only()
-            .column(api_keys::Column::Id)
-            .column(api_keys::Column::Name)
-            .filter(api_keys::Column::LocationId.eq(location_id))
-            .filter(api_keys::Column::Id.is_in(key_ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        names.extend(
-            found
-                .into_iter()
-                .map(|(id, name)| (format!("key:{id}"), name)),
-        );
-    }
+    let users = (
+        users::Column::Id,
+        users::Column::Name,
+        users::Column::LocationId,
+    );
+    names.extend(named::<users::Entity>(db, location_id, events, "user:", users).await?);
+    let keys = (
+        api_keys::Column::Id,
+        api_keys::Column::Name,
+        api_keys::Column::LocationId,
+    );
+    names.extend(named::<api_keys::Entity>(db, location_id, events, "key:", keys).await?);
     Ok(names)
+}
+
+/// The names, by actor, of the rows of `E` (columns: id, name, location) that `events`' actors
+/// with `prefix` name; no read when none does.
+async fn named<E: EntityTrait>(
+    db: &DatabaseConnection,
+    location_id: Uuid,
+    events: &[action_events::Model],
+    prefix: &str,
+    (id, name, location): (E::Column, E::Column, E::Column),
+) -> Result<Vec<(String, String)>, DbErr> {
+    let mut ids: Vec<Uuid> = events
+        .iter()
+        .filter_map(|event| event.actor.strip_prefix(prefix)?.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort();
+    ids.dedup();
+    let found: Vec<(Uuid, String)> = E::find()
+        .select_only()
+        .column(id)
+        .column(name)
+        .filter(location.eq(location_id))
+        .filter(id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, name)| (format!("{prefix}{id}"), name))
+        .collect())
 }
