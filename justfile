@@ -38,18 +38,25 @@ test: spa browser smtp load
     python3 scripts/bench.py --smoke --binary target/debug/inbox
 
 # Build the web app into target/spa (size-optimised: the wasm-release profile, then wasm-opt).
+# `wasm-split-cli` cuts the pages reached from the inbox (pages/lazy.rs) into chunks of their
+# own, fetched on the first visit; wasm-bindgen then binds the main module.
 spa: tools
     cargo build -p inbox-frontend --target wasm32-unknown-unknown --profile wasm-release
-    rm -rf {{spa_dir}} && mkdir -p {{spa_dir}}
-    wasm-bindgen --target web --no-typescript --out-dir {{spa_dir}}/pkg --out-name inbox \
-        target/wasm32-unknown-unknown/wasm-release/inbox-frontend.wasm
+    rm -rf {{spa_dir}} && mkdir -p {{spa_dir}}/pkg
+    wasm-split-cli --target web --out-name inbox \
+        target/wasm32-unknown-unknown/wasm-release/inbox-frontend.wasm {{spa_dir}}/pkg
+    wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir {{spa_dir}}/pkg --out-name inbox \
+        {{spa_dir}}/pkg/inbox.wasm
+    rm {{spa_dir}}/pkg/inbox.wasm
     if [ -x {{wasm_opt}} ]; then \
-        {{wasm_opt}} -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-            --enable-reference-types --enable-multivalue --enable-mutable-globals \
-            {{spa_dir}}/pkg/inbox_bg.wasm -o {{spa_dir}}/pkg/inbox_bg.wasm; \
+        for wasm in {{spa_dir}}/pkg/*.wasm; do \
+            {{wasm_opt}} -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+                --enable-reference-types --enable-multivalue --enable-mutable-globals \
+                "$wasm" -o "$wasm"; \
+        done; \
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
-    @echo "SPA: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/inbox.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript, gzipped"
+    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks, fetched when their pages are first visited"
 
 # Spec fuzzing at length: schemathesis with every check against the served OpenAPI document
 # (`just test` runs 20 examples per operation; this 300). Installs schemathesis into
@@ -85,6 +92,9 @@ tools:
     [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" = "{{wasm_bindgen_version}}" ] \
         || cargo install wasm-bindgen-cli --version {{wasm_bindgen_version}}
     if command -v npm >/dev/null && [ ! -x {{wasm_opt}} ]; then npm --prefix frontend ci --no-audit --no-fund; fi
+    # Splits the app's WASM at Leptos' lazy routes; the version that reads wasm_split_helpers 0.2.
+    command -v wasm-split-cli >/dev/null \
+        || cargo install --locked wasm_split_cli_support --version 0.2.3 --features build-binary
 
 # Install the SMTP server the delivery tests send to: Python's aiosmtpd.
 smtp:

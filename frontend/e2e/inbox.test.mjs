@@ -71,6 +71,30 @@ test("the inbox shows the metrics bar, the segments and the demo's pending actio
   await page.screenshot({ path: join(screenshotDir, "inbox.png") });
 });
 
+test("opening the inbox downloads the inbox's code only; another page's chunk comes on its first visit", async () => {
+  const { page, baseUrl } = app;
+  const fetched = [];
+  const record = (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith(".wasm")) fetched.push(path);
+  };
+  page.on("request", record);
+  try {
+    await visit(page, baseUrl);
+    await page.locator(".metric").first().waitFor();
+    assert.ok(fetched.includes("/pkg/inbox_bg.wasm"), `the app's main module is loaded: ${fetched}`);
+    assert.deepEqual(fetched.filter((path) => path.includes("route_view")), [], "no page's chunk yet");
+
+    await page.getByRole("link", { name: "Agents", exact: true }).click();
+    await page.getByRole("heading", { name: "Proactive agents" }).waitFor();
+    const chunks = fetched.filter((path) => path.includes("route_view"));
+    assert.equal(chunks.length, 1, `one page's chunk: ${chunks}`);
+    assert.match(chunks[0], /agents_route_view/);
+  } finally {
+    page.off("request", record);
+  }
+});
+
 test("segments, filters and sorting live in the URL, and Back restores the view", async () => {
   const { page, baseUrl } = app;
   await visit(page, baseUrl);

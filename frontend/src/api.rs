@@ -124,18 +124,42 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
     Err(ApiError::answered(response.status(), problem))
 }
 
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    response.json::<T>().await.map_err(|error| ApiError {
-        status: response.status(),
+/// A successful answer's status and body. Not generic: every call shares this one future (and
+/// the app's WASM one copy of its code); only `decode` is made once per answer type.
+async fn fetch(request: Result<Request, gloo_net::Error>) -> Result<(u16, String), ApiError> {
+    let response = send(request).await?;
+    let status = response.status();
+    match response.text().await {
+        Ok(text) => Ok((status, text)),
+        Err(error) => Err(unreadable(status, &error)),
+    }
+}
+
+fn unreadable(status: u16, error: &dyn std::fmt::Display) -> ApiError {
+    ApiError {
+        status,
         message: format!("The server's answer could not be read ({error})."),
         current_status: None,
         warnings: Vec::new(),
         field_errors: Vec::new(),
-    })
+    }
+}
+
+/// Kept out of line: inlined into each caller's future, every resource carried its own copy.
+#[inline(never)]
+fn decode<T: DeserializeOwned>((status, text): (u16, String)) -> Result<T, ApiError> {
+    serde_json::from_str(&text).map_err(|error| unreadable(status, &error))
+}
+
+/// Sends `request` and reads its answer as a `T`.
+async fn answer<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    decode(fetch(request).await?)
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    read(send(RequestBuilder::new(path).build()).await?).await
+    answer(RequestBuilder::new(path).build()).await
 }
 
 async fn post_json<B: Serialize, T: DeserializeOwned>(
@@ -143,8 +167,7 @@ async fn post_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
     csrf: &str,
 ) -> Result<T, ApiError> {
-    let request = Request::post(path).header("X-CSRF-Token", csrf).json(body);
-    read(send(request).await?).await
+    answer(Request::post(path).header("X-CSRF-Token", csrf).json(body)).await
 }
 
 /// Who is signed in; a 401 when nobody is.
@@ -154,7 +177,7 @@ pub async fn me() -> Result<Me, ApiError> {
 
 /// Signs in; the session cookie is set by the answer.
 pub async fn sign_in(credentials: &SignIn) -> Result<Me, ApiError> {
-    read(send(Request::post("/api/v1/auth/sign-in").json(credentials)).await?).await
+    answer(Request::post("/api/v1/auth/sign-in").json(credentials)).await
 }
 
 /// Ends the session.
@@ -180,7 +203,7 @@ pub async fn update_agent(id: Uuid, changes: &UpdateAgent, csrf: &str) -> Result
     let request = Request::patch(&format!("/api/v1/agents/{id}"))
         .header("X-CSRF-Token", csrf)
         .json(changes);
-    read(send(request).await?).await
+    answer(request).await
 }
 
 /// A customer with their history and actions.
@@ -260,7 +283,7 @@ pub async fn take_lease(id: Uuid, csrf: &str) -> Result<ReviewLease, ApiError> {
     let request = Request::put(&format!("/api/v1/actions/{id}/lease"))
         .header("X-CSRF-Token", csrf)
         .build();
-    read(send(request).await?).await
+    answer(request).await
 }
 
 /// Ends this reviewer's lease of action `id`.
@@ -314,7 +337,7 @@ pub async fn replace_settings(
     let request = Request::put("/api/v1/settings")
         .header("X-CSRF-Token", csrf)
         .json(settings);
-    read(send(request).await?).await
+    answer(request).await
 }
 
 /// What the signed-in reviewer is told, and how.
@@ -331,7 +354,7 @@ pub async fn replace_notification_preferences(
     let request = Request::put("/api/v1/me/notifications")
         .header("X-CSRF-Token", csrf)
         .json(preferences);
-    read(send(request).await?).await
+    answer(request).await
 }
 
 /// The newest notices sent to the signed-in reviewer (or kept in the built-in outbox).

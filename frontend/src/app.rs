@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
     hooks::use_navigate,
-    path,
+    path, Lazy,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -16,9 +16,12 @@ use crate::{
     components::{error_notice::ErrorNotice, undo_toast::UndoToast},
     context::{Live, Presence, Session, Undo},
     pages::{
-        agents::AgentsPage, audit::AuditPage, customer::CustomerPage, inbox::InboxPage,
-        insights::InsightsPage, sent::SentPage, settings::SettingsPage, sign_in::SignInPage,
-        together::TogetherPage,
+        inbox::InboxPage,
+        lazy::{
+            AgentsRoute, AuditRoute, CustomerRoute, InsightsRoute, SentRoute, SettingsRoute,
+            TogetherRoute,
+        },
+        sign_in::SignInPage,
     },
     state::InboxView,
 };
@@ -169,13 +172,13 @@ fn Shell(me: Me, on_signed_out: impl Fn() + 'static) -> impl IntoView {
                     view! {
                         <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
                             <Route path=path!("/") view=InboxPage/>
-                            <Route path=path!("/agents") view=AgentsPage/>
-                            <Route path=path!("/insights") view=InsightsPage/>
-                            <Route path=path!("/audit") view=AuditPage/>
-                            <Route path=path!("/sent") view=SentPage/>
-                            <Route path=path!("/settings") view=SettingsPage/>
-                            <Route path=path!("/customers/:id") view=CustomerPage/>
-                            <Route path=path!("/customers/:id/together") view=TogetherPage/>
+                            <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()}/>
+                            <Route path=path!("/insights") view={Lazy::<InsightsRoute>::new()}/>
+                            <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()}/>
+                            <Route path=path!("/sent") view={Lazy::<SentRoute>::new()}/>
+                            <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
+                            <Route path=path!("/customers/:id") view={Lazy::<CustomerRoute>::new()}/>
+                            <Route path=path!("/customers/:id/together") view={Lazy::<TogetherRoute>::new()}/>
                         </Routes>
                     }
                     .into_any()

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod customer;
 pub mod inbox;
 pub mod insights;
+pub mod lazy;
 pub mod sent;
 pub mod settings;
 pub mod sign_in;
