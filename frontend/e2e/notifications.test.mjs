@@ -77,6 +77,11 @@ test("the metrics bar counts what expires soon and leads to it, soonest first, e
   await eventually("the count of what expires soon", async () => (await tile.locator(".metric-value").textContent()) === String(metrics.expiring_soon));
   await tile.click();
   await page.waitForURL(/[?&]expires_to=[^&]+&sort=expires_at/);
+  // The bound is an instant: the date box shows its UTC day and the time stands beside it.
+  const until = new Date(new URL(page.url()).searchParams.get("expires_to"));
+  const expiresTo = page.getByRole("search", { name: "Filters" }).locator("label", { hasText: "Expires from" }).locator("xpath=following-sibling::label[1]");
+  assert.equal(await expiresTo.locator("input[type=date]").inputValue(), until.toISOString().slice(0, 10));
+  assert.equal(await expiresTo.locator(".bound-time").textContent(), `${until.toISOString().slice(11, 16)} UTC`);
   const row = page.locator(`tr.action-row[data-id="${action.id}"]`);
   await row.waitFor();
   assert.match(await row.locator(".badge.expiring-soon").textContent(), /^Expires in (1h 5\d|2h)/);

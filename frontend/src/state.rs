@@ -225,6 +225,22 @@ impl InboxView {
     }
 }
 
+/// What a date box shows for a date filter: the UTC day of a bound that is an instant (the
+/// metrics bar's "Expiring soon" sets one; the server reads a bare date as a UTC day), the
+/// value as given otherwise.
+pub fn bound_day(bound: Option<&str>) -> String {
+    match bound.map(DateTime::parse_from_rfc3339) {
+        Some(Ok(at)) => at.to_utc().format("%Y-%m-%d").to_string(),
+        _ => bound.unwrap_or_default().to_owned(),
+    }
+}
+
+/// The time of a bound that is an instant, which a date box cannot show ("16:30 UTC").
+pub fn bound_time(bound: Option<&str>) -> Option<String> {
+    let at = DateTime::parse_from_rfc3339(bound?).ok()?;
+    Some(at.to_utc().format("%H:%M UTC").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,5 +394,16 @@ mod tests {
             view.list_query(ActionStatus::Snoozed, 50, Some("abc")),
             "status=snoozed&q=zoe&sort=priority&limit=50&cursor=abc"
         );
+    }
+
+    #[test]
+    fn an_instant_bound_shows_its_utc_day_in_the_date_box_and_its_time_beside() {
+        let until = Some("2026-12-04T23:30:15-05:00");
+        assert_eq!(bound_day(until), "2026-12-05");
+        assert_eq!(bound_time(until).as_deref(), Some("04:30 UTC"));
+        assert_eq!(bound_day(Some("2026-12-04")), "2026-12-04");
+        assert_eq!(bound_time(Some("2026-12-04")), None);
+        assert_eq!(bound_day(None), "");
+        assert_eq!(bound_time(None), None);
     }
 }

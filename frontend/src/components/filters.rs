@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api::ApiError,
     navigation::go,
-    state::{delivery_filter_applies, InboxView},
+    state::{bound_day, bound_time, delivery_filter_applies, InboxView},
 };
 
 /// How long the typing in the customer search must pause before the list follows it.
@@ -129,26 +129,30 @@ pub fn Filters(
             <label>
                 "Created from"
                 <input type="date"
-                    prop:value=move || view.get().created_from.unwrap_or_default()
+                    prop:value=move || bound_day(view.get().created_from.as_deref())
                     on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.created_from = text(v.clone()))) }/>
+                {move || bound_time(view.get().created_from.as_deref()).map(|time| view! { <span class="bound-time">{time}</span> })}
             </label>
             <label>
                 "to"
                 <input type="date"
-                    prop:value=move || view.get().created_to.unwrap_or_default()
+                    prop:value=move || bound_day(view.get().created_to.as_deref())
                     on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.created_to = text(v.clone()))) }/>
+                {move || bound_time(view.get().created_to.as_deref()).map(|time| view! { <span class="bound-time">{time}</span> })}
             </label>
             <label>
                 "Expires from"
                 <input type="date"
-                    prop:value=move || view.get().expires_from.unwrap_or_default()
+                    prop:value=move || bound_day(view.get().expires_from.as_deref())
                     on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.expires_from = text(v.clone()))) }/>
+                {move || bound_time(view.get().expires_from.as_deref()).map(|time| view! { <span class="bound-time">{time}</span> })}
             </label>
             <label>
                 "to"
                 <input type="date"
-                    prop:value=move || view.get().expires_to.unwrap_or_default()
+                    prop:value=move || bound_day(view.get().expires_to.as_deref())
                     on:change=move |ev| { let v = event_target_value(&ev); change(Box::new(move |view| view.expires_to = text(v.clone()))) }/>
+                {move || bound_time(view.get().expires_to.as_deref()).map(|time| view! { <span class="bound-time">{time}</span> })}
             </label>
             {move || view.get().is_filtered().then(|| view! {
                 <button type="button" class="link" on:click=move |_| go(&view.get_untracked().without_filters())>"Clear filters"</button>
