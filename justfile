@@ -56,7 +56,7 @@ spa: tools
         done; \
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
-    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks, fetched when their pages are first visited"
+    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks: the split panel's, loaded behind the inbox, and each page's, on its first visit"
 
 # Spec fuzzing at length: schemathesis with every check against the served OpenAPI document
 # (`just test` runs 20 examples per operation; this 300). Installs schemathesis into

@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { start, screenshotDir, visit, signIn } from "./harness.mjs";
+import { start, screenshotDir, visit, signIn, eventually } from "./harness.mjs";
 
 let app;
 before(async () => {
@@ -71,7 +71,7 @@ test("the inbox shows the metrics bar, the segments and the demo's pending actio
   await page.screenshot({ path: join(screenshotDir, "inbox.png") });
 });
 
-test("opening the inbox downloads the inbox's code only; another page's chunk comes on its first visit", async () => {
+test("opening the inbox downloads the inbox's code, then the split panel's behind it; another page's chunk comes on its first visit", async () => {
   const { page, baseUrl } = app;
   const fetched = [];
   const record = (request) => {
@@ -84,6 +84,7 @@ test("opening the inbox downloads the inbox's code only; another page's chunk co
     await page.locator(".metric").first().waitFor();
     assert.ok(fetched.includes("/pkg/inbox_bg.wasm"), `the app's main module is loaded: ${fetched}`);
     assert.deepEqual(fetched.filter((path) => path.includes("route_view")), [], "no page's chunk yet");
+    await eventually("the split panel's chunk, loaded behind the list", async () => fetched.some((path) => path.includes("detail_panel_view")));
 
     await page.getByRole("link", { name: "Agents", exact: true }).click();
     await page.getByRole("heading", { name: "Proactive agents" }).waitFor();

@@ -323,3 +323,42 @@ fn Detail(
         </div>
     }
 }
+
+/// The split panel's code is a WASM chunk of its own (`just spa`): the inbox's first paint does
+/// not wait for it, and [`fetch_panel_code`] brings it in behind the list.
+#[lazy]
+fn detail_panel_view(
+    id: Uuid,
+    view: Memo<InboxView>,
+    rows: RwSignal<Vec<ActionListItem>>,
+    carried: Carried,
+) -> AnyView {
+    view! { <DetailPanel id view rows carried/> }.into_any()
+}
+
+/// The split panel of action `id` (see [`DetailPanel`]), once its code is loaded.
+#[component]
+pub fn LazyDetailPanel(
+    id: Uuid,
+    view: Memo<InboxView>,
+    rows: RwSignal<Vec<ActionListItem>>,
+    carried: Carried,
+) -> impl IntoView {
+    let loading = || {
+        view! {
+            <aside class="detail" aria-label="Action detail">
+                <p class="loading" role="status">"Loading the action…"</p>
+            </aside>
+        }
+    };
+    view! {
+        <Suspense fallback=loading>
+            {Suspend::new(detail_panel_view(id, view, rows, carried))}
+        </Suspense>
+    }
+}
+
+/// Starts loading the split panel's code, so that the first action opened does not wait for it.
+pub fn fetch_panel_code() {
+    leptos::task::spawn_local(__preload_detail_panel_view());
+}

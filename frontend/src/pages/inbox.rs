@@ -10,7 +10,7 @@ use crate::{
     components::{
         action_list::{ActionTable, EmptyState},
         bulk_bar::BulkBar,
-        detail_panel::{Carried, DetailPanel},
+        detail_panel::{fetch_panel_code, Carried, LazyDetailPanel},
         error_notice::ErrorNotice,
         filters::Filters,
         keyboard_help::KeyboardHelp,
@@ -27,6 +27,7 @@ const PAGE_SIZE: u32 = 50;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
+    fetch_panel_code();
     let query = use_query_map();
     let view = Memo::new(move |_| {
         let query = query.get();
@@ -155,7 +156,7 @@ pub fn InboxPage() -> impl IntoView {
                         })}
                     </footer>
                 </section>
-                {move || open.get().map(|id| view! { <DetailPanel id view rows carried/> })}
+                {move || open.get().map(|id| view! { <LazyDetailPanel id view rows carried/> })}
             </div>
             <BulkBar selected rows on_done=move || reload()/>
             <Show when=move || help.get()>
