@@ -49,14 +49,13 @@ pub async fn run_once(
     loop {
         let rows = with_timer_due(db, now, BATCH).await?;
         let mut prepared = Vec::with_capacity(rows.len());
-        // Messages this batch auto-executes, by customer: the contact cap counts them.
-        let mut sent_in_pass = std::collections::HashMap::new();
+        let mut pass = auto_execute::ReleasePass::default();
         for row in &rows {
             let lifecycle = lifecycle_of(row);
             let Some(event) = lifecycle.due_event(now) else {
                 continue;
             };
-            if let Some(change) = auto_execute::on_release(db, row, now, &mut sent_in_pass).await? {
+            if let Some(change) = auto_execute::on_release(db, row, now, &mut pass).await? {
                 let event = if change.change.status == ActionStatus::AutoExecuted {
                     LifecycleEvent::AutoExecute
                 } else {

@@ -23,23 +23,48 @@ use super::{
 use crate::db::{
     self,
     actions::{lifecycle_of, PreparedChange},
-    entities::actions,
+    entities::{actions, agents},
     safeguards::SafeguardFacts,
     StoreError,
 };
+
+/// What one sweep pass has found so far. A pass releases up to 500 held proposals, mostly of a
+/// few agents: each agent is read once, not once a row (after an outage, with the server under
+/// load, a lookup a row queued behind the readers and the backlog took minutes to clear).
+#[derive(Debug, Default)]
+pub struct ReleasePass {
+    agents: HashMap<Uuid, Option<agents::Model>>,
+    /// By customer, the messages auto-executed earlier in the pass (not yet written): the
+    /// contact cap counts them too.
+    sent: HashMap<Uuid, u64>,
+}
+
+impl ReleasePass {
+    async fn agent(
+        &mut self,
+        db: &sea_orm::DatabaseConnection,
+        row: &actions::Model,
+    ) -> Result<Option<agents::Model>, ServiceError> {
+        if let Some(agent) = self.agents.get(&row.agent_id) {
+            return Ok(agent.clone());
+        }
+        let agent = db::agents::find(db, row.location_id, row.agent_id).await?;
+        self.agents.insert(row.agent_id, agent.clone());
+        Ok(agent)
+    }
+}
 
 /// The change that releases `row` at `now` when its agent may send it alone: auto-executed, or
 /// released to review with the reason it was not. `None` when that is not the row's case (it is
 /// not a held proposal due now, its agent did not propose it with its own key, or the agent is
 /// not trusted for it): the plain release applies.
 ///
-/// `sent_in_pass` counts, by customer, the messages auto-executed earlier in the same pass (not
-/// yet written): the contact cap counts them too.
+/// `pass` carries what earlier rows of the same sweep pass found.
 pub async fn on_release(
     db: &sea_orm::DatabaseConnection,
     row: &actions::Model,
     now: DateTime<Utc>,
-    sent_in_pass: &mut HashMap<Uuid, u64>,
+    pass: &mut ReleasePass,
 ) -> Result<Option<PreparedChange>, ServiceError> {
     let lifecycle = lifecycle_of(row);
     if !row.proposed_by_agent_key
@@ -48,7 +73,7 @@ pub async fn on_release(
     {
         return Ok(None);
     }
-    let Some(agent) = db::agents::find(db, row.location_id, row.agent_id).await? else {
+    let Some(agent) = pass.agent(db, row).await? else {
         return Ok(None);
     };
     let confidence = Confidence::try_from(i64::from(row.confidence))
@@ -70,7 +95,7 @@ pub async fn on_release(
         &values,
     );
     let mut facts = SafeguardFacts::load(db, &location, &[customer.id], now).await?;
-    for _ in 0..sent_in_pass.get(&customer.id).copied().unwrap_or_default() {
+    for _ in 0..pass.sent.get(&customer.id).copied().unwrap_or_default() {
         facts.count_one_more(customer.id);
     }
     let capped = facts.contact_cap_warning(row.action_type, customer.id, &customer.full_name);
@@ -107,7 +132,7 @@ pub async fn on_release(
         }
     };
     if row.action_type.channel().is_some() {
-        *sent_in_pass.entry(customer.id).or_default() += 1;
+        *pass.sent.entry(customer.id).or_default() += 1;
     }
     let actor = Actor(format!("agent:{}", agent.id));
     let mut change = transition_change(row, &transition, None, None, &actor, now);
