@@ -163,12 +163,7 @@ async fn tallied<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .map(|location| {
-            (
-                location.id,
-                location.time_zone.parse().unwrap_or(chrono_tz::UTC),
-            )
-        })
+        .map(|location| (location.id, location.zone()))
         .collect();
     let approved: Vec<Uuid> = entries
         .iter()

@@ -92,7 +92,7 @@ pub async fn top_up(
         .await?
         .context("the demo location is missing: run `inbox seed --demo` first")?;
     let location_id = location.id;
-    let zone: chrono_tz::Tz = location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = location.zone();
     let count = || {
         actions::Entity::find()
             .filter(actions::Column::LocationId.eq(location_id))

@@ -275,7 +275,7 @@ pub fn page_action(
     action: &actions::Model,
     location: &db::entities::locations::Model,
 ) -> LinkAction {
-    let zone: chrono_tz::Tz = location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = location.zone();
     let draft = action
         .body
         .as_deref()

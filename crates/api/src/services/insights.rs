@@ -16,7 +16,7 @@ use crate::db::{self, actions::NewEvent, entities::actions};
 
 /// The location's today and the first day of the `days` ending on it.
 fn last_days(ctx: &Context<'_>, days: u32) -> (chrono::NaiveDate, chrono::NaiveDate) {
-    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = ctx.location.zone();
     let today = ctx.now.with_timezone(&zone).date_naive();
     (today - chrono::Duration::days(i64::from(days) - 1), today)
 }
@@ -107,7 +107,7 @@ pub async fn demote_if_lost(ctx: &Context<'_>, row: &actions::Model) -> Result<(
     }
     // Since the agent's settings last changed: enabling a type again starts its record afresh.
     let (first, today) = last_days(ctx, DEMOTION_DAYS);
-    let zone: chrono_tz::Tz = ctx.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = ctx.location.zone();
     let first = first.max(agent.updated_at.with_timezone(&zone).date_naive());
     let tallies = db::insights::by_agent_and_type(ctx.db, ctx.location.id, (first, today)).await?;
     let (mut sent_alone, mut unsubscribed) = (0u64, 0u64);

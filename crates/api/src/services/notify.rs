@@ -4,17 +4,18 @@
 //! action and why), for the notices worker to send. `inbox serve` runs it every minute and
 //! `inbox digest` once.
 
-use std::collections::HashSet;
+use std::collections::{hash_map::Entry, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_domain::notices::{
-    assemble_digest, DigestLine, NoticeChannel, NoticeKind, DIGEST_LISTED, EXPIRING_SOON_HOURS,
+    assemble_digest, Digest, DigestLine, NoticeChannel, NoticeKind, DIGEST_LISTED,
+    EXPIRING_SOON_HOURS,
 };
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::{
-    decision_links::link_maker,
+    decision_links::{link_maker, LinkMaker},
     notice_text::{channel_post, digest_mail, notice_mail, AppLinks},
     ServiceError,
 };
@@ -123,11 +124,11 @@ pub async fn autonomy_paused(
         NoticeKind::AutonomyPaused,
         now.timestamp()
     );
+    let html = format!(
+        "<p>{}</p>",
+        inbox_domain::variables::escape_html(&body).replace('\n', "<br>")
+    );
     for admin in db::notices::admins(db, location.id).await? {
-        let html = format!(
-            "<p>{}</p>",
-            inbox_domain::variables::escape_html(&body).replace('\n', "<br>")
-        );
         let notice = email(
             location,
             &admin,
@@ -135,7 +136,7 @@ pub async fn autonomy_paused(
             format!("{key}:{}", admin.id),
             subject.clone(),
             body.clone(),
-            html,
+            html.clone(),
         );
         db::notices::enqueue(db, notice, now).await?;
     }
@@ -163,7 +164,7 @@ pub async fn for_location(
     base_url: &str,
     now: DateTime<Utc>,
 ) -> Result<NotifyReport, ServiceError> {
-    let zone: chrono_tz::Tz = location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = location.zone();
     let local = now.with_timezone(&zone).naive_local();
     let reviewers = db::notices::reviewers_with_preferences(db, location.id).await?;
     let mut wanting = Vec::new();
@@ -267,6 +268,10 @@ pub async fn for_location(
     };
     let mut report = NotifyReport::default();
     let mut told: HashSet<String> = HashSet::new();
+    // Reviewers with the same window get the same digest, and each reviewer's links are signed
+    // with one key: each is read once a run, not once a notice.
+    let mut digests: HashMap<DateTime<Utc>, Option<Digest>> = HashMap::new();
+    let mut makers: HashMap<Uuid, LinkMaker<'_>> = HashMap::new();
     for (item, key) in due {
         if !told.insert(key.clone()) {
             continue;
@@ -278,23 +283,24 @@ pub async fn for_location(
                 ..
             } => {
                 let until = now + expiring_window;
-                let counts = db::notices::waiting_counts(db, location.id, until).await?;
+                let digest = match digests.entry(until) {
+                    Entry::Occupied(kept) => kept.into_mut(),
+                    Entry::Vacant(slot) => {
+                        slot.insert(digest_until(db, location, until, &agents).await?)
+                    }
+                };
                 // Nothing waits: no digest this time; a daily one goes later that day once
                 // something does.
-                if counts.iter().all(|count| count.waiting == 0) {
+                let Some(digest) = digest else {
                     continue;
-                }
-                let lines =
-                    db::notices::expiring_first(db, location, until, DIGEST_LISTED as u64).await?;
-                let digest = assemble_digest(&counts, lines, &agents);
-                let maker = link_maker(db, user, base_url, now).await?;
+                };
+                let maker = maker_of(&mut makers, db, user, base_url, now).await?;
                 let links = |line: &DigestLine| maker.links(line.action_id, line.version);
-                let (subject, text, html) =
-                    digest_mail(&location.name, &digest, &links, &app, zone);
+                let (subject, text, html) = digest_mail(&location.name, digest, &links, &app, zone);
                 email(location, user, NoticeKind::Digest, key, subject, text, html)
             }
             Due::Email { user, kind, line } => {
-                let maker = link_maker(db, user, base_url, now).await?;
+                let maker = maker_of(&mut makers, db, user, base_url, now).await?;
                 let links = maker.links(line.action_id, line.version);
                 let (subject, text, html) = notice_mail(
                     headline(kind),
@@ -334,6 +340,35 @@ pub async fn for_location(
         }
     }
     Ok(report)
+}
+
+/// What waits in the location, listing what expires by `until` first; none when nothing waits.
+async fn digest_until(
+    db: &DatabaseConnection,
+    location: &locations::Model,
+    until: DateTime<Utc>,
+    agents: &[(Uuid, String)],
+) -> Result<Option<Digest>, ServiceError> {
+    let counts = db::notices::waiting_counts(db, location.id, until).await?;
+    if counts.iter().all(|count| count.waiting == 0) {
+        return Ok(None);
+    }
+    let lines = db::notices::expiring_first(db, location, until, DIGEST_LISTED as u64).await?;
+    Ok(Some(assemble_digest(&counts, lines, agents)))
+}
+
+/// `user`'s link maker, made once a run.
+async fn maker_of<'m, 'a>(
+    makers: &'m mut HashMap<Uuid, LinkMaker<'a>>,
+    db: &DatabaseConnection,
+    user: &users::Model,
+    base_url: &'a str,
+    now: DateTime<Utc>,
+) -> Result<&'m LinkMaker<'a>, ServiceError> {
+    Ok(match makers.entry(user.id) {
+        Entry::Occupied(kept) => kept.into_mut(),
+        Entry::Vacant(slot) => slot.insert(link_maker(db, user, base_url, now).await?),
+    })
 }
 
 /// An email to `user`.
