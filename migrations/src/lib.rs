@@ -25,10 +25,15 @@ mod m20261204_000019_autonomy_paused;
 mod m20261204_000020_audit_sample;
 mod m20261204_000021_insight_read_index;
 mod m20261204_000022_notices;
+mod m20261205_000023_draft_edit_index;
 mod tables;
 
 /// The tallies Insights draw, as the index that holds them says it (see migration 000021).
 pub use m20261204_000021_insight_read_index::DRAWN as DRAWN_TALLIES;
+
+/// The history entries that can carry a draft edit, as the index that holds them says it (see
+/// migration 000023).
+pub use m20261205_000023_draft_edit_index::DRAFT_EDITS;
 
 pub struct Migrator;
 
@@ -58,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_audit_sample::Migration),
             Box::new(m20261204_000021_insight_read_index::Migration),
             Box::new(m20261204_000022_notices::Migration),
+            Box::new(m20261205_000023_draft_edit_index::Migration),
         ]
     }
 }

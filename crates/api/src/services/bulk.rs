@@ -11,6 +11,7 @@ use inbox_domain::{
     safeguards::{ReviewWarning, WarningNotice},
     ActionStatus,
 };
+use rayon::prelude::*;
 use uuid::Uuid;
 
 use super::{
@@ -27,6 +28,9 @@ use crate::db::{
     safeguards::SafeguardFacts,
     StoreError,
 };
+
+/// Ids one core prepares at least: fewer are not worth handing to another.
+const PREPARED_PER_CORE: usize = 32;
 
 /// What happened to one id of a bulk request.
 #[derive(Debug)]
@@ -137,7 +141,7 @@ pub async fn bulk(
     ctx: &Context<'_>,
     request: &BulkRequest,
 ) -> Result<Vec<BulkOutcome>, ServiceError> {
-    let (db, location, now) = (ctx.db, ctx.location, ctx.now);
+    let (db, location, now, actor) = (ctx.db, ctx.location, ctx.now, &ctx.actor);
     let verb = shared_review(request, now, next_business_morning(location, now)?)?;
     let mut ids: Vec<Uuid> = request.ids.iter().map(BulkTarget::id).collect();
     ids.sort();
@@ -175,48 +179,60 @@ pub async fn bulk(
         .collect();
     let mut warnings: HashMap<Uuid, Vec<WarningNotice>> = HashMap::new();
 
+    // Each id's own checks and change. An approval's includes rendering and sanitising the
+    // message it sends, most of the request's work, so a large request shares it out over the
+    // cores. The warnings follow one id at a time, in order: each counts what the ids before it
+    // send.
+    let prepare = |id: &Uuid| -> Option<Result<PreparedChange, ServiceError>> {
+        let row = rows.get(id)?;
+        let seen = check_version(row, expected.get(id).copied(), now, "decide it again");
+        Some(seen.and_then(|()| match &verb {
+            Verb::Undo => prepare_undo(row, live.get(id), actor, now),
+            Verb::Review(review) => {
+                let customer = customers.get(&row.customer_id).ok_or_else(|| {
+                    ServiceError::from(StoreError::Corrupt(format!("action {id} has no customer")))
+                })?;
+                prepare_review(row, customer, location, review, actor, now, ctx.undo_window)
+            }
+        }))
+    };
+    let own: Vec<Option<Result<PreparedChange, ServiceError>>> = ids
+        .par_iter()
+        .with_min_len(PREPARED_PER_CORE)
+        .map(prepare)
+        .collect();
+
     // Prepared in id order, so concurrent bulk requests lock rows in the same order.
     let mut results: HashMap<Uuid, Result<ActionStatus, ServiceError>> = HashMap::new();
     let mut prepared: Vec<PreparedChange> = Vec::new();
-    for id in &ids {
-        let Some(row) = rows.get(id) else {
+    for (id, own) in ids.iter().zip(own) {
+        let (Some(row), Some(own)) = (rows.get(id), own) else {
             results.insert(*id, Err(not_found(*id)));
             continue;
         };
-        let seen = check_version(row, expected.get(id).copied(), now, "decide it again");
-        let change = seen.and_then(|()| match &verb {
-            Verb::Undo => prepare_undo(row, live.get(id), &ctx.actor, now),
-            Verb::Review(review) => customers
-                .get(&row.customer_id)
-                .ok_or_else(|| StoreError::Corrupt(format!("action {id} has no customer")).into())
-                .and_then(|customer| {
-                    let (actor, undo) = (&ctx.actor, ctx.undo_window);
-                    let change = prepare_review(row, customer, location, review, actor, now, undo)?;
-                    let found = decision_warnings(
-                        row,
-                        customer,
-                        review,
-                        leases.get(id),
-                        &facts,
-                        actor,
-                        now,
-                    )?;
-                    let held = found
-                        .iter()
-                        .find(|notice| notice.warning == ReviewWarning::HeldByAnother)
-                        .map(|notice| {
-                            ServiceError::WrongState(format!(
-                                "{} Skipped: open it to decide it.",
-                                notice.detail
-                            ))
-                        });
-                    let confirmed = match held {
-                        Some(skipped) => Err(skipped),
-                        None => check_confirmed(&found, &acknowledged),
-                    };
-                    warnings.insert(*id, found);
-                    confirmed.map(|()| change)
-                }),
+        let change = own.and_then(|change| match &verb {
+            Verb::Undo => Ok(change),
+            Verb::Review(review) => {
+                // Prepared, so its customer was found.
+                let customer = &customers[&row.customer_id];
+                let found =
+                    decision_warnings(row, customer, review, leases.get(id), &facts, actor, now)?;
+                let held = found
+                    .iter()
+                    .find(|notice| notice.warning == ReviewWarning::HeldByAnother)
+                    .map(|notice| {
+                        ServiceError::WrongState(format!(
+                            "{} Skipped: open it to decide it.",
+                            notice.detail
+                        ))
+                    });
+                let confirmed = match held {
+                    Some(skipped) => Err(skipped),
+                    None => check_confirmed(&found, &acknowledged),
+                };
+                warnings.insert(*id, found);
+                confirmed.map(|()| change)
+            }
         });
         if approving && change.is_ok() && row.action_type.channel().is_some() {
             // The next action for the same customer counts this message (a note reaches

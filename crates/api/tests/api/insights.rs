@@ -501,3 +501,45 @@ async fn an_agent_approving_its_own_proposals_earns_no_autonomy(#[case] backend:
     let (_, advice) = app.get_json("/api/v1/insights/autonomy").await;
     assert_eq!(advice[0]["reviewed"], 1, "{advice}");
 }
+
+/// An approval's edit intensity counts the edits saved before it, not only its own: a draft
+/// rewritten and saved, then approved as it stands in a bulk approval, is `rewritten`.
+#[apply(backends)]
+async fn edits_saved_before_an_approval_count_as_its_edits(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture = Fixture::new(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, action) = app.propose(&proposal(&fixture)).await;
+        assert_eq!(status, StatusCode::CREATED, "{action}");
+        ids.push(id_of(&action).to_owned());
+    }
+    let (_, proposed) = app.get_action(&ids[0]).await;
+    let (status, saved) = app
+        .edit(
+            &ids[0],
+            json!({
+                "expected_version": proposed["version"],
+                "body": "<p>Thanks for being with us all year — see you at the front desk soon.</p>",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (status, bulk) = app
+        .post_json(
+            "/api/v1/actions/bulk",
+            &json!({"op": "approve", "ids": ids}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+
+    let week = insights(&app, "period=7").await;
+    assert_eq!(
+        week["edit_intensity"],
+        json!([
+            {"intensity": "unchanged", "count": 1},
+            {"intensity": "light", "count": 0},
+            {"intensity": "rewritten", "count": 1},
+        ])
+    );
+}
