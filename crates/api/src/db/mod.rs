@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod entities;
 pub mod follow_up;
 pub mod idempotency;
+pub mod insert_rows;
 pub mod insights;
 pub mod leases;
 pub mod locations;

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::{
     entities::{action_events, actions, agents, customers, deliveries},
     idempotency::ClaimMark,
+    insert_rows::insert_rows,
     insights, webhooks, StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
@@ -285,10 +286,7 @@ pub async fn insert_history<C: ConnectionTrait>(
     }
     webhooks::enqueue(db, &entries).await?;
     insights::record(db, &entries).await?;
-    action_events::Entity::insert_many(entries.into_iter().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(db)
-        .await
-        .map(drop)
+    insert_rows::<action_events::Entity, _>(db, entries).await
 }
 
 /// A change ready to be written: the conditional update and the history entries it adds.
@@ -360,12 +358,7 @@ pub async fn write_changes(
                 );
             }
             events.extend(change.events.iter().cloned());
-            outbox.extend(
-                change
-                    .delivery
-                    .clone()
-                    .map(IntoActiveModel::into_active_model),
-            );
+            outbox.extend(change.delivery.clone());
             announced.push(LocationChange {
                 location_id: change.location_id,
                 change: change.change.clone(),
@@ -378,11 +371,7 @@ pub async fn write_changes(
     if let Some((claim, action_id)) = claim.filter(|_| applied.contains(&true)) {
         claim.write(&txn, action_id).await?;
     }
-    if !outbox.is_empty() {
-        deliveries::Entity::insert_many(outbox)
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    insert_rows::<deliveries::Entity, _>(&txn, outbox).await?;
     bus.stage(&txn, &announced).await?;
     txn.commit().await?;
     for announcement in announced {
