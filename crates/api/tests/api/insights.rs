@@ -508,18 +508,13 @@ async fn an_agent_approving_its_own_proposals_earns_no_autonomy(#[case] backend:
 async fn edits_saved_before_an_approval_count_as_its_edits(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let fixture = Fixture::new(&app).await;
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let (status, action) = app.propose(&proposal(&fixture)).await;
-        assert_eq!(status, StatusCode::CREATED, "{action}");
-        ids.push(id_of(&action).to_owned());
-    }
-    let (_, proposed) = app.get_action(&ids[0]).await;
+    let actions = fixture.actions_minutes_ago(&app, [2, 1]).await;
+    let ids: Vec<String> = actions.iter().map(|action| action.id.to_string()).collect();
     let (status, saved) = app
         .edit(
             &ids[0],
             json!({
-                "expected_version": proposed["version"],
+                "expected_version": actions[0].version,
                 "body": "<p>Thanks for being with us all year — see you at the front desk soon.</p>",
             }),
         )
