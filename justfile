@@ -6,6 +6,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 wasm_bindgen_version := `sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock`
 spa_dir := "target/spa"
 wasm_opt := "frontend/node_modules/.bin/wasm-opt"
+terser := "frontend/node_modules/.bin/terser"
 # Run as root (CI) or through sudo for system packages.
 sudo := if `id -u` == "0" { "" } else { "sudo" }
 
@@ -37,9 +38,10 @@ test: spa browser smtp load
     python3 scripts/fuzz.py --examples 20
     python3 scripts/bench.py --smoke --binary target/debug/inbox
 
-# Build the web app into target/spa (size-optimised: the wasm-release profile, then wasm-opt).
-# `wasm-split-cli` cuts the pages reached from the inbox (pages/lazy.rs) into chunks of their
-# own, fetched on the first visit; wasm-bindgen then binds the main module.
+# Build the web app into target/spa (size-optimised: the wasm-release profile, then wasm-opt and
+# terser). `wasm-split-cli` cuts the pages reached from the inbox (pages/lazy.rs) and the code
+# behind a `#[lazy]` function into chunks of their own, fetched when first needed; wasm-bindgen
+# then binds the main module.
 spa: tools
     cargo build -p inbox-frontend --target wasm32-unknown-unknown --profile wasm-release
     rm -rf {{spa_dir}} && mkdir -p {{spa_dir}}/pkg
@@ -55,8 +57,14 @@ spa: tools
                 "$wasm" -o "$wasm"; \
         done; \
     else echo "wasm-opt not installed (npm missing?): the app is unoptimised but works"; fi
+    # wasm-bindgen's and wasm-split's JavaScript, minified (a quarter of its gzipped size).
+    if [ -x {{terser}} ]; then \
+        for js in {{spa_dir}}/pkg/*.js; do \
+            {{terser}} "$js" --module --compress --mangle --output "$js.min" && mv "$js.min" "$js"; \
+        done; \
+    fi
     cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
-    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks: the split panel's, loaded behind the inbox, and each page's, on its first visit"
+    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks: the split panel's, loaded behind the inbox, the bulk bar's, at the first selection, and each page's, on its first visit"
 
 # Spec fuzzing at length: schemathesis with every check against the served OpenAPI document
 # (`just test` runs 20 examples per operation; this 300). Installs schemathesis into
@@ -91,7 +99,7 @@ tools:
     # Not --locked: the locked build of wasm-bindgen-cli fails on webpki-roots.
     [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" = "{{wasm_bindgen_version}}" ] \
         || cargo install wasm-bindgen-cli --version {{wasm_bindgen_version}}
-    if command -v npm >/dev/null && [ ! -x {{wasm_opt}} ]; then npm --prefix frontend ci --no-audit --no-fund; fi
+    if command -v npm >/dev/null && { [ ! -x {{wasm_opt}} ] || [ ! -x {{terser}} ]; }; then npm --prefix frontend ci --no-audit --no-fund; fi
     # Splits the app's WASM at Leptos' lazy routes; the version that reads wasm_split_helpers 0.2.
     command -v wasm-split-cli >/dev/null \
         || cargo install --locked wasm_split_cli_support --version 0.2.3 --features build-binary

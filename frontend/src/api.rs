@@ -120,7 +120,10 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
     if response.ok() {
         return Ok(response);
     }
-    let problem = response.json::<Problem>().await.ok();
+    let problem = match response.text().await {
+        Ok(text) => parse_json::<Problem>(&text).ok(),
+        Err(_) => None,
+    };
     Err(ApiError::answered(response.status(), problem))
 }
 
@@ -145,10 +148,18 @@ fn unreadable(status: u16, error: &dyn std::fmt::Display) -> ApiError {
     }
 }
 
+/// Reads JSON text as a `T`: the browser's own parser reads the text, and serde-wasm-bindgen
+/// makes the `T` of what it read. With serde_json's parser, copied into each type's
+/// deserialiser, reading answers was a sixth of the code the app downloads on opening.
+pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(|_| "it is not JSON".to_owned())?;
+    serde_wasm_bindgen::from_value(value).map_err(|error| error.to_string())
+}
+
 /// Kept out of line: inlined into each caller's future, every resource carried its own copy.
 #[inline(never)]
 fn decode<T: DeserializeOwned>((status, text): (u16, String)) -> Result<T, ApiError> {
-    serde_json::from_str(&text).map_err(|error| unreadable(status, &error))
+    parse_json(&text).map_err(|error| unreadable(status, &error))
 }
 
 /// Sends `request` and reads its answer as a `T`.
@@ -241,14 +252,13 @@ pub async fn preview(id: Uuid, draft: &PreviewDraft, csrf: &str) -> Result<Previ
     post_json(&format!("/api/v1/actions/{id}/preview"), draft, csrf).await
 }
 
-/// Undo send: takes an approval back while its message still waits to leave.
-pub async fn undo(id: Uuid, csrf: &str) -> Result<ActionDetail, ApiError> {
-    post_json(
-        &format!("/api/v1/actions/{id}/undo"),
-        &serde_json::json!({}),
-        csrf,
-    )
-    .await
+/// Undo send: takes an approval back while its message still waits to leave. The action as it
+/// is now is not read: the list and the panel load it again when the stream announces it.
+pub async fn undo(id: Uuid, csrf: &str) -> Result<(), ApiError> {
+    let request = Request::post(&format!("/api/v1/actions/{id}/undo"))
+        .header("X-CSRF-Token", csrf)
+        .json(&serde_json::json!({}));
+    send(request).await.map(|_| ())
 }
 
 /// A page of the delivery outbox, newest first; `state` keeps one state only.

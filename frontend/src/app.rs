@@ -66,7 +66,7 @@ fn follow_events(
     let on_presence =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if let Some(data) = event.data().as_string() {
-                if let Ok(change) = serde_json::from_str::<PresenceChanged>(&data) {
+                if let Ok(change) = api::parse_json::<PresenceChanged>(&data) {
                     presence.apply(change);
                 }
             }
@@ -79,7 +79,7 @@ fn follow_events(
     let on_metrics =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if let Some(data) = event.data().as_string() {
-                if let Ok(metrics) = serde_json::from_str::<Metrics>(&data) {
+                if let Ok(metrics) = api::parse_json::<Metrics>(&data) {
                     live.metrics.set(Some(metrics));
                 }
             }
@@ -88,7 +88,7 @@ fn follow_events(
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             live.changed();
             if let Some(data) = event.data().as_string() {
-                if let Ok(change) = serde_json::from_str::<ActionChanged>(&data) {
+                if let Ok(change) = api::parse_json::<ActionChanged>(&data) {
                     notifications.announce(&change, &location_name);
                 }
             }

@@ -135,13 +135,17 @@ impl BrowserNotifications {
         {
             return;
         }
-        let (id, open, location_name) = (change.id, self.open, location_name.to_owned());
-        leptos::task::spawn_local(async move {
-            if let Ok(detail) = api::action(id).await {
-                let (title, body) = notification_text(&detail, &location_name);
-                show(&title, &body, id, open);
-            }
-        });
+        leptos::task::spawn_local(notify(change.id, self.open, location_name.to_owned()));
+    }
+}
+
+/// Loads action `id` and notifies the reviewer of it. Its code, with the reading of a whole
+/// action, is a WASM chunk of its own (`just spa`), fetched with the first notification.
+#[lazy]
+async fn notify(id: Uuid, open: RwSignal<Option<Uuid>>, location_name: String) {
+    if let Ok(detail) = api::action(id).await {
+        let (title, body) = notification_text(&detail, &location_name);
+        show(&title, &body, id, open);
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the inbox shows, as it lives in the URL: the segment, the filters, the sort and the open
 //! action. A link or the back button restores the same view.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
 use inbox_domain::{
     delivery::DeliveryState,
     notices::EXPIRING_SOON_HOURS,
@@ -230,15 +230,17 @@ impl InboxView {
 /// value as given otherwise.
 pub fn bound_day(bound: Option<&str>) -> String {
     match bound.map(DateTime::parse_from_rfc3339) {
-        Some(Ok(at)) => at.to_utc().format("%Y-%m-%d").to_string(),
+        Some(Ok(at)) => at.to_utc().date_naive().to_string(),
         _ => bound.unwrap_or_default().to_owned(),
     }
 }
 
 /// The time of a bound that is an instant, which a date box cannot show ("16:30 UTC").
 pub fn bound_time(bound: Option<&str>) -> Option<String> {
-    let at = DateTime::parse_from_rfc3339(bound?).ok()?;
-    Some(at.to_utc().format("%H:%M UTC").to_string())
+    let at = DateTime::parse_from_rfc3339(bound?).ok()?.to_utc();
+    // Field by field, as `bound_day`: chrono's `format` would bring strftime's parser into the
+    // code the app downloads on opening.
+    Some(format!("{:02}:{:02} UTC", at.hour(), at.minute()))
 }
 
 #[cfg(test)]

@@ -322,6 +322,41 @@ pub fn BulkBar(
     }
 }
 
+/// The bulk bar's code is a WASM chunk of its own (`just spa`), fetched on the reviewer's first
+/// selection: the inbox's opening download does without it.
+#[lazy]
+fn bulk_bar_view(
+    selected: Selection,
+    rows: RwSignal<Vec<ActionListItem>>,
+    on_done: Callback<()>,
+) -> AnyView {
+    view! { <BulkBar selected rows on_done=move || on_done.run(())/> }.into_any()
+}
+
+/// The bulk bar (see [`BulkBar`]) from the first selection on; it stays, to report what a
+/// decision did after the selection is cleared.
+#[component]
+pub fn LazyBulkBar(
+    selected: Selection,
+    rows: RwSignal<Vec<ActionListItem>>,
+    /// Runs after every bulk decision, decided or not.
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let wanted = RwSignal::new(false);
+    Effect::new(move |_| {
+        if !selected.is_empty() {
+            wanted.set(true);
+        }
+    });
+    move || {
+        wanted.get().then(|| {
+            view! {
+                <Suspense>{Suspend::new(bulk_bar_view(selected, rows, on_done))}</Suspense>
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

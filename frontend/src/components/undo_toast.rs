@@ -43,8 +43,11 @@ fn batch_undone(response: &BulkResponse) -> String {
     }
 }
 
-/// Takes back what `what` names.
-async fn undo_approvals(what: Undoable, csrf: &str) -> Result<String, ApiError> {
+/// Takes back what `what` names. Its code is a WASM chunk of its own (`just spa`), fetched with
+/// the first undo.
+#[lazy]
+async fn undo_approvals(what: Undoable, csrf: String) -> Result<String, ApiError> {
+    let csrf = csrf.as_str();
     match what {
         Undoable::Action(id) => api::undo(id, csrf)
             .await
@@ -86,7 +89,7 @@ pub fn UndoToast() -> impl IntoView {
     }
     let take_back = Action::new_local(move |offer: &UndoOffer| {
         let (what, csrf) = (offer.what.clone(), session.csrf.clone());
-        async move { undo_approvals(what, &csrf).await }
+        undo_approvals(what, csrf)
     });
     Effect::new(move |_| {
         let Some(answer) = take_back.value().get() else {

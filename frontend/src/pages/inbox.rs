@@ -9,7 +9,7 @@ use crate::{
     api::{self, ApiError},
     components::{
         action_list::{ActionTable, EmptyState},
-        bulk_bar::BulkBar,
+        bulk_bar::LazyBulkBar,
         detail_panel::{fetch_panel_code, Carried, LazyDetailPanel},
         error_notice::ErrorNotice,
         filters::Filters,
@@ -158,7 +158,7 @@ pub fn InboxPage() -> impl IntoView {
                 </section>
                 {move || open.get().map(|id| view! { <LazyDetailPanel id view rows carried/> })}
             </div>
-            <BulkBar selected rows on_done=move || reload()/>
+            <LazyBulkBar selected rows on_done=Callback::new(move |()| reload())/>
             <Show when=move || help.get()>
                 <KeyboardHelp on_close=move || help.set(false)/>
             </Show>
