@@ -369,7 +369,7 @@ pub async fn run() -> anyhow::Result<()> {
             );
         }
         Command::Serve(args) => {
-            let db = db::connect(&cli.database_url).await?;
+            let db = db::connect_for(&cli.database_url, db::Workload::Server).await?;
             db::migrate(&db).await?;
             let settings = ServeSettings {
                 bind: args.bind,

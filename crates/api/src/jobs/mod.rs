@@ -118,9 +118,10 @@ pub async fn repeat<F, Fut, R>(
 }
 
 /// Starts the background work of a server: the timer sweep, the delivery worker, the webhook
-/// worker and the housekeeping (past rate-limit windows, old idempotency keys, ended sessions),
-/// each on its own task so that none holds up another. They end when `stopping` says so; the
-/// handles resolve once each has finished its pass.
+/// worker, the housekeeping (past rate-limit windows, old idempotency keys, ended sessions) and
+/// SQLite's checkpoints (`db::Workload::Server`), each on its own task so that none holds up
+/// another. They end when `stopping` says so; the handles resolve once each has finished its
+/// pass.
 pub fn spawn_all(
     db: &DatabaseConnection,
     bus: &EventBus,
@@ -191,7 +192,17 @@ pub fn spawn_all(
             async move { tell(&db, &outbound, &http, &public_url, now).await }
         },
     ));
-    vec![sweep, deliver, notify, housekeep, notices_task]
+    let db2 = db.clone();
+    let checkpoint = tokio::spawn(repeat(
+        "checkpoint",
+        Duration::from_secs(1),
+        stopping.clone(),
+        move || {
+            let db = db2.clone();
+            async move { crate::db::checkpoint(&db).await.map_err(ServiceError::from) }
+        },
+    ));
+    vec![sweep, deliver, notify, housekeep, notices_task, checkpoint]
 }
 
 /// Puts the notices due at `now` in the outbox and sends what is due there: one run of

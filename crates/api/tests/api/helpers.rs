@@ -328,7 +328,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Like [`spawn_app`], with settings changed by `tune`.
 pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let database = TestDatabase::create(backend).await;
-    let mut db = db::connect(&database.url).await.expect("connected");
+    // Connected as `inbox serve` connects.
+    let mut db = db::connect_for(&database.url, db::Workload::Server)
+        .await
+        .expect("connected");
     db::migrate(&db).await.expect("migrated");
     let queries = Arc::new(AtomicUsize::new(0));
     let statements = Arc::new(std::sync::Mutex::new(Vec::new()));

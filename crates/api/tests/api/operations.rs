@@ -21,7 +21,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    app_with_proposal, backends, spawn_app, spawn_app_with, Backend, Fixture, TestApp,
+    app_with_proposal, backends, spawn_app, spawn_app_with, Backend, Fixture, TestApp, TestDatabase,
 };
 
 #[apply(backends)]
@@ -365,4 +365,48 @@ async fn a_locked_sqlite_file_is_a_503_that_changes_nothing() {
     let (status, _) = app.review(&id, "approve", json!({})).await;
     assert_eq!(status, StatusCode::OK, "works again once the lock is gone");
     other.close().await.expect("closed");
+}
+
+/// The server's SQLite commits only append to the write-ahead log, keeping the pages they
+/// change in memory until then; `db::checkpoint`, the server's task, copies the log into the
+/// database file. With SQLite's defaults the commit below would have copied it itself.
+#[tokio::test]
+async fn a_sqlite_server_copies_its_log_into_the_database_on_a_task_of_its_own() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let db = db::connect_for(database.url(), db::Workload::Server)
+        .await
+        .expect("connected");
+    for (pragma, server_value) in [("wal_autocheckpoint", 0), ("cache_spill", 0)] {
+        let row = db
+            .query_one(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("PRAGMA {pragma}"),
+            ))
+            .await
+            .expect("read")
+            .expect("a row");
+        assert_eq!(
+            row.try_get_by_index::<i64>(0).expect("a number"),
+            server_value,
+            "{pragma}"
+        );
+    }
+    // About 2,000 pages in one commit: past the 1,000 at which SQLite would copy the log.
+    db.execute_unprepared(
+        "CREATE TABLE filler (bytes BLOB); \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+         INSERT INTO filler SELECT randomblob(4000) FROM n",
+    )
+    .await
+    .expect("written");
+    let file = database
+        .url()
+        .trim_start_matches("sqlite://")
+        .trim_end_matches("?mode=rwc")
+        .to_owned();
+    let size = || std::fs::metadata(&file).expect("the database file").len();
+    assert!(size() < 1 << 20, "{} bytes before the checkpoint", size());
+    db::checkpoint(&db).await.expect("checkpointed");
+    assert!(size() > 4 << 20, "{} bytes after the checkpoint", size());
 }
