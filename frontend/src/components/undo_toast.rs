@@ -102,10 +102,12 @@ pub fn UndoToast() -> impl IntoView {
         said.set(Some(answer));
         live.changed();
     });
-    // A new offer replaces what the last undo said.
+    // A new offer replaces what the last undo said, and brings in the code of taking it back
+    // (once), so that Undo does not wait for it.
     Effect::new(move |_| {
         if undo.offer.get().is_some() {
             said.set(None);
+            leptos::task::spawn_local(__preload_undo_approvals());
         }
     });
     // The window closed: nothing left to take back.
