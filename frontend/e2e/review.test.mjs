@@ -336,9 +336,12 @@ test("bulk actions decide the selected rows and report each one", async () => {
   await rows.first().waitFor();
   const ids = [await rows.nth(0).getAttribute("data-id"), await rows.nth(1).getAttribute("data-id")];
   await rows.nth(0).getByRole("checkbox").check();
-  await rows.nth(1).getByRole("checkbox").check();
   const bar = page.getByRole("region", { name: "Bulk actions" });
+  // What the reviewer chose in the bar stays as they select more rows.
+  await bar.getByLabel("Snooze for").selectOption("4h");
+  await rows.nth(1).getByRole("checkbox").check();
   await bar.getByText("2 selected").waitFor();
+  assert.equal(await bar.getByLabel("Snooze for").inputValue(), "4h");
   await page.screenshot({ path: join(screenshotDir, "bulk-bar.png") });
   await bar.getByRole("button", { name: "Bulk Approve" }).click();
   const dialog = page.getByRole("dialog");

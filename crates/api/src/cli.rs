@@ -369,8 +369,11 @@ pub async fn run() -> anyhow::Result<()> {
             );
         }
         Command::Serve(args) => {
+            // Migrations with SQLite's defaults: one may change far more pages than a request.
+            let migrating = db::connect(&cli.database_url).await?;
+            db::migrate(&migrating).await?;
+            migrating.close().await?;
             let db = db::connect_for(&cli.database_url, db::Workload::Server).await?;
-            db::migrate(&db).await?;
             let settings = ServeSettings {
                 bind: args.bind,
                 spa_dir: args.spa_dir,

@@ -342,12 +342,10 @@ pub fn LazyBulkBar(
     /// Runs after every bulk decision, decided or not.
     on_done: Callback<()>,
 ) -> impl IntoView {
-    let wanted = RwSignal::new(false);
-    Effect::new(move |_| {
-        if !selected.is_empty() {
-            wanted.set(true);
-        }
-    });
+    // Once true, true: a memo says so once, so that selecting more rows keeps the bar (and what
+    // the reviewer chose in it) rather than building it again.
+    let wanted =
+        Memo::new(move |was: Option<&bool>| was.copied().unwrap_or(false) || !selected.is_empty());
     move || {
         wanted.get().then(|| {
             view! {

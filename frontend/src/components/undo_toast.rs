@@ -43,8 +43,8 @@ fn batch_undone(response: &BulkResponse) -> String {
     }
 }
 
-/// Takes back what `what` names. Its code is a WASM chunk of its own (`just spa`), fetched with
-/// the first undo.
+/// Takes back what `what` names. Its code is a WASM chunk of its own (`just spa`), fetched when
+/// the first Undo toast shows.
 #[lazy]
 async fn undo_approvals(what: Undoable, csrf: String) -> Result<String, ApiError> {
     let csrf = csrf.as_str();

@@ -148,6 +148,16 @@ pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Copies all of a SQLite file's write-ahead log into the database and empties the log's file,
+/// waiting for readers and writers to finish (after a load); nothing on PostgreSQL.
+pub async fn truncate_log(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    }
+    Ok(())
+}
+
 /// How the pool's connections are used right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolUsage {

@@ -170,6 +170,8 @@ pub async fn top_up(
         _ => "ANALYZE",
     };
     db.execute_unprepared(refresh).await?;
+    // SQLite's write-ahead log file is now as large as the load: emptied, it gives the disk back.
+    crate::db::truncate_log(db).await?;
     Ok(HistoryReport {
         before,
         added: count().await? - before,

@@ -328,7 +328,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Like [`spawn_app`], with settings changed by `tune`.
 pub async fn spawn_app_with(backend: Backend, tune: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let database = TestDatabase::create(backend).await;
-    // Connected as `inbox serve` connects.
+    // Connected as `inbox serve` connects. Its checkpoint task is one of the jobs a test server
+    // does not start (`sweep_interval: None`): a test's write-ahead log stays small.
     let mut db = db::connect_for(&database.url, db::Workload::Server)
         .await
         .expect("connected");
