@@ -141,18 +141,19 @@ pub async fn connect_for(url: &str, workload: Workload) -> anyhow::Result<Databa
 /// Copies what a SQLite file's write-ahead log holds into the database, as far as no reader
 /// still needs it, without waiting for anyone (a passive checkpoint); nothing on PostgreSQL.
 pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-            .await?;
-    }
-    Ok(())
+    wal_checkpoint(db, "PASSIVE").await
 }
 
 /// Copies all of a SQLite file's write-ahead log into the database and empties the log's file,
 /// waiting for readers and writers to finish (after a load); nothing on PostgreSQL.
 pub async fn truncate_log(db: &DatabaseConnection) -> Result<(), DbErr> {
+    wal_checkpoint(db, "TRUNCATE").await
+}
+
+/// A SQLite checkpoint in `mode`; nothing on PostgreSQL, whose own checkpointer does this.
+async fn wal_checkpoint(db: &DatabaseConnection, mode: &str) -> Result<(), DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute_unprepared(&format!("PRAGMA wal_checkpoint({mode})"))
             .await?;
     }
     Ok(())

@@ -81,6 +81,11 @@ impl TestApp {
         &self._database.url
     }
 
+    /// The database's file, for a SQLite one.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._database.sqlite_file()
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         use inbox_api::clock::Clock;
         self.clock.now()
@@ -377,9 +382,12 @@ pub struct TestDatabase {
 }
 
 enum Cleanup {
-    Folder(#[allow(dead_code)] tempfile::TempDir),
+    Folder(tempfile::TempDir),
     PostgresDatabase { admin_url: String, name: String },
 }
+
+/// The name of a test's SQLite file in its temporary folder.
+const SQLITE_FILE: &str = "inbox.db";
 
 fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -391,6 +399,14 @@ impl TestDatabase {
         &self.url
     }
 
+    /// The database's file, for a SQLite one.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &self.cleanup {
+            Cleanup::Folder(dir) => Some(dir.path().join(SQLITE_FILE)),
+            Cleanup::PostgresDatabase { .. } => None,
+        }
+    }
+
     /// A new, empty database.
     pub async fn create(backend: Backend) -> TestDatabase {
         match backend {
@@ -398,7 +414,7 @@ impl TestDatabase {
                 let dir = tempfile::tempdir().expect("temporary folder");
                 let url = format!(
                     "sqlite://{}?mode=rwc",
-                    dir.path().join("inbox.db").display()
+                    dir.path().join(SQLITE_FILE).display()
                 );
                 TestDatabase {
                     url,

@@ -400,11 +400,7 @@ async fn a_sqlite_server_copies_its_log_into_the_database_on_a_task_of_its_own()
     )
     .await
     .expect("written");
-    let file = database
-        .url()
-        .trim_start_matches("sqlite://")
-        .trim_end_matches("?mode=rwc")
-        .to_owned();
+    let file = database.sqlite_file().expect("a SQLite file");
     let size = || std::fs::metadata(&file).expect("the database file").len();
     assert!(size() < 1 << 20, "{} bytes before the checkpoint", size());
     db::checkpoint(&db).await.expect("checkpointed");

@@ -86,13 +86,8 @@ async fn a_year_of_history_is_added_up_to_the_total_once(#[case] backend: Backen
         .expect("topped up");
 
     assert_eq!(report.before + report.added, 3_000);
-    if backend == Backend::Sqlite {
-        let log = format!(
-            "{}-wal",
-            app.database_url()
-                .trim_start_matches("sqlite://")
-                .trim_end_matches("?mode=rwc")
-        );
+    if let Some(file) = app.sqlite_file() {
+        let log = file.with_extension("db-wal");
         let size = std::fs::metadata(&log).map_or(0, |meta| meta.len());
         assert_eq!(size, 0, "the load's write-ahead log is emptied");
     }
