@@ -19,6 +19,7 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ import urllib.request
 
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "inbox_bench"
+# Bulk approvals of 500 timed one after another.
+BULK_SAMPLES = 5
 
 
 def free_port():
@@ -235,22 +238,7 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
         rows.append(("the first page's SQL in `pgbench -M prepared -c4`", pgbench_cell))
         rows.append(("SSE: one change reaches 200 open streams", fan_out(binary, server.base, url, 200)))
         try:
-            ids = []
-            cursor = None
-            while len(ids) < 500:
-                page = request(server.base, token, "/api/v1/actions?limit=200" +
-                               (f"&cursor={cursor}" if cursor else ""))
-                ids += [item["id"] for item in page["items"]]
-                cursor = page["next_cursor"]
-                if not cursor:
-                    break
-            ids = ids[:500]
-            started = time.monotonic()
-            result = request(server.base, token, "/api/v1/actions/bulk",
-                             {"op": "approve", "ids": ids})
-            elapsed = (time.monotonic() - started) * 1000
-            approved = sum(1 for item in result["results"] if item["ok"])
-            rows.append((f"bulk approve of {len(ids)}", f"{elapsed:.0f} ms ({approved} approved)"))
+            rows.append(bulk_approvals(server.base, token, 1 if smoke else BULK_SAMPLES))
         except urllib.error.HTTPError as error:
             if smoke:
                 raise
@@ -276,6 +264,34 @@ WHERE a.location_id = (SELECT id FROM locations WHERE slug = 'demo') AND a.statu
   AND a.next_timer_at > now()
 ORDER BY a.created_at DESC, a.id DESC LIMIT 51;
 """
+
+
+def bulk_approvals(base, token, samples):
+    """A table row: `samples` bulk approvals, one after another, each of the first 500 pending
+    actions (those the one before approved have left the segment); p50 and the slowest, and the
+    first on its own, which also pays for pages no write touched since the last checkpoint."""
+    elapsed, approved = [], []
+    for _ in range(samples):
+        ids, cursor = [], None
+        while len(ids) < 500:
+            page = request(base, token, "/api/v1/actions?limit=200" +
+                           (f"&cursor={cursor}" if cursor else ""))
+            ids += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        ids = ids[:500]
+        started = time.monotonic()
+        result = request(base, token, "/api/v1/actions/bulk", {"op": "approve", "ids": ids})
+        elapsed.append((time.monotonic() - started) * 1000)
+        approved.append(sum(1 for item in result["results"] if item["ok"]))
+    name = f"bulk approve of {len(ids)}"
+    if samples == 1:
+        return name, f"{elapsed[0]:.0f} ms ({approved[0]} approved)"
+    # Fewer each time: the location's contact cap holds back customers already written to.
+    return name, (f"p50 {statistics.median(elapsed):.0f} ms, slowest {max(elapsed):.0f} ms, "
+                  f"first {elapsed[0]:.0f} ms, of {samples} ({min(approved)}–{max(approved)} "
+                  f"approved each)")
 
 
 def pgbench(url, seconds):

@@ -5,19 +5,19 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use inbox_domain::{
     insights::{
         edit_between, edit_intensity, tallies, DecisionRecord, EditIntensity, EntryFacts, Tally,
         TallyRow,
     },
-    ActionStatus, ActionType, EventKind,
+    ActionStatus, ActionType, EventKind, RejectionReason,
 };
 use sea_orm::{
     sea_query::{Alias, Expr, Func, InsertStatement, OnConflict, SimpleExpr},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -47,9 +47,92 @@ fn draft_text(subject: Option<&str>, body: Option<&str>, script: Option<&str>) -
         .join("\n")
 }
 
+/// An action's draft as it stands, which its edits are measured against: a whole row or the
+/// part of it the tallies read.
+trait Draft {
+    /// Its subject, body and script.
+    fn fields(&self) -> [Option<&str>; 3];
+}
+
+impl Draft for actions::Model {
+    fn fields(&self) -> [Option<&str>; 3] {
+        [
+            self.subject.as_deref(),
+            self.body.as_deref(),
+            self.script.as_deref(),
+        ]
+    }
+}
+
+/// What the tallies read of an action, as it stands after the entries they count: every
+/// column they depend on, and not the JSON ones, whose decoding had been about half of the
+/// 10 ms a bulk approval of 500 spent reading its rows again.
+#[derive(Debug, FromQueryResult)]
+struct TalliedAction {
+    id: Uuid,
+    location_id: Uuid,
+    agent_id: Uuid,
+    action_type: ActionType,
+    confidence: i16,
+    first_reviewed_at: Option<DateTime<Utc>>,
+    review_time_seconds: Option<i64>,
+    rejection_reason: Option<RejectionReason>,
+    auto_executed_at: Option<DateTime<Utc>>,
+    subject: Option<String>,
+    body: Option<String>,
+    script: Option<String>,
+}
+
+impl TalliedAction {
+    /// The columns read into it.
+    const COLUMNS: [actions::Column; 12] = [
+        actions::Column::Id,
+        actions::Column::LocationId,
+        actions::Column::AgentId,
+        actions::Column::ActionType,
+        actions::Column::Confidence,
+        actions::Column::FirstReviewedAt,
+        actions::Column::ReviewTimeSeconds,
+        actions::Column::RejectionReason,
+        actions::Column::AutoExecutedAt,
+        actions::Column::Subject,
+        actions::Column::Body,
+        actions::Column::Script,
+    ];
+
+    /// An action of a history loaded past the review flow: never edited, so its draft's text is
+    /// not needed (and not copied).
+    fn unedited(row: &actions::Model) -> TalliedAction {
+        TalliedAction {
+            id: row.id,
+            location_id: row.location_id,
+            agent_id: row.agent_id,
+            action_type: row.action_type,
+            confidence: row.confidence,
+            first_reviewed_at: row.first_reviewed_at,
+            review_time_seconds: row.review_time_seconds,
+            rejection_reason: row.rejection_reason,
+            auto_executed_at: row.auto_executed_at,
+            subject: None,
+            body: None,
+            script: None,
+        }
+    }
+}
+
+impl Draft for TalliedAction {
+    fn fields(&self) -> [Option<&str>; 3] {
+        [
+            self.subject.as_deref(),
+            self.body.as_deref(),
+            self.script.as_deref(),
+        ]
+    }
+}
+
 /// `rows` by id.
-fn by_id(rows: &[actions::Model]) -> HashMap<Uuid, &actions::Model> {
-    rows.iter().map(|row| (row.id, row)).collect()
+fn by_id<R>(rows: &[R], id: impl Fn(&R) -> Uuid) -> HashMap<Uuid, &R> {
+    rows.iter().map(|row| (id(row), row)).collect()
 }
 
 /// The tallies' summed `value`: PostgreSQL sums a BIGINT as a NUMERIC, so back to a BIGINT.
@@ -58,18 +141,15 @@ fn summed_value() -> SimpleExpr {
 }
 
 /// The draft of `row` as it stands, as one text.
-fn final_text(row: &actions::Model) -> String {
-    draft_text(
-        row.subject.as_deref(),
-        row.body.as_deref(),
-        row.script.as_deref(),
-    )
+fn final_text(row: &impl Draft) -> String {
+    let [subject, body, script] = row.fields();
+    draft_text(subject, body, script)
 }
 
 /// Each edited action's text as proposed: each field as the first edit of it found it, the
 /// others as they stand. `edits` are the actions' entries with an edit record, in order.
-fn proposed_texts(
-    rows: &HashMap<Uuid, &actions::Model>,
+fn proposed_texts<D: Draft>(
+    rows: &HashMap<Uuid, &D>,
     edits: &[action_events::Model],
 ) -> HashMap<Uuid, String> {
     let mut proposed: HashMap<Uuid, HashMap<String, Option<String>>> = HashMap::new();
@@ -88,13 +168,17 @@ fn proposed_texts(
         .into_iter()
         .filter_map(|(id, fields)| {
             let row = rows.get(&id)?;
-            let was = |field: &str, now: &Option<String>| -> Option<String> {
-                fields.get(field).cloned().unwrap_or_else(|| now.clone())
+            let [subject, body, script] = row.fields();
+            let was = |field: &str, now: Option<&str>| -> Option<String> {
+                fields
+                    .get(field)
+                    .cloned()
+                    .unwrap_or_else(|| now.map(str::to_owned))
             };
             let text = draft_text(
-                was("subject", &row.subject).as_deref(),
-                was("body", &row.body).as_deref(),
-                was("script", &row.script).as_deref(),
+                was("subject", subject).as_deref(),
+                was("body", body).as_deref(),
+                was("script", script).as_deref(),
             );
             Some((id, text))
         })
@@ -104,14 +188,14 @@ fn proposed_texts(
 /// How much each approved action's draft was edited: its text as approved (the row now) against
 /// its text as proposed.
 fn approval_edits(
-    rows: &HashMap<Uuid, &actions::Model>,
+    rows: &HashMap<Uuid, &TalliedAction>,
     edits: &[action_events::Model],
 ) -> HashMap<Uuid, EditIntensity> {
     proposed_texts(rows, edits)
         .into_iter()
         .filter_map(|(id, proposed)| {
             let row = rows.get(&id)?;
-            Some((id, edit_intensity(&proposed, &final_text(row))))
+            Some((id, edit_intensity(&proposed, &final_text(*row))))
         })
         .collect()
 }
@@ -149,10 +233,13 @@ async fn tallied<C: ConnectionTrait>(
     action_ids.sort();
     action_ids.dedup();
     let found = actions::Entity::find()
+        .select_only()
+        .columns(TalliedAction::COLUMNS)
         .filter(actions::Column::Id.is_in(action_ids.iter().copied()))
+        .into_model::<TalliedAction>()
         .all(db)
         .await?;
-    let rows = by_id(&found);
+    let rows = by_id(&found, |row| row.id);
     let mut location_ids: Vec<Uuid> = rows.values().map(|row| row.location_id).collect();
     location_ids.sort();
     location_ids.dedup();
@@ -221,7 +308,7 @@ async fn agent_keys<C: ConnectionTrait>(
 /// actors are agents' own keys (not people).
 fn count(
     entries: &[action_events::Model],
-    rows: &HashMap<Uuid, &actions::Model>,
+    rows: &HashMap<Uuid, &TalliedAction>,
     zones: &HashMap<Uuid, chrono_tz::Tz>,
     intensities: &HashMap<Uuid, EditIntensity>,
     agent_keys: &HashSet<String>,
@@ -277,7 +364,8 @@ pub fn loaded_history_sums(
     entries: &[action_events::Model],
     zone: chrono_tz::Tz,
 ) -> BTreeMap<TallyKey, i64> {
-    let rows = by_id(rows);
+    let rows: Vec<TalliedAction> = rows.iter().map(TalliedAction::unedited).collect();
+    let rows = by_id(&rows, |row| row.id);
     let zones: HashMap<Uuid, chrono_tz::Tz> =
         rows.values().map(|row| (row.location_id, zone)).collect();
     count(entries, &rows, &zones, &HashMap::new(), &HashSet::new())
@@ -479,7 +567,7 @@ pub async fn decisions_page(
     }
     let found = page.all(db).await?;
     let ids: Vec<Uuid> = found.iter().map(|row| row.id).collect();
-    let rows = by_id(&found);
+    let rows = by_id(&found, |row| row.id);
     let proposed = proposed_texts(&rows, &edits_of(db, &[location_id], &ids).await?);
     let mut outcomes: HashMap<Uuid, Vec<String>> = HashMap::new();
     for outcome in action_outcomes::Entity::find()

@@ -1,5 +1,7 @@
 //! Many conditional updates in one statement: the rows of a bulk decision are written together
-//! instead of one round trip each (500 approvals: one `UPDATE … FROM (VALUES …)`).
+//! instead of one round trip each (500 approvals: one `UPDATE … FROM` their new values). On
+//! PostgreSQL the values travel as one JSON text, as new rows do (`insert_rows`): 500
+//! approvals' 6,500 parameters took the server about 3 ms to parse and bind.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -7,9 +9,11 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, DbErr, IdenStatic, Iterable,
     Statement, Value,
 };
+use serde::{ser::SerializeMap, Serialize, Serializer};
 use uuid::Uuid;
 
 use super::{actions, PreparedChange};
+use crate::db::insert_rows::Field;
 
 /// SQLite takes at most 32,766 parameters in a statement; PostgreSQL 65,535.
 const PARAMS_PER_STATEMENT: usize = 30_000;
@@ -44,13 +48,72 @@ pub(super) async fn update_rows<C: ConnectionTrait>(
     for (columns, rows) in by_columns {
         let per_row = columns.len() + 3;
         for chunk in rows.chunks((PARAMS_PER_STATEMENT / per_row).max(1)) {
-            let statement = update_statement(backend, &columns, chunk);
+            let statement = match backend {
+                DbBackend::Postgres => json_update_statement(&columns, chunk)?,
+                _ => update_statement(backend, &columns, chunk),
+            };
             for row in db.query_all(statement).await? {
                 applied.insert(row.try_get::<Uuid>("", "id")?);
             }
         }
     }
     Ok(applied)
+}
+
+/// `UPDATE actions SET ... FROM <the rows of a JSON array> v WHERE <row at its version>`, on
+/// PostgreSQL: each element names the row (`id`, `location_id`), the version it is expected at
+/// and its new values, read as the table's columns by `json_populate_record`.
+fn json_update_statement(
+    columns: &[String],
+    rows: &[(&PreparedChange, Vec<Value>)],
+) -> Result<Statement, DbErr> {
+    let targets: Vec<Target> = rows
+        .iter()
+        .map(|(change, values)| Target {
+            change,
+            columns,
+            values,
+        })
+        .collect();
+    let json = serde_json::to_string(&targets).map_err(|error| DbErr::Custom(error.to_string()))?;
+    let assignments: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{column} = v.{column}"))
+        .collect();
+    let sql = format!(
+        "UPDATE actions SET {assignments} \
+         FROM (SELECT (element ->> 'expected_version')::int AS expected_version, target.* \
+               FROM json_array_elements($1::json) AS element, \
+                    json_populate_record(NULL::actions, element) AS target) AS v \
+         WHERE actions.id = v.id AND actions.location_id = v.location_id \
+         AND actions.version = v.expected_version RETURNING actions.id",
+        assignments = assignments.join(", "),
+    );
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [json.into()],
+    ))
+}
+
+/// One row's conditional update as a JSON object.
+struct Target<'a> {
+    change: &'a PreparedChange,
+    columns: &'a [String],
+    values: &'a [Value],
+}
+
+impl Serialize for Target<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut target = serializer.serialize_map(Some(self.columns.len() + 3))?;
+        target.serialize_entry("id", &self.change.id)?;
+        target.serialize_entry("location_id", &self.change.location_id)?;
+        target.serialize_entry("expected_version", &self.change.expected_version)?;
+        for (column, value) in self.columns.iter().zip(self.values) {
+            target.serialize_entry(column, &Field(value))?;
+        }
+        target.end()
+    }
 }
 
 /// `WITH v(...) AS (VALUES ...) UPDATE actions SET ... FROM v WHERE <row at its version>`.
