@@ -237,6 +237,7 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
             pgbench_cell = "(PostgreSQL only)"
         rows.append(("the first page's SQL in `pgbench -M prepared -c4`", pgbench_cell))
         rows.append(("SSE: one change reaches 200 open streams", fan_out(binary, server.base, url, 200)))
+        rows.append(("server RSS after the reads", f"{server.rss_mb():.0f} MB"))
         try:
             rows.append(bulk_approvals(server.base, token, 1 if smoke else BULK_SAMPLES))
         except urllib.error.HTTPError as error:
@@ -244,7 +245,7 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
                 raise
             # Requests the load generator gave up on still run; the server may still be busy.
             rows.append(("bulk approve of 500", f"HTTP {error.code} (still busy with the load)"))
-        rows.append(("server RSS after the load", f"{server.rss_mb():.0f} MB"))
+        rows.append(("server RSS after the bulk approvals", f"{server.rss_mb():.0f} MB"))
     finally:
         server.stop()
     return rows
