@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, LifecycleEvent};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use tokio::task::JoinHandle;
 
 use crate::{
@@ -192,17 +192,21 @@ pub fn spawn_all(
             async move { tell(&db, &outbound, &http, &public_url, now).await }
         },
     ));
-    let db2 = db.clone();
-    let checkpoint = tokio::spawn(repeat(
-        "checkpoint",
-        Duration::from_secs(1),
-        stopping.clone(),
-        move || {
-            let db = db2.clone();
-            async move { crate::db::checkpoint(&db).await.map_err(ServiceError::from) }
-        },
-    ));
-    vec![sweep, deliver, notify, housekeep, notices_task, checkpoint]
+    let mut tasks = vec![sweep, deliver, notify, housekeep, notices_task];
+    // Only a SQLite server copies its write-ahead log itself; PostgreSQL has its checkpointer.
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let db2 = db.clone();
+        tasks.push(tokio::spawn(repeat(
+            "checkpoint",
+            Duration::from_secs(1),
+            stopping.clone(),
+            move || {
+                let db = db2.clone();
+                async move { crate::db::checkpoint(&db).await.map_err(ServiceError::from) }
+            },
+        )));
+    }
+    tasks
 }
 
 /// Puts the notices due at `now` in the outbox and sends what is due there: one run of

@@ -50,7 +50,7 @@ pub(super) async fn update_rows<C: ConnectionTrait>(
         for chunk in rows.chunks((PARAMS_PER_STATEMENT / per_row).max(1)) {
             let statement = match backend {
                 DbBackend::Postgres => json_update_statement(&columns, chunk)?,
-                _ => update_statement(backend, &columns, chunk),
+                _ => values_update_statement(backend, &columns, chunk),
             };
             for row in db.query_all(statement).await? {
                 applied.insert(row.try_get::<Uuid>("", "id")?);
@@ -76,10 +76,6 @@ fn json_update_statement(
         })
         .collect();
     let json = serde_json::to_string(&targets).map_err(|error| DbErr::Custom(error.to_string()))?;
-    let assignments: Vec<String> = columns
-        .iter()
-        .map(|column| format!("{column} = v.{column}"))
-        .collect();
     let sql = format!(
         "UPDATE actions SET {assignments} \
          FROM (SELECT (element ->> 'expected_version')::int AS expected_version, target.* \
@@ -87,7 +83,7 @@ fn json_update_statement(
                     json_populate_record(NULL::actions, element) AS target) AS v \
          WHERE actions.id = v.id AND actions.location_id = v.location_id \
          AND actions.version = v.expected_version RETURNING actions.id",
-        assignments = assignments.join(", "),
+        assignments = assignments(columns),
     );
     Ok(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -116,47 +112,41 @@ impl Serialize for Target<'_> {
     }
 }
 
-/// `WITH v(...) AS (VALUES ...) UPDATE actions SET ... FROM v WHERE <row at its version>`.
-fn update_statement(
+/// `WITH v(...) AS (VALUES ...) UPDATE actions SET ... FROM v WHERE <row at its version>`, on
+/// SQLite, where binding many parameters costs little.
+fn values_update_statement(
     backend: DbBackend,
     columns: &[String],
     rows: &[(&PreparedChange, Vec<Value>)],
 ) -> Statement {
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * (columns.len() + 3));
-    let mut tuples = Vec::with_capacity(rows.len());
+    let tuple = format!("({})", vec!["?"; columns.len() + 3].join(", "));
     for (change, set) in rows {
-        let first = values.len();
         values.push(change.id.into());
         values.push(change.location_id.into());
         values.push(change.expected_version.into());
         values.extend(set.iter().cloned());
-        let placeholders: Vec<String> = (first + 1..=values.len())
-            .map(|n| placeholder(backend, n))
-            .collect();
-        tuples.push(format!("({})", placeholders.join(", ")));
     }
-    let names = columns.join(", ");
-    let assignments: Vec<String> = columns
-        .iter()
-        .map(|column| format!("{column} = v.{column}"))
-        .collect();
     // The target's columns are not named `id`, so `RETURNING id` is the updated row's.
     let sql = format!(
         "WITH v (target_id, target_location_id, expected_version, {names}) AS (VALUES {tuples}) \
          UPDATE actions SET {assignments} FROM v \
          WHERE actions.id = v.target_id AND actions.location_id = v.target_location_id \
          AND actions.version = v.expected_version RETURNING id",
-        tuples = tuples.join(", "),
-        assignments = assignments.join(", "),
+        names = columns.join(", "),
+        tuples = vec![tuple.as_str(); rows.len()].join(", "),
+        assignments = assignments(columns),
     );
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
+/// `column = v.column, …`: each of `columns` set to its new value in `v`.
+fn assignments(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|column| format!("{column} = v.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `SELECT ... ORDER BY id FOR UPDATE`: the rows of `changes`, locked in id order.
