@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CRATES = ["crates/api/src", "crates/domain/src", "frontend/src", "migrations/src"]
+DEFAULT_CRATES = ["crates/allocator/src", "crates/api/src", "crates/domain/src", "frontend/src", "migrations/src"]
 ALLOWED_CYCLE_PREFIXES = ["db::entities"]
 
 

@@ -27,7 +27,7 @@ use anyhow::Context;
 use inbox_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
     TransactionTrait,
 };
 
@@ -140,20 +140,31 @@ pub async fn connect_for(url: &str, workload: Workload) -> anyhow::Result<Databa
 
 /// Copies what a SQLite file's write-ahead log holds into the database, as far as no reader
 /// still needs it, without waiting for anyone (a passive checkpoint); nothing on PostgreSQL.
-pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
-    wal_checkpoint(db, "PASSIVE").await
+/// Returns how many pages the log holds (0 on PostgreSQL): a change of it says something was
+/// written since.
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(0);
+    }
+    // One row: whether it could not finish, the log's pages, the pages copied.
+    let report = db
+        .query_one(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
+        .await?;
+    match report {
+        Some(report) => report.try_get_by_index(1),
+        None => Ok(0),
+    }
 }
 
 /// Copies all of a SQLite file's write-ahead log into the database and empties the log's file,
-/// waiting for readers and writers to finish (after a load); nothing on PostgreSQL.
+/// waiting for readers and writers to finish (after a load); nothing on PostgreSQL, whose own
+/// checkpointer does this.
 pub async fn truncate_log(db: &DatabaseConnection) -> Result<(), DbErr> {
-    wal_checkpoint(db, "TRUNCATE").await
-}
-
-/// A SQLite checkpoint in `mode`; nothing on PostgreSQL, whose own checkpointer does this.
-async fn wal_checkpoint(db: &DatabaseConnection, mode: &str) -> Result<(), DbErr> {
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared(&format!("PRAGMA wal_checkpoint({mode})"))
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
             .await?;
     }
     Ok(())

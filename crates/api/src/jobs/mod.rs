@@ -10,7 +10,13 @@ pub mod notices;
 pub mod webhook;
 pub mod webhooks;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{ActionStatus, LifecycleEvent};
@@ -195,14 +201,22 @@ pub fn spawn_all(
     let mut tasks = vec![sweep, deliver, notify, housekeep, notices_task];
     // Only a SQLite server copies its write-ahead log itself; PostgreSQL has its checkpointer.
     if db.get_database_backend() == DbBackend::Sqlite {
-        let db2 = db.clone();
+        let (db2, log_seen) = (db.clone(), Arc::new(AtomicI64::new(0)));
         tasks.push(tokio::spawn(repeat(
             "checkpoint",
             Duration::from_secs(1),
             stopping.clone(),
             move || {
-                let db = db2.clone();
-                async move { crate::db::checkpoint(&db).await.map_err(ServiceError::from) }
+                let (db, log_seen) = (db2.clone(), log_seen.clone());
+                async move {
+                    let log = crate::db::checkpoint(&db).await?;
+                    // Something was written since the last pass: its transaction's pages, kept
+                    // in memory until it committed, are free now; give them back to the system.
+                    if log_seen.swap(log, Ordering::Relaxed) != log {
+                        inbox_allocator::release_free_memory();
+                    }
+                    Ok(())
+                }
             },
         )));
     }

@@ -1,6 +1,8 @@
 //! What every use case that moves an action shares: loading it, explaining a conflict, and
 //! turning a domain transition into the columns and history entries to write.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use inbox_domain::{
     dto::{ActionChanged, ActionDetail},
@@ -23,17 +25,19 @@ use crate::db::{
 /// Formatting survives; scripts, styles and event handlers do not. Cleaned until cleaning
 /// changes nothing more: one pass can leave markup that parses differently the next time (a
 /// link nested in a link once the element between them is dropped), and what is stored must be
-/// what a later pass (the preview, the send) keeps.
+/// what a later pass (the preview, the send) keeps. HTML that one pass leaves as it was is
+/// already there, as a stored draft filled with plain values usually is: a bulk approval of 500
+/// cleans each message once instead of twice.
 pub fn sanitize_html(html: &str) -> String {
-    let mut clean = ammonia::clean(html);
-    for _ in 0..3 {
-        let again = ammonia::clean(&clean);
-        if again == clean {
-            break;
+    let mut before = Cow::Borrowed(html);
+    for _ in 0..4 {
+        let clean = ammonia::clean(&before);
+        if clean == before {
+            return clean;
         }
-        clean = again;
+        before = Cow::Owned(clean);
     }
-    clean
+    before.into_owned()
 }
 
 pub fn not_found(id: Uuid) -> ServiceError {

@@ -3,29 +3,29 @@
 //! PostgreSQL the values travel as one JSON text, as new rows do (`insert_rows`): 500
 //! approvals' 6,500 parameters took the server about 3 ms to parse and bind.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, DbErr, IdenStatic, Iterable,
-    Statement, Value,
+    ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, DbErr, FromQueryResult, IdenStatic,
+    Iterable, Statement, Value,
 };
 use serde::{ser::SerializeMap, Serialize, Serializer};
-use uuid::Uuid;
 
 use super::{actions, PreparedChange};
-use crate::db::insert_rows::Field;
+use crate::db::{insert_rows::Field, insights::TalliedAction};
 
 /// SQLite takes at most 32,766 parameters in a statement; PostgreSQL 65,535.
 const PARAMS_PER_STATEMENT: usize = 30_000;
 
-/// Applies each change whose row is still at its expected version; returns the ids applied.
-/// Changes that set the same columns share a statement. On PostgreSQL the rows are locked in id
+/// Applies each change whose row is still at its expected version; returns the rows applied,
+/// as far as the insight tallies read them (so that they need not read them again). Changes
+/// that set the same columns share a statement. On PostgreSQL the rows are locked in id
 /// order first, as one-by-one updates in id order did, so two bulk requests over the same rows
 /// wait for each other instead of deadlocking.
 pub(super) async fn update_rows<C: ConnectionTrait>(
     db: &C,
     changes: &[&PreparedChange],
-) -> Result<HashSet<Uuid>, DbErr> {
+) -> Result<Vec<TalliedAction>, DbErr> {
     let backend = db.get_database_backend();
     if backend == DbBackend::Postgres && changes.len() > 1 {
         lock_in_id_order(db, changes).await?;
@@ -44,7 +44,7 @@ pub(super) async fn update_rows<C: ConnectionTrait>(
             .or_default()
             .push((change, values));
     }
-    let mut applied = HashSet::new();
+    let mut applied = Vec::new();
     for (columns, rows) in by_columns {
         let per_row = columns.len() + 3;
         for chunk in rows.chunks((PARAMS_PER_STATEMENT / per_row).max(1)) {
@@ -53,7 +53,7 @@ pub(super) async fn update_rows<C: ConnectionTrait>(
                 _ => values_update_statement(backend, &columns, chunk),
             };
             for row in db.query_all(statement).await? {
-                applied.insert(row.try_get::<Uuid>("", "id")?);
+                applied.push(TalliedAction::from_query_result(&row, "")?);
             }
         }
     }
@@ -82,8 +82,9 @@ fn json_update_statement(
                FROM json_array_elements($1::json) AS element, \
                     json_populate_record(NULL::actions, element) AS target) AS v \
          WHERE actions.id = v.id AND actions.location_id = v.location_id \
-         AND actions.version = v.expected_version RETURNING actions.id",
+         AND actions.version = v.expected_version RETURNING {returned}",
         assignments = assignments(columns),
+        returned = returned(),
     );
     Ok(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -127,17 +128,27 @@ fn values_update_statement(
         values.push(change.expected_version.into());
         values.extend(set.iter().cloned());
     }
-    // The target's columns are not named `id`, so `RETURNING id` is the updated row's.
     let sql = format!(
         "WITH v (target_id, target_location_id, expected_version, {names}) AS (VALUES {tuples}) \
          UPDATE actions SET {assignments} FROM v \
          WHERE actions.id = v.target_id AND actions.location_id = v.target_location_id \
-         AND actions.version = v.expected_version RETURNING id",
+         AND actions.version = v.expected_version RETURNING {returned}",
         names = columns.join(", "),
         tuples = vec![tuple.as_str(); rows.len()].join(", "),
         assignments = assignments(columns),
+        returned = returned(),
     );
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `actions.column, …`: what the updated rows return (the columns of [`TalliedAction`], as
+/// the update left them).
+fn returned() -> String {
+    TalliedAction::COLUMNS
+        .iter()
+        .map(|column| format!("actions.{}", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `column = v.column, …`: each of `columns` set to its new value in `v`.

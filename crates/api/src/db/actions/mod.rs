@@ -6,7 +6,7 @@ pub mod counts;
 pub mod detail;
 pub mod list;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use inbox_domain::{
@@ -26,7 +26,8 @@ use super::{
     entities::{action_events, actions, agents, customers, deliveries},
     idempotency::ClaimMark,
     insert_rows::insert_rows,
-    insights, webhooks, StoreError,
+    insights::{self, TalliedAction},
+    webhooks, StoreError,
 };
 use crate::bus::{EventBus, LocationChange};
 use counts::CountChanges;
@@ -281,11 +282,21 @@ pub async fn insert_history<C: ConnectionTrait>(
     db: &C,
     entries: Vec<action_events::Model>,
 ) -> Result<(), DbErr> {
+    insert_history_of(db, entries, Vec::new()).await
+}
+
+/// [`insert_history`], given what the insight tallies read of actions the same transaction
+/// changed (`changed`), as the change left them.
+async fn insert_history_of<C: ConnectionTrait>(
+    db: &C,
+    entries: Vec<action_events::Model>,
+    changed: Vec<TalliedAction>,
+) -> Result<(), DbErr> {
     if entries.is_empty() {
         return Ok(());
     }
     webhooks::enqueue(db, &entries).await?;
-    insights::record(db, &entries).await?;
+    insights::record(db, &entries, changed).await?;
     insert_rows::<action_events::Entity, _>(db, entries).await
 }
 
@@ -327,6 +338,7 @@ pub async fn write_changes(
         .filter(|change| change.cancels.is_none())
         .collect();
     let updated = batch_update::update_rows(&txn, &plain).await?;
+    let updated_ids: HashSet<Uuid> = updated.iter().map(|row| row.id).collect();
     let mut applied = Vec::with_capacity(changes.len());
     let mut events = Vec::new();
     let mut outbox = Vec::new();
@@ -334,7 +346,7 @@ pub async fn write_changes(
     let mut counts = CountChanges::default();
     for change in changes {
         let done = match change.cancels {
-            None => updated.contains(&change.id),
+            None => updated_ids.contains(&change.id),
             // In a savepoint: an undo whose action moved on keeps its delivery scheduled.
             Some(delivery_id) => {
                 let step = txn.begin().await?;
@@ -366,7 +378,7 @@ pub async fn write_changes(
         }
         applied.push(done);
     }
-    insert_history(&txn, events).await?;
+    insert_history_of(&txn, events, updated).await?;
     counts.write(&txn).await?;
     if let Some((claim, action_id)) = claim.filter(|_| applied.contains(&true)) {
         claim.write(&txn, action_id).await?;
