@@ -282,11 +282,17 @@ pub async fn run() -> anyhow::Result<()> {
                     anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
                 })?;
             let http = crate::jobs::webhooks::client();
-            let sent = crate::jobs::notices::run_once(&db, &mail.outbound()?, &http, now)
-                .await
-                .map_err(|error| {
-                    anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
-                })?;
+            let sent = crate::jobs::notices::run_once(
+                &db,
+                &mail.outbound()?,
+                &http,
+                now,
+                Some(location.id),
+            )
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(crate::error::ApiError::from(error).problem().detail)
+            })?;
             println!(
                 "`{}`: {} digest(s), {} notice email(s) and {} channel post(s) queued; {} sent, {} to retry, {} failed.",
                 location.slug, told.digests, told.emails, told.channel_posts, sent.sent, sent.retrying, sent.failed

@@ -74,7 +74,7 @@ pub async fn claim_due(
     lease: Duration,
     limit: u64,
 ) -> Result<Vec<deliveries::Model>, DbErr> {
-    let mut claimed = outbox::claim_due::<deliveries::Entity>(db, now, lease, limit).await?;
+    let mut claimed = outbox::claim_due::<deliveries::Entity>(db, now, lease, limit, None).await?;
     // Oldest first: ids grow with time, so events leave in the order they happened.
     claimed.sort_by_key(|row| (row.deliver_at, row.id));
     Ok(claimed)

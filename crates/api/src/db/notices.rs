@@ -358,14 +358,15 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` notices due at `now` for `lease` (see [`outbox::claim_due`]), oldest
-/// first.
+/// first; only `location`'s when one is given.
 pub async fn claim_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     lease: Duration,
     limit: u64,
+    location: Option<Uuid>,
 ) -> Result<Vec<notices::Model>, DbErr> {
-    let mut claimed = outbox::claim_due::<notices::Entity>(db, now, lease, limit).await?;
+    let mut claimed = outbox::claim_due::<notices::Entity>(db, now, lease, limit, location).await?;
     claimed.sort_by_key(|row| (row.deliver_at, row.id));
     Ok(claimed)
 }

@@ -14,13 +14,15 @@ use uuid::Uuid;
 
 /// Claims up to `limit` rows of `E` that are due at `now` (or whose worker's lease ran out) for
 /// `lease`, in one statement, so two workers never hold the same one: PostgreSQL skips rows
-/// another worker has locked; SQLite runs one writer at a time. The rows come back in no
-/// particular order: callers put them in the order to send.
+/// another worker has locked; SQLite runs one writer at a time. Only `location`'s rows when
+/// one is given. The rows come back in no particular order: callers put them in the order to
+/// send.
 pub async fn claim_due<E: EntityTrait + Default>(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     lease: Duration,
     limit: u64,
+    location: Option<Uuid>,
 ) -> Result<Vec<E::Model>, DbErr> {
     let table = Alias::new(E::default().table_name());
     let column = |name: &str| Expr::col((table.clone(), Alias::new(name)));
@@ -35,6 +37,12 @@ pub async fn claim_due<E: EntityTrait + Default>(
                 .add(column("state").eq(DeliveryState::Sending.as_str()))
                 .add(column("lease_until").lt(now)),
         );
+    let due = match location {
+        Some(location_id) => Condition::all()
+            .add(column("location_id").eq(location_id))
+            .add(due),
+        None => due,
+    };
     let mut pick = Query::select();
     pick.column((table.clone(), Alias::new("id")))
         .from(table.clone())

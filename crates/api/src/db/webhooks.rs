@@ -191,7 +191,7 @@ pub async fn claim_due(
     limit: u64,
 ) -> Result<Vec<webhook_deliveries::Model>, DbErr> {
     let mut claimed =
-        outbox::claim_due::<webhook_deliveries::Entity>(db, now, lease, limit).await?;
+        outbox::claim_due::<webhook_deliveries::Entity>(db, now, lease, limit, None).await?;
     // Oldest first: ids grow with time, so events leave in the order they happened.
     claimed.sort_by_key(|row| (row.deliver_at, row.id));
     Ok(claimed)

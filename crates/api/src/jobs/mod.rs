@@ -233,6 +233,6 @@ pub async fn tell(
     now: DateTime<Utc>,
 ) -> Result<(services::notify::NotifyReport, notices::NoticeReport), ServiceError> {
     let told = services::notify::run_once(db, public_url, now).await?;
-    let sent = notices::run_once(db, outbound, http, now).await?;
+    let sent = notices::run_once(db, outbound, http, now, None).await?;
     Ok((told, sent))
 }

@@ -14,6 +14,7 @@ use lettre::{
 };
 use sea_orm::DatabaseConnection;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::deliveries::{Outbound, SendError};
 use crate::{
@@ -117,17 +118,19 @@ async fn send(
     }
 }
 
-/// Sends every notice due at `now`.
+/// Sends every notice due at `now`: every location's, or only `location`'s when one is given
+/// (`inbox digest --location`).
 #[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(
     db: &DatabaseConnection,
     outbound: &Outbound,
     http: &reqwest::Client,
     now: DateTime<Utc>,
+    location: Option<Uuid>,
 ) -> Result<NoticeReport, ServiceError> {
     let mut report = NoticeReport::default();
     loop {
-        let claimed = db::notices::claim_due(db, now, LEASE, BATCH).await?;
+        let claimed = db::notices::claim_due(db, now, LEASE, BATCH, location).await?;
         for notice in &claimed {
             match send(db, outbound, http, notice).await {
                 Ok(()) => {

@@ -687,8 +687,58 @@ async fn the_metrics_count_what_expires_within_four_hours(#[case] backend: Backe
     assert_eq!(metrics["expiring_soon"], 2);
 }
 
+/// A notice of a second location, due now: its id.
+async fn other_locations_due_notice(db: &sea_orm::DatabaseConnection) -> Uuid {
+    use inbox_api::db::{entities::notices, locations::NewLocation};
+    use inbox_domain::{
+        delivery::DeliveryState,
+        notices::{NoticeChannel, NoticeKind},
+    };
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let now = Utc::now();
+    let location = inbox_api::db::locations::create(
+        db,
+        NewLocation {
+            slug: "northside".into(),
+            name: "Northside".into(),
+            sending_address: "hello@northside.example.com".into(),
+            signature: String::new(),
+            time_zone: "UTC".into(),
+        },
+        now,
+    )
+    .await
+    .expect("a second location");
+    let notice = notices::Model {
+        id: Uuid::now_v7(),
+        location_id: location.id,
+        user_id: None,
+        channel: NoticeChannel::Email,
+        kind: NoticeKind::Digest,
+        dedup_key: "northside-digest".into(),
+        recipient: Some("lead@northside.example.com".into()),
+        subject: "Waiting for review".into(),
+        body_text: "One action is waiting.".into(),
+        body_html: None,
+        state: DeliveryState::Scheduled,
+        deliver_at: now - Duration::minutes(1),
+        lease_until: None,
+        attempts: 0,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+        sent_at: None,
+    };
+    notice
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("a notice")
+        .id
+}
+
 /// `inbox digest`, as cron runs it: the demo reviewer's due digest goes to the SMTP server
-/// once, with links to the public address.
+/// once, with links to the public address, and another location's due notice stays where it is.
 #[tokio::test]
 async fn the_digest_command_sends_what_is_due_once() {
     use std::process::Command;
@@ -708,6 +758,8 @@ async fn the_digest_command_sends_what_is_due_once() {
     inbox_api::db::notices::set_preferences(&db, reviewer.id, &hourly)
         .await
         .expect("set");
+    // Another location's notice, due too, is that location's to send.
+    let elsewhere = other_locations_due_notice(&db).await;
     let digest = || {
         let output = Command::new(binary)
             .args(["digest", "--location", "demo"])
@@ -731,6 +783,15 @@ async fn the_digest_command_sends_what_is_due_once() {
     );
     let received = smtp.messages();
     assert_eq!(received.len(), 1);
+    let untouched = inbox_api::db::entities::notices::Entity::find_by_id(elsewhere)
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("the other location's notice");
+    assert_eq!(
+        (untouched.state, untouched.attempts),
+        (inbox_domain::delivery::DeliveryState::Scheduled, 0)
+    );
     assert!(
         received[0].contains(&format!("To: {}", reviewer.email)),
         "{}",
