@@ -202,6 +202,14 @@ def measure(backend, binary, actions, seconds, smoke, reuse=False):
                          cell(name, measured, seconds, smoke)))
             if name == "Pending list, first page":
                 computed_rate = measured[0]
+        # The issue's "page 10,000 rows deep ÷ first page (latency)": what the depth costs one
+        # request, measured one request at a time. Under 16 connections the two latencies are
+        # mostly time spent queued behind each other, which varies from run to run.
+        alone = [wrk(base + path, token, seconds, connections=1)[1]
+                 for path in ("/actions?limit=50", f"/actions?limit=50&cursor={cursor}")]
+        rows.append((f"Pending list, {depth:,} rows deep ÷ first page, p50 one request at a "
+                     "time (each read computed)",
+                     f"{alone[1]:.2f} ms ÷ {alone[0]:.2f} ms = {alone[1] / alone[0]:.2f}"))
         # How long one reader waits for Insights (issue 13's "answers in under 50 ms"), with
         # nothing else in the queue.
         measured = wrk(base + "/insights?period=90", token, seconds, connections=1)

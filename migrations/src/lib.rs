@@ -27,6 +27,7 @@ mod m20261204_000021_insight_read_index;
 mod m20261204_000022_notices;
 mod m20261205_000023_draft_edit_index;
 mod m20261206_000024_partial_decision_indexes;
+mod m20261206_000025_unchecked_history_references;
 mod tables;
 
 /// The tallies Insights draw, as the index that holds them says it (see migration 000021).
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000022_notices::Migration),
             Box::new(m20261205_000023_draft_edit_index::Migration),
             Box::new(m20261206_000024_partial_decision_indexes::Migration),
+            Box::new(m20261206_000025_unchecked_history_references::Migration),
         ]
     }
 }

@@ -286,6 +286,41 @@ async fn a_bulk_approval_is_undone_as_a_whole_inside_the_window(#[case] backend:
             .all(|result| result["ok"] == false && result["error"]["status"] == 409),
         "{late}"
     );
+    history_and_messages_belong_to_their_actions(&app).await;
+}
+
+/// Every history entry and message names an action that exists, and that action's location
+/// (on PostgreSQL no foreign key checks it: see migration 000025).
+async fn history_and_messages_belong_to_their_actions(app: &crate::helpers::TestApp) {
+    use inbox_api::db::entities::{actions, deliveries};
+    use std::collections::HashMap;
+    let locations: HashMap<uuid::Uuid, uuid::Uuid> = actions::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("actions")
+        .into_iter()
+        .map(|action| (action.id, action.location_id))
+        .collect();
+    let entries = action_events::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("history");
+    let messages = deliveries::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("messages");
+    assert!(!entries.is_empty() && !messages.is_empty());
+    for (action_id, location_id) in entries
+        .iter()
+        .map(|entry| (entry.action_id, entry.location_id))
+        .chain(
+            messages
+                .iter()
+                .map(|message| (message.action_id, message.location_id)),
+        )
+    {
+        assert_eq!(locations.get(&action_id), Some(&location_id), "{action_id}");
+    }
 }
 
 /// A reviewer selects two drafts; someone edits one of them before the bulk approval arrives:
