@@ -689,12 +689,12 @@ async fn the_metrics_count_what_expires_within_four_hours(#[case] backend: Backe
 
 /// A notice of a second location, due now: its id.
 async fn other_locations_due_notice(db: &sea_orm::DatabaseConnection) -> Uuid {
-    use inbox_api::db::{entities::notices, locations::NewLocation};
-    use inbox_domain::{
-        delivery::DeliveryState,
-        notices::{NoticeChannel, NoticeKind},
+    use inbox_api::db::{
+        entities::notices,
+        locations::NewLocation,
+        notices::{enqueue, NewNotice},
     };
-    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    use inbox_domain::notices::{NoticeChannel, NoticeKind};
     let now = Utc::now();
     let location = inbox_api::db::locations::create(
         db,
@@ -709,8 +709,7 @@ async fn other_locations_due_notice(db: &sea_orm::DatabaseConnection) -> Uuid {
     )
     .await
     .expect("a second location");
-    let notice = notices::Model {
-        id: Uuid::now_v7(),
+    let notice = NewNotice {
         location_id: location.id,
         user_id: None,
         channel: NoticeChannel::Email,
@@ -720,20 +719,17 @@ async fn other_locations_due_notice(db: &sea_orm::DatabaseConnection) -> Uuid {
         subject: "Waiting for review".into(),
         body_text: "One action is waiting.".into(),
         body_html: None,
-        state: DeliveryState::Scheduled,
-        deliver_at: now - Duration::minutes(1),
-        lease_until: None,
-        attempts: 0,
-        last_error: None,
-        created_at: now,
-        updated_at: now,
-        sent_at: None,
     };
-    notice
-        .into_active_model()
-        .insert(db)
+    // Put in the outbox a minute ago: due.
+    assert!(enqueue(db, notice, now - Duration::minutes(1))
         .await
-        .expect("a notice")
+        .expect("a notice"));
+    notices::Entity::find()
+        .filter(notices::Column::LocationId.eq(location.id))
+        .one(db)
+        .await
+        .expect("read")
+        .expect("the notice")
         .id
 }
 
