@@ -28,6 +28,7 @@ mod m20261204_000022_notices;
 mod m20261205_000023_draft_edit_index;
 mod m20261206_000024_partial_decision_indexes;
 mod m20261206_000025_unchecked_history_references;
+mod m20261206_000026_derived_text_alternative;
 mod tables;
 
 /// The tallies Insights draw, as the index that holds them says it (see migration 000021).
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_draft_edit_index::Migration),
             Box::new(m20261206_000024_partial_decision_indexes::Migration),
             Box::new(m20261206_000025_unchecked_history_references::Migration),
+            Box::new(m20261206_000026_derived_text_alternative::Migration),
         ]
     }
 }

@@ -26,15 +26,22 @@ use super::{
 };
 use crate::bus::{EventBus, LocationChange};
 
-/// The message a delivery carries, rendered when the action was approved.
+/// The message a delivery carries, rendered when the action was approved. An email's plain-text
+/// alternative is not kept: it is [`text_alternative`] of the HTML, derived wherever it is sent or
+/// shown (rendering it was half the work of rendering a message, in a bulk approval of 500).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Message {
     pub recipient: Option<String>,
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub body_html: Option<String>,
-    pub body_text: Option<String>,
     pub script: Option<String>,
+}
+
+/// A message's HTML as plain text: the alternative an email carries, and the text the preview,
+/// a delivery and an internal note's history entry show.
+pub fn text_alternative(html: &str) -> Result<String, html2text::Error> {
+    html2text::from_read(html.as_bytes(), usize::MAX).map(|text| text.trim_end().to_owned())
 }
 
 /// A delivery to schedule: the one way a delivery row is built.
@@ -58,7 +65,6 @@ pub fn new_row(
         sender: message.sender,
         subject: message.subject,
         body_html: message.body_html,
-        body_text: message.body_text,
         script: message.script,
         provider_id: None,
         created_at: now,
@@ -212,6 +218,7 @@ pub async fn record_sent(
     };
     if let Some(action) = action {
         if delivery.channel == DeliveryChannel::Internal {
+            let text = delivery.body_html.as_deref().map(text_alternative);
             customer_history::Entity::insert(
                 customer_history::Model {
                     id: Uuid::now_v7(),
@@ -220,7 +227,7 @@ pub async fn record_sent(
                     kind: HistoryKind::Activity,
                     occurred_at: now,
                     summary: format!("{}: {}", action.action_type.label(), action.headline),
-                    data: json!({ "action_id": action.id, "text": delivery.body_text }),
+                    data: json!({ "action_id": action.id, "text": text.and_then(Result::ok) }),
                 }
                 .into_active_model(),
             )
@@ -402,8 +409,12 @@ pub fn view(row: deliveries::Model) -> Delivery {
         recipient: row.recipient,
         sender: row.sender,
         subject: row.subject,
+        // Derived from the HTML that ammonia wrote, which html2text always reads.
+        body_text: row
+            .body_html
+            .as_deref()
+            .and_then(|html| text_alternative(html).ok()),
         body_html: row.body_html,
-        body_text: row.body_text,
         script: row.script,
         provider_id: row.provider_id,
         created_at: row.created_at,

@@ -174,15 +174,16 @@ fn email(delivery: &Delivery) -> Result<Message, SendError> {
             .parse()
             .map_err(|error| SendError::permanent(format!("the {what} address: {error}")))
     };
+    let html = delivery.body_html.clone().unwrap_or_default();
+    let text = deliveries::text_alternative(&html).map_err(|error| {
+        SendError::permanent(format!("the message's HTML cannot be read: {error}"))
+    })?;
     Message::builder()
         .message_id(Some(message_id(delivery)))
         .from(mailbox(delivery.sender.as_deref(), "sending")?)
         .to(mailbox(delivery.recipient.as_deref(), "customer's email")?)
         .subject(delivery.subject.clone().unwrap_or_default())
-        .multipart(MultiPart::alternative_plain_html(
-            delivery.body_text.clone().unwrap_or_default(),
-            delivery.body_html.clone().unwrap_or_default(),
-        ))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|error| SendError::permanent(format!("the message cannot be built: {error}")))
 }
 

@@ -14,7 +14,7 @@ use inbox_domain::{
 
 use super::{change::sanitize_html, ServiceError};
 use crate::db::{
-    deliveries::Message,
+    deliveries::{text_alternative, Message},
     entities::{actions::Model, customers, locations},
     parse_json, StoreError,
 };
@@ -55,13 +55,46 @@ fn signature_html(signature: &str) -> String {
 }
 
 /// The stored draft of `row`, with the fields of `draft` in place of its own, as the customer
-/// would receive it.
+/// would receive it, with its plain-text alternative.
 pub fn render(
     row: &Model,
     customer: &customers::Model,
     location: &locations::Model,
     draft: &PreviewDraft,
 ) -> Result<Preview, ServiceError> {
+    let filled = fill(row, customer, location, draft)?;
+    let body_text = filled
+        .body_html
+        .as_deref()
+        .map(text_alternative)
+        .transpose()
+        .map_err(|error| {
+            StoreError::Corrupt(format!("draft body cannot be read as HTML: {error}"))
+        })?;
+    Ok(Preview {
+        subject: filled.subject,
+        body_html: filled.body_html,
+        body_text,
+        script: filled.script,
+        unknown_variables: filled.unknown_variables,
+    })
+}
+
+/// A draft with its variables filled: what [`render`] shows but the plain text, which is
+/// derived from the HTML wherever it is needed (an approval stores the HTML alone).
+struct Filled {
+    subject: Option<String>,
+    body_html: Option<String>,
+    script: Option<String>,
+    unknown_variables: Vec<String>,
+}
+
+fn fill(
+    row: &Model,
+    customer: &customers::Model,
+    location: &locations::Model,
+    draft: &PreviewDraft,
+) -> Result<Filled, ServiceError> {
     let values = fill_values(row, customer, location)?;
     let subject = draft.subject.clone().or_else(|| row.subject.clone());
     let body = draft
@@ -71,7 +104,7 @@ pub fn render(
         .or_else(|| row.body.clone());
     let script = draft.script.clone().or_else(|| row.script.clone());
     check_filled_size(&subject, &body, &script, &values)?;
-    let unknown = review::unknown_variables(
+    let unknown_variables = review::unknown_variables(
         subject.as_deref(),
         body.as_deref(),
         script.as_deref(),
@@ -86,20 +119,11 @@ pub fn render(
             filled
         }
     });
-    let body_text = body_html
-        .as_deref()
-        .map(|html| html2text::from_read(html.as_bytes(), usize::MAX))
-        .transpose()
-        .map_err(|error| {
-            StoreError::Corrupt(format!("draft body cannot be read as HTML: {error}"))
-        })?
-        .map(|text| text.trim_end().to_owned());
-    Ok(Preview {
+    Ok(Filled {
         subject: subject.map(|s| variables::render(&s, &values, Escape::None).text),
         body_html,
-        body_text,
         script: script.map(|s| variables::render(&s, &values, Escape::None).text),
-        unknown_variables: unknown,
+        unknown_variables,
     })
 }
 
@@ -139,7 +163,7 @@ pub fn message(
     location: &locations::Model,
     draft: &PreviewDraft,
 ) -> Result<Message, ServiceError> {
-    let rendered = render(row, customer, location, draft)?;
+    let filled = fill(row, customer, location, draft)?;
     let (recipient, sender) = match row.channel {
         Some(Channel::Email) => (
             customer.email.clone(),
@@ -151,10 +175,9 @@ pub fn message(
     Ok(Message {
         recipient,
         sender,
-        subject: rendered.subject.map(|subject| single_line(&subject)),
-        body_html: rendered.body_html,
-        body_text: rendered.body_text,
-        script: rendered.script,
+        subject: filled.subject.map(|subject| single_line(&subject)),
+        body_html: filled.body_html,
+        script: filled.script,
     })
 }
 

@@ -19,7 +19,6 @@ pub struct Model {
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub body_html: Option<String>,
-    pub body_text: Option<String>,
     pub script: Option<String>,
     pub provider_id: Option<String>,
     pub created_at: DateTimeUtc,
