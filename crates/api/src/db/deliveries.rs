@@ -44,6 +44,13 @@ pub fn text_alternative(html: &str) -> Result<String, html2text::Error> {
     html2text::from_read(html.as_bytes(), usize::MAX).map(|text| text.trim_end().to_owned())
 }
 
+/// The plain text of a kept message, for showing: its HTML is what ammonia wrote, which
+/// html2text always reads (sending reports the error instead).
+fn shown_text(delivery: &deliveries::Model) -> Option<String> {
+    let html = delivery.body_html.as_deref()?;
+    text_alternative(html).ok()
+}
+
 /// A delivery to schedule: the one way a delivery row is built.
 pub fn new_row(
     action: &actions::Model,
@@ -218,7 +225,6 @@ pub async fn record_sent(
     };
     if let Some(action) = action {
         if delivery.channel == DeliveryChannel::Internal {
-            let text = delivery.body_html.as_deref().map(text_alternative);
             customer_history::Entity::insert(
                 customer_history::Model {
                     id: Uuid::now_v7(),
@@ -227,7 +233,7 @@ pub async fn record_sent(
                     kind: HistoryKind::Activity,
                     occurred_at: now,
                     summary: format!("{}: {}", action.action_type.label(), action.headline),
-                    data: json!({ "action_id": action.id, "text": text.and_then(Result::ok) }),
+                    data: json!({ "action_id": action.id, "text": shown_text(delivery) }),
                 }
                 .into_active_model(),
             )
@@ -398,6 +404,7 @@ pub async fn page(
 
 /// A delivery row as the API shows it.
 pub fn view(row: deliveries::Model) -> Delivery {
+    let body_text = shown_text(&row);
     Delivery {
         id: row.id,
         action_id: row.action_id,
@@ -409,11 +416,7 @@ pub fn view(row: deliveries::Model) -> Delivery {
         recipient: row.recipient,
         sender: row.sender,
         subject: row.subject,
-        // Derived from the HTML that ammonia wrote, which html2text always reads.
-        body_text: row
-            .body_html
-            .as_deref()
-            .and_then(|html| text_alternative(html).ok()),
+        body_text,
         body_html: row.body_html,
         script: row.script,
         provider_id: row.provider_id,
