@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { start, screenshotDir, visit, signIn, eventually } from "./harness.mjs";
+import { start, screenshotDir, visit, signIn, eventually, openFirstRow, detailPanel } from "./harness.mjs";
 
 let app;
 before(async () => {
@@ -93,6 +93,39 @@ test("opening the inbox downloads the inbox's code, then the split panel's behin
     assert.match(chunks[0], /agents_route_view/);
   } finally {
     page.off("request", record);
+  }
+});
+
+test("a code chunk that fails to load is tried again; one that is gone stops the app with a reload, not a dead page", async () => {
+  const { page, baseUrl } = app;
+  // Pages of their own (signed in through the shared profile): their errors are expected.
+  const flaky = await page.context().newPage();
+  const gone = await page.context().newPage();
+  try {
+    let tries = 0;
+    await flaky.route("**/pkg/*detail_panel_view*.wasm", (route) => (++tries <= 2 ? route.abort("connectionreset") : route.continue()));
+    await openFirstRow({ page: flaky, baseUrl });
+    assert.equal(tries, 3, "the split panel's chunk came on its third try");
+    assert.equal(await flaky.locator("#app-stopped").count(), 0);
+
+    await gone.route("**/pkg/*detail_panel_view*.wasm", (route) => route.fulfill({ status: 404, body: "" }));
+    await visit(gone, baseUrl);
+    const stopped = gone.getByRole("alert").filter({ hasText: "AI Inbox stopped after an error" });
+    const firstRow = gone.locator("tr.action-row").first().locator("button.row-link");
+    await firstRow.waitFor();
+    // The chunk is fetched behind the list: the app may stop before the row is opened.
+    if (!(await stopped.isVisible())) await firstRow.click();
+    await stopped.waitFor();
+    await gone.screenshot({ path: join(screenshotDir, "app-stopped.png") });
+    await gone.unroute("**/pkg/*detail_panel_view*.wasm");
+    await stopped.getByRole("button", { name: "Reload AI Inbox" }).click();
+    await gone.getByRole("button", { name: "Go to the inbox" }).click();
+    await firstRow.click();
+    await detailPanel(gone).getByRole("heading", { name: "Message Draft" }).waitFor();
+    assert.equal(await gone.locator("#app-stopped").count(), 0, "the reloaded app runs");
+  } finally {
+    await flaky.close();
+    await gone.close();
   }
 });
 
