@@ -153,23 +153,43 @@ pub async fn bulk(
             expected.entry(target.id()).or_insert(version);
         }
     }
-    let rows = db::actions::find_many(db, location.id, &ids).await?;
-    let customers = db::actions::customers_of(db, location.id, rows.values()).await?;
-    let live = match verb {
-        Verb::Undo => db::deliveries::live_for(db, location.id, &ids).await?,
-        Verb::Review(_) => HashMap::new(),
+    // What the checks read, each on a connection of its own: the rows with what an undo or a
+    // review needs beside them (both need only the ids), then the rows' customers with what
+    // each was sent lately (both need only the rows).
+    let (rows, live, leases) = match verb {
+        Verb::Undo => {
+            let (rows, live) = tokio::try_join!(
+                db::actions::find_many(db, location.id, &ids),
+                db::deliveries::live_for(db, location.id, &ids),
+            )?;
+            (rows, live, HashMap::new())
+        }
+        Verb::Review(_) => {
+            let (rows, leases) = tokio::try_join!(
+                db::actions::find_many(db, location.id, &ids),
+                db::leases::live_of(db, location.id, &ids, now),
+            )?;
+            (rows, HashMap::new(), leases)
+        }
     };
-    let leases = match verb {
-        Verb::Undo => HashMap::new(),
-        Verb::Review(_) => db::leases::live_of(db, location.id, &ids, now).await?,
-    };
+    let mut customer_ids: Vec<Uuid> = rows.values().map(|row| row.customer_id).collect();
+    customer_ids.sort();
+    customer_ids.dedup();
     let approving = matches!(&verb, Verb::Review(review) if review.is_approval());
-    let customer_ids: Vec<Uuid> = if approving {
-        customers.keys().copied().collect()
-    } else {
-        Vec::new()
-    };
-    let mut facts = SafeguardFacts::load(db, location, &customer_ids, now).await?;
+    // Only an approval's checks count what its customers were sent.
+    let capped: &[Uuid] = if approving { &customer_ids } else { &[] };
+    let (customers, mut facts) = tokio::try_join!(
+        async {
+            db::actions::customers_of(db, location.id, &customer_ids)
+                .await
+                .map_err(ServiceError::from)
+        },
+        async {
+            SafeguardFacts::load(db, location, capped, now)
+                .await
+                .map_err(ServiceError::from)
+        },
+    )?;
     // An action another reviewer has open is always skipped: only the cap can be acknowledged.
     let acknowledged: Vec<ReviewWarning> = request
         .acknowledged

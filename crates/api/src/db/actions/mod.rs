@@ -72,16 +72,15 @@ pub async fn customer_of<C: ConnectionTrait>(
         .ok_or_else(|| StoreError::Corrupt(format!("action {} has no customer", action.id)))
 }
 
-/// The customers of `actions`, by id.
+/// The location's customers among `ids`, by id.
 pub async fn customers_of(
     db: &DatabaseConnection,
     location_id: Uuid,
-    actions: impl Iterator<Item = &actions::Model>,
+    ids: &[Uuid],
 ) -> Result<HashMap<Uuid, customers::Model>, DbErr> {
-    let ids: Vec<Uuid> = actions.map(|action| action.customer_id).collect();
     Ok(customers::Entity::find()
         .filter(customers::Column::LocationId.eq(location_id))
-        .filter(customers::Column::Id.is_in(ids))
+        .filter(customers::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?
         .into_iter()
