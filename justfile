@@ -63,8 +63,17 @@ spa: tools
             {{terser}} "$js" --module --compress --mangle --output "$js.min" && mv "$js.min" "$js"; \
         done; \
     fi
-    cp frontend/index.html frontend/boot.js frontend/style.css frontend/favicon.svg {{spa_dir}}/
-    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*.wasm; do [ "$f" = {{spa_dir}}/pkg/inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks: the split panel's, loaded behind the inbox, the bulk bar's, at the first selection, and each page's, on its first visit"
+    # The build's code goes under a folder named by its content, pkg/<hash>/, which browsers may
+    # keep for good (the server says so). A tab still open on an earlier build then fetches that
+    # build's chunks, or gets a 404 that stops it with a reload; it never gets a chunk of the
+    # same name from another build (the shared chunks are chunk_12.wasm… in every build).
+    # index.html and boot.js name the folder.
+    build=$(find {{spa_dir}}/pkg -type f | sort | xargs cat | sha256sum | cut -c1-16) \
+        && mv {{spa_dir}}/pkg {{spa_dir}}/$build && mkdir {{spa_dir}}/pkg && mv {{spa_dir}}/$build {{spa_dir}}/pkg/ \
+        && sed "s|/pkg/inbox|/pkg/$build/inbox|g" frontend/index.html > {{spa_dir}}/index.html \
+        && sed "s|/pkg/inbox|/pkg/$build/inbox|g" frontend/boot.js > {{spa_dir}}/boot.js
+    cp frontend/style.css frontend/favicon.svg {{spa_dir}}/
+    @echo "SPA, gzipped: $(gzip -9 -c {{spa_dir}}/pkg/*/inbox_bg.wasm | wc -c) bytes of WASM and $(cat {{spa_dir}}/pkg/*/*.js {{spa_dir}}/boot.js | gzip -9 | wc -c) of JavaScript on opening; $(for f in {{spa_dir}}/pkg/*/*.wasm; do [ "$(basename "$f")" = inbox_bg.wasm ] || gzip -9 -c "$f" | wc -c; done | awk "{ total += \$1 } END { print total }") of WASM in chunks: the split panel's, loaded behind the inbox, the bulk bar's, at the first selection, and each page's, on its first visit"
 
 # Spec fuzzing at length: schemathesis with every check against the served OpenAPI document
 # (`just test` runs 20 examples per operation; this 300). Installs schemathesis into

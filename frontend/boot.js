@@ -1,4 +1,5 @@
 // Loads the WebAssembly app. A file, not an inline script, so the page's CSP allows no inline code.
+// `just spa` puts the build's folder into the path: /pkg/<hash of the build>/inbox.js.
 import init from "/pkg/inbox.js";
 
 // A code chunk (the split panel's, the bulk bar's, a page's) is fetched when first needed, maybe

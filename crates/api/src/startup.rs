@@ -302,10 +302,37 @@ fn app(
 
 /// The SPA's files, with `index.html` for every other path so client-side routes survive a
 /// reload. Without a build, a page that says how to make one.
-fn spa(dir: PathBuf) -> actix_web::Scope {
+fn spa(
+    dir: PathBuf,
+) -> actix_web::Scope<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let index = dir.join("index.html");
-    if !index.is_file() {
-        return web::scope("").default_service(web::to(|| async {
+    let files = if index.is_file() {
+        web::scope("")
+            // A build's code, `pkg/<hash>/`: a file it does not have is a 404, not the app.
+            .service(Files::new("/pkg", dir.join("pkg")))
+            .service(
+                Files::new("/", dir)
+                    .index_file("index.html")
+                    .default_handler(fn_service(move |request: ServiceRequest| {
+                        let index = index.clone();
+                        async move {
+                            let (request, _) = request.into_parts();
+                            let file = NamedFile::open_async(index).await?;
+                            let response = file.into_response(&request);
+                            Ok(ServiceResponse::new(request, response))
+                        }
+                    })),
+            )
+    } else {
+        web::scope("").default_service(web::to(|| async {
             HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(
@@ -314,21 +341,32 @@ fn spa(dir: PathBuf) -> actix_web::Scope {
                  <code>--spa-dir</code> pointing at a build. The API is at \
                  <a href=\"/docs/\">/docs/</a>.</p>",
                 )
-        }));
-    }
-    web::scope("").service(
-        Files::new("/", dir)
-            .index_file("index.html")
-            .default_handler(fn_service(move |request: ServiceRequest| {
-                let index = index.clone();
-                async move {
-                    let (request, _) = request.into_parts();
-                    let file = NamedFile::open_async(index).await?;
-                    let response = file.into_response(&request);
-                    Ok(ServiceResponse::new(request, response))
-                }
-            })),
-    )
+        }))
+    };
+    files.wrap(from_fn(spa_caching))
+}
+
+/// How long a browser may keep a file of the web app. A build's code lives under
+/// `/pkg/<hash of its content>/` and never changes there, so it is kept for good without asking
+/// again. Everything else (`index.html` and `boot.js`, which name the build, a page for a
+/// client-side route) is asked after each time, so a reload finds a new build. A 404 is not
+/// kept either: another replica behind the same address may already serve that build.
+async fn spa_caching(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let of_a_build = request.path().starts_with("/pkg/");
+    let mut response = next.call(request).await?;
+    let policy = if of_a_build && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static(policy),
+    );
+    Ok(response)
 }
 
 /// Cross-origin access for the configured origins only. Other origins get no CORS headers, so

@@ -33,4 +33,5 @@ mod seed;
 mod sort_plans;
 mod staleness;
 mod time;
+mod web_app;
 mod webhooks;
