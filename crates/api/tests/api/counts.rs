@@ -180,8 +180,10 @@ async fn a_filtered_total_stops_at_the_cap_unless_the_exact_count_is_asked_for(
     assert_eq!(error_fields(&problem), ["count"], "{problem}");
 }
 
-/// More fired rows than a list looks up by id (a server that was down for days): the same rule
-/// in SQL lists and counts them alike, before the sweep and after it.
+/// More fired rows than a read looks at one by one (a server that was down for days): the same
+/// rule in SQL lists and counts them alike, in the lists and the metrics, before the sweep and
+/// after it. Besides the expiries, a snooze that ended (pending again) and an approval whose
+/// deferral ended (approved) are in the backlog.
 #[apply(backends)]
 async fn a_backlog_of_fired_timers_lists_like_a_few(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
@@ -194,11 +196,31 @@ async fn a_backlog_of_fired_timers_lists_like_a_few(#[case] backend: Backend) {
             })
             .await;
     }
+    let (now, open_for) = (app.now(), Duration::days(30));
+    fixture
+        .action(&app, now, |action| {
+            action.status = ActionStatus::Snoozed;
+            action.snoozed_until = Some(now + Duration::hours(1));
+            action.expires_at = now + open_for;
+        })
+        .await;
+    fixture
+        .action(&app, now, |action| {
+            action.status = ActionStatus::Deferred;
+            action.deferred_until = Some(now + Duration::hours(1));
+            action.approved_awaiting_send = true;
+            action.expires_at = now + open_for;
+        })
+        .await;
     app.clock.advance(Duration::days(4));
 
     for when in ["unswept", "swept"] {
         let (_, pending) = app.list("status=pending&limit=1").await;
-        assert_eq!(pending["total"], 0, "{when}");
+        assert_eq!(pending["total"], 1, "{when}");
+        let (_, metrics) = app.get_json("/api/v1/metrics").await;
+        assert_eq!(metrics["pending_review"], 1, "{when}: {metrics}");
+        let (_, snoozed) = app.list("status=snoozed&status=deferred&limit=1").await;
+        assert_eq!(snoozed["total"], 0, "{when}");
         let (_, expired) = app.list("status=expired&limit=1").await;
         assert_eq!(expired["total"], 1_001, "{when}");
         let (_, exact) = app
@@ -210,7 +232,9 @@ async fn a_backlog_of_fired_timers_lists_like_a_few(#[case] backend: Backend) {
         let (_, approved) = app
             .list("status=approved&limit=1&confidence_min=0&count=exact")
             .await;
-        assert_eq!(approved["total"], 2, "{when}");
+        assert_eq!(approved["total"], 3, "{when}");
+        let (_, approved) = app.list("status=approved&limit=1").await;
+        assert_eq!(approved["total"], 3, "{when}: the segment's size");
         if when == "unswept" {
             assert_eq!(app.sweep().await.expired, 1_001);
         }

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    counts::{self, FiredRow},
-    next_timer_at, timer_due,
+    counts::{self, fired_showing, Fired, FiredRow},
+    next_timer_at,
 };
 use crate::db::{
     entities::{actions, customers, deliveries, locations},
@@ -186,28 +186,21 @@ impl ListFilter {
     /// The filter as one condition per way a row can be in the asked segments, each with every
     /// other filter: per segment, the rows stored in it whose timers have not fired (one stored
     /// status, so a `(location_id, status, …)` index serves it), then the `fired` rows that show
-    /// one of the segments now, by id. Lists and counts read each on its own and add them up,
+    /// one of the segments now, by id (for a backlog, by the rule in SQL). Lists and counts read each on its own and add them up,
     /// where one `OR` of them all would send the planner through the whole location.
-    fn branches(
-        &self,
-        now: DateTime<Utc>,
-        fired: &[FiredRow],
-        backend: DbBackend,
-    ) -> Vec<Condition> {
+    fn branches(&self, now: DateTime<Utc>, fired: &Fired, backend: DbBackend) -> Vec<Condition> {
         let others = self.others(backend);
         let statuses = self.segments();
-        let shown = |row: &&FiredRow| statuses.contains(&row.shown_at(now));
-        let fired_ids: Vec<Uuid> = fired.iter().filter(shown).map(|row| row.id).collect();
-        let fired_branch = match fired_ids.len() {
-            0 => None,
-            // A backlog the sweep has not worked off (a server that was down for days): the
-            // same rule in SQL rather than thousands of ids.
-            n if n > MAX_FIRED_IDS => {
-                Some(statuses.iter().fold(Condition::any(), |any, status| {
-                    any.add(fired_showing(*status, now))
-                }))
+        let fired_branch = match fired {
+            Fired::Rows(rows) => {
+                let shown = |row: &&FiredRow| statuses.contains(&row.shown_at(now));
+                let ids: Vec<Uuid> = rows.iter().filter(shown).map(|row| row.id).collect();
+                (!ids.is_empty()).then(|| Condition::all().add(actions::Column::Id.is_in(ids)))
             }
-            _ => Some(Condition::all().add(actions::Column::Id.is_in(fired_ids))),
+            // The same rule in SQL rather than thousands of ids.
+            Fired::Backlog => Some(statuses.iter().fold(Condition::any(), |any, status| {
+                any.add(fired_showing(*status, now))
+            })),
         };
         statuses
             .iter()
@@ -349,10 +342,6 @@ pub struct ListQuery {
     pub exact_count: bool,
 }
 
-/// Beyond this many fired rows in the asked segments, a list finds them by the rule in SQL
-/// ([`fired_showing`]) instead of by id.
-const MAX_FIRED_IDS: usize = 1_000;
-
 /// The rows stored with `status` whose timers have not fired: they show `status` now.
 fn waiting_in(status: ActionStatus, now: DateTime<Utc>, backend: DbBackend) -> Condition {
     let stored = Condition::all().add(actions::Column::Status.eq(status));
@@ -372,37 +361,6 @@ fn waiting_in(status: ActionStatus, now: DateTime<Utc>, backend: DbBackend) -> C
         | ActionStatus::Expired
         | ActionStatus::AutoExecuted => stored,
     }
-}
-
-/// The rows whose timers have fired by `now` and that show `status`: the SQL twin of
-/// [`Lifecycle::status_at`] for them, used only for a large backlog (see [`MAX_FIRED_IDS`]).
-fn fired_showing(status: ActionStatus, now: DateTime<Utc>) -> Condition {
-    use actions::Column as C;
-    use ActionStatus::*;
-    let stored = |s: ActionStatus| Condition::all().add(C::Status.eq(s));
-    let open = || C::ExpiresAt.gt(now);
-    let closed = || C::ExpiresAt.lte(now);
-    let undecided_deferred = || stored(Deferred).add(C::ApprovedAwaitingSend.eq(false));
-    let ways = match status {
-        Pending => Condition::any()
-            .add(stored(Snoozed).add(C::SnoozedUntil.lte(now)).add(open()))
-            .add(
-                undecided_deferred()
-                    .add(C::DeferredUntil.lte(now))
-                    .add(open()),
-            ),
-        Expired => Condition::any()
-            .add(stored(Pending))
-            .add(stored(Snoozed).add(closed()))
-            .add(undecided_deferred().add(closed())),
-        Approved => stored(Deferred)
-            .add(C::ApprovedAwaitingSend.eq(true))
-            .add(C::DeferredUntil.lte(now)),
-        // A fired timer always moves the row on: nothing shows these because of one. (An empty
-        // condition would be dropped from the one it is added to, not read as false.)
-        Snoozed | Deferred | Rejected | AutoExecuted => Condition::all().add(Expr::val(1).eq(0)),
-    };
-    Condition::all().add(timer_due(now)).add(ways)
 }
 
 /// `selects` one after another (`UNION ALL`); `None` when there are none. Each is wrapped as a
@@ -630,7 +588,7 @@ async fn count(
     location_id: Uuid,
     filter: &ListFilter,
     branches: &[Condition],
-    fired: &[FiredRow],
+    fired: &Fired,
     cap: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Total, StoreError> {
