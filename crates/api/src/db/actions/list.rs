@@ -15,7 +15,7 @@ use sea_orm::{
     sea_query::{Alias, Asterisk, Expr, LikeExpr, Query, SelectStatement, SimpleExpr, UnionType},
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    RelationTrait, Select,
+    RelationTrait, Select, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -469,6 +469,7 @@ impl ListRow {
 #[derive(Debug, FromQueryResult)]
 struct PendingOf {
     customer_id: Uuid,
+    pending: i64,
 }
 
 /// How many pending actions each customer of `items` has (up to
@@ -483,30 +484,74 @@ async fn count_pending_per_customer(
     let mut customers: Vec<Uuid> = items.iter().map(|item| item.customer.id).collect();
     customers.sort_unstable();
     customers.dedup();
-    let per_customer = customers.iter().map(|customer| {
-        actions::Entity::find()
-            .select_only()
-            .column(actions::Column::CustomerId)
-            .filter(actions::Column::LocationId.eq(location_id))
-            .filter(actions::Column::CustomerId.eq(*customer))
-            .filter(actions::Column::Status.eq(ActionStatus::Pending))
-            .limit(u64::from(PENDING_FOR_CUSTOMER_CAP))
-            .into_query()
-    });
-    let Some(statement) = union_all(per_customer) else {
+    if customers.is_empty() {
         return Ok(());
+    }
+    let cap = i64::from(PENDING_FOR_CUSTOMER_CAP);
+    let statement = match db.get_database_backend() {
+        // One statement whatever the page's customers (their ids are one array), so PostgreSQL
+        // plans it once per connection. A `UNION ALL` of a branch per customer was planned
+        // again for every page: 1.7 ms of a 4 ms page at a million actions.
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT customer.id AS customer_id, \
+                    (SELECT COUNT(*) FROM (SELECT 1 FROM actions \
+                        WHERE actions.location_id = $1 AND actions.customer_id = customer.id \
+                        AND actions.status = $2 LIMIT $3) AS capped) AS pending \
+             FROM unnest($4::uuid[]) AS customer(id)",
+            [
+                location_id.into(),
+                ActionStatus::Pending.into(),
+                cap.into(),
+                postgres_array(&customers).into(),
+            ],
+        ),
+        backend => {
+            let per_customer = customers.iter().map(|customer| {
+                Query::select()
+                    .column(actions::Column::CustomerId)
+                    .expr_as(Expr::col(Asterisk).count(), Alias::new("pending"))
+                    .from_subquery(
+                        actions::Entity::find()
+                            .select_only()
+                            .column(actions::Column::CustomerId)
+                            .filter(actions::Column::LocationId.eq(location_id))
+                            .filter(actions::Column::CustomerId.eq(*customer))
+                            .filter(actions::Column::Status.eq(ActionStatus::Pending))
+                            .limit(cap.unsigned_abs())
+                            .into_query(),
+                        Alias::new("capped"),
+                    )
+                    .group_by_col(actions::Column::CustomerId)
+                    .to_owned()
+            });
+            let Some(statement) = union_all(per_customer) else {
+                return Ok(());
+            };
+            backend.build(&statement)
+        }
     };
-    let mut pending: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
-    for row in PendingOf::find_by_statement(db.get_database_backend().build(&statement))
+    let pending: std::collections::HashMap<Uuid, u32> = PendingOf::find_by_statement(statement)
         .all(db)
         .await?
-    {
-        *pending.entry(row.customer_id).or_default() += 1;
-    }
+        .into_iter()
+        .map(|row| {
+            (
+                row.customer_id,
+                u32::try_from(row.pending).unwrap_or(u32::MAX),
+            )
+        })
+        .collect();
     for item in items {
         item.pending_for_customer = pending.get(&item.customer.id).copied().unwrap_or(0);
     }
     Ok(())
+}
+
+/// `ids` as the text of a PostgreSQL array (`{…,…}`), bound as one parameter and cast there.
+fn postgres_array(ids: &[Uuid]) -> String {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    format!("{{{}}}", ids.join(","))
 }
 
 pub(crate) fn confidence(stored: i16) -> Result<Confidence, StoreError> {
