@@ -487,7 +487,7 @@ async fn count_pending_per_customer(
     if customers.is_empty() {
         return Ok(());
     }
-    let cap = i64::from(PENDING_FOR_CUSTOMER_CAP);
+    let cap = u64::from(PENDING_FOR_CUSTOMER_CAP);
     let statement = match db.get_database_backend() {
         // One statement whatever the page's customers (their ids are one array), so PostgreSQL
         // plans it once per connection. A `UNION ALL` of a branch per customer was planned
@@ -518,7 +518,7 @@ async fn count_pending_per_customer(
                             .filter(actions::Column::LocationId.eq(location_id))
                             .filter(actions::Column::CustomerId.eq(*customer))
                             .filter(actions::Column::Status.eq(ActionStatus::Pending))
-                            .limit(cap.unsigned_abs())
+                            .limit(cap)
                             .into_query(),
                         Alias::new("capped"),
                     )
