@@ -156,22 +156,21 @@ pub async fn bulk(
     // What the checks read, each on a connection of its own: the rows with what an undo or a
     // review needs beside them (both need only the ids), then the rows' customers with what
     // each was sent lately (both need only the rows).
-    let (rows, live, leases) = match verb {
-        Verb::Undo => {
-            let (rows, live) = tokio::try_join!(
-                db::actions::find_many(db, location.id, &ids),
-                db::deliveries::live_for(db, location.id, &ids),
-            )?;
-            (rows, live, HashMap::new())
-        }
-        Verb::Review(_) => {
-            let (rows, leases) = tokio::try_join!(
-                db::actions::find_many(db, location.id, &ids),
-                db::leases::live_of(db, location.id, &ids, now),
-            )?;
-            (rows, HashMap::new(), leases)
-        }
-    };
+    let (rows, live, leases) = tokio::try_join!(
+        db::actions::find_many(db, location.id, &ids),
+        async {
+            match verb {
+                Verb::Undo => db::deliveries::live_for(db, location.id, &ids).await,
+                Verb::Review(_) => Ok(HashMap::new()),
+            }
+        },
+        async {
+            match verb {
+                Verb::Undo => Ok(HashMap::new()),
+                Verb::Review(_) => db::leases::live_of(db, location.id, &ids, now).await,
+            }
+        },
+    )?;
     let mut customer_ids: Vec<Uuid> = rows.values().map(|row| row.customer_id).collect();
     customer_ids.sort();
     customer_ids.dedup();

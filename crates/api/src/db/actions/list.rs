@@ -186,8 +186,9 @@ impl ListFilter {
     /// The filter as one condition per way a row can be in the asked segments, each with every
     /// other filter: per segment, the rows stored in it whose timers have not fired (one stored
     /// status, so a `(location_id, status, …)` index serves it), then the `fired` rows that show
-    /// one of the segments now, by id (for a backlog, by the rule in SQL). Lists and counts read each on its own and add them up,
-    /// where one `OR` of them all would send the planner through the whole location.
+    /// one of the segments now, by id (for a backlog, by the rule in SQL). Lists and counts read
+    /// each on its own and add them up, where one `OR` of them all would send the planner
+    /// through the whole location.
     fn branches(&self, now: DateTime<Utc>, fired: &Fired, backend: DbBackend) -> Vec<Condition> {
         let others = self.others(backend);
         let statuses = self.segments();
